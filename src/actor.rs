@@ -1,0 +1,299 @@
+//! The actor API: the only thing a protocol sees of the simulator.
+//!
+//! A protocol is a pure state machine, as in etcd's raft. It never touches a clock, a socket, a file, a
+//! thread or a global random generator. It reacts to three inputs (start, a message, a timer) and writes
+//! its effects into a [`Ctx`]: messages to send, timers to set or cancel, notes for checkers and traces,
+//! and history records for client operations. The engine applies the effects after the handler returns,
+//! in the order they were written, so a crash can never fall in the middle of a handler.
+//!
+//! Durable state lives in the engine, not in the actor: [`Ctx::durable`] and [`Ctx::durable_mut`] read and
+//! write a node's "disk", which survives crashes and is written synchronously, before any message of the
+//! same handler leaves the node. Everything else in the actor is volatile: a crash drops the actor, and a
+//! restart builds a fresh one that calls [`Actor::on_start`] and reads its disk back.
+//!
+//! Clients are actors of the same type as the servers (usually one enum with a server and a client
+//! variant). Node ids `0..servers` are servers, `servers..servers + clients` are clients.
+
+use crate::check::history::{EventKind, Func, Value};
+use crate::sim::rng::{self, Rng};
+use crate::sim::time::{Duration, Time};
+use serde::Serialize;
+use std::fmt::Debug;
+use std::ops::Range;
+
+/// A node's id: servers are `0..servers`, clients follow.
+pub type NodeId = u32;
+
+/// A node's role as a short static name ("leader", "follower", "coordinator", "holder"...).
+///
+/// Roles let a fault target whoever holds a role at the moment it fires ("isolate the leader"), and let
+/// reports show role changes. `None` means the node has no role worth reporting.
+pub type Role = Option<&'static str>;
+
+/// A short machine name for a protocol note, used in reports and counts ("became_leader", "committed").
+pub trait NoteLabel {
+    /// The note's kind, snake_case.
+    fn label(&self) -> &'static str;
+}
+
+/// A protocol's node: a deterministic state machine driven by the engine.
+pub trait Actor: Sized + 'static {
+    /// Messages between nodes (servers and clients alike).
+    type Msg: Clone + Debug + Serialize;
+    /// Timer tags. Setting a tag that is already set replaces it.
+    type Timer: Clone + Debug + Ord + Serialize;
+    /// What survives a crash: the node's disk.
+    type Durable: Clone + Debug + Default;
+    /// Protocol events for checkers and traces (became leader, appended, committed, acquired...).
+    type Note: Clone + Debug + Serialize + NoteLabel;
+
+    /// Called when the node starts, and again after each restart (with a fresh actor and the old disk).
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+    /// Called when a message from `from` is delivered.
+    fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
+    /// Called when a timer set with [`Ctx::set_timer`] fires (and was not replaced or cancelled).
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+
+    /// The node's current role, read by the engine after every event it handles.
+    fn role(&self) -> Role {
+        None
+    }
+
+    /// The Byzantine seam: how a node under a `forge` fault corrupts one of its outgoing messages.
+    /// Returning `None` sends the message unchanged. Protocols that study Byzantine faults override it.
+    fn forge(msg: &Self::Msg, rng: &mut Rng) -> Option<Self::Msg> {
+        let _ = (msg, rng);
+        None
+    }
+}
+
+/// The shape of the cluster: how many servers and clients there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Cluster {
+    /// Servers: node ids `0..servers`.
+    pub servers: u32,
+    /// Clients: node ids `servers..servers + clients`.
+    pub clients: u32,
+}
+
+impl Cluster {
+    /// The server ids.
+    pub fn server_ids(&self) -> Range<NodeId> {
+        0..self.servers
+    }
+
+    /// The client ids.
+    pub fn client_ids(&self) -> Range<NodeId> {
+        self.servers..self.servers + self.clients
+    }
+
+    /// All node ids.
+    pub fn node_count(&self) -> u32 {
+        self.servers + self.clients
+    }
+
+    /// Whether `id` is a server.
+    pub fn is_server(&self, id: NodeId) -> bool {
+        id < self.servers
+    }
+
+    /// The smallest number of servers that is a majority.
+    pub fn majority(&self) -> u32 {
+        self.servers / 2 + 1
+    }
+}
+
+/// A client operation's history record, before the engine stamps it with the true time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// The logical process (see [`crate::check::history`]: a new one after every unknown outcome).
+    pub process: u64,
+    /// Invoke or how it ended.
+    pub kind: EventKind,
+    /// The function.
+    pub f: Func,
+    /// The key, for key-value operations.
+    pub key: Option<String>,
+    /// Argument or result.
+    pub value: Value,
+}
+
+/// One effect written by a handler, applied by the engine in order after the handler returns.
+#[derive(Clone, Debug)]
+pub enum Effect<A: Actor> {
+    /// Send `msg` to `to`.
+    Send {
+        /// Destination.
+        to: NodeId,
+        /// The message.
+        msg: A::Msg,
+    },
+    /// Set (or replace) a timer to fire after `after` on the node's local clock.
+    SetTimer {
+        /// The tag.
+        timer: A::Timer,
+        /// Delay, in local-clock time.
+        after: Duration,
+    },
+    /// Cancel a timer if it is set.
+    CancelTimer {
+        /// The tag.
+        timer: A::Timer,
+    },
+    /// A protocol event for checkers and the trace.
+    Note(A::Note),
+    /// A client history record.
+    Record(Record),
+}
+
+/// The context of one handler call: who and when the node is, its random stream and disk, and the
+/// effects it writes.
+pub struct Ctx<'a, A: Actor> {
+    id: NodeId,
+    now: Time,
+    cluster: Cluster,
+    rng: &'a mut Rng,
+    durable: &'a mut A::Durable,
+    effects: &'a mut Vec<Effect<A>>,
+}
+
+impl<'a, A: Actor> Ctx<'a, A> {
+    /// Builds a context. The engine does this for every event; tests and harnesses that drive an actor
+    /// by hand (golden scripts) do it too, then read [`Ctx::effects`] back.
+    pub fn new(
+        id: NodeId,
+        now: Time,
+        cluster: Cluster,
+        rng: &'a mut Rng,
+        durable: &'a mut A::Durable,
+        effects: &'a mut Vec<Effect<A>>,
+    ) -> Self {
+        Ctx {
+            id,
+            now,
+            cluster,
+            rng,
+            durable,
+            effects,
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The node's local clock (true time skewed by the node's offset and drift).
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// The cluster's shape.
+    pub fn cluster(&self) -> Cluster {
+        self.cluster
+    }
+
+    /// The other servers (all servers but this node).
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + use<A> {
+        let me = self.id;
+        self.cluster.server_ids().filter(move |p| *p != me)
+    }
+
+    /// This node's own random stream.
+    pub fn rng(&mut self) -> &mut Rng {
+        self.rng
+    }
+
+    /// A uniform draw in `lo..=hi`.
+    pub fn random_between(&mut self, lo: u64, hi: u64) -> u64 {
+        rng::between(self.rng, lo, hi)
+    }
+
+    /// A uniform duration in `lo..=hi`.
+    pub fn random_duration(&mut self, lo: Duration, hi: Duration) -> Duration {
+        Duration(rng::between(self.rng, lo.0, hi.0))
+    }
+
+    /// The node's disk, as last written.
+    pub fn durable(&self) -> &A::Durable {
+        self.durable
+    }
+
+    /// Writes the node's disk. Writes are synchronous: they are durable before any message this
+    /// handler sends leaves the node.
+    pub fn durable_mut(&mut self) -> &mut A::Durable {
+        self.durable
+    }
+
+    /// Replaces the whole disk.
+    pub fn persist(&mut self, durable: A::Durable) {
+        *self.durable = durable;
+    }
+
+    /// Sends `msg` to `to`.
+    pub fn send(&mut self, to: NodeId, msg: A::Msg) {
+        self.effects.push(Effect::Send { to, msg });
+    }
+
+    /// Sends `msg` to every other server.
+    pub fn broadcast(&mut self, msg: A::Msg) {
+        for to in self.cluster.server_ids() {
+            if to != self.id {
+                self.effects.push(Effect::Send {
+                    to,
+                    msg: msg.clone(),
+                });
+            }
+        }
+    }
+
+    /// Sets `timer` to fire after `after` of local time, replacing any timer with the same tag.
+    pub fn set_timer(&mut self, timer: A::Timer, after: Duration) {
+        self.effects.push(Effect::SetTimer { timer, after });
+    }
+
+    /// Cancels `timer` if it is set.
+    pub fn cancel_timer(&mut self, timer: A::Timer) {
+        self.effects.push(Effect::CancelTimer { timer });
+    }
+
+    /// Reports a protocol event to the checkers and the trace.
+    pub fn note(&mut self, note: A::Note) {
+        self.effects.push(Effect::Note(note));
+    }
+
+    /// Records that `process` invokes `f` on `key` with argument `value`.
+    pub fn invoke(&mut self, process: u64, f: Func, key: Option<String>, value: Value) {
+        self.effects.push(Effect::Record(Record {
+            process,
+            kind: EventKind::Invoke,
+            f,
+            key,
+            value,
+        }));
+    }
+
+    /// Records how `process`'s open operation ended (`Ok`, `Fail` or `Info`) and its result.
+    pub fn complete(
+        &mut self,
+        process: u64,
+        kind: EventKind,
+        f: Func,
+        key: Option<String>,
+        value: Value,
+    ) {
+        debug_assert!(kind != EventKind::Invoke, "complete() takes an outcome");
+        self.effects.push(Effect::Record(Record {
+            process,
+            kind,
+            f,
+            key,
+            value,
+        }));
+    }
+
+    /// The effects written so far (for harnesses that drive an actor by hand).
+    pub fn effects(&self) -> &[Effect<A>] {
+        self.effects
+    }
+}

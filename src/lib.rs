@@ -1,0 +1,5 @@
+//! distsim: a deterministic discrete-event simulator for distributed algorithms.
+
+pub mod actor;
+pub mod check;
+pub mod sim;

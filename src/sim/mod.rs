@@ -1,0 +1,4 @@
+//! The engine: virtual time, the event queue, seeded random streams, local clocks and the event loop.
+
+pub mod rng;
+pub mod time;
