@@ -2,4 +2,5 @@
 
 pub mod actor;
 pub mod check;
+pub mod protocols;
 pub mod sim;
