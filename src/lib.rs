@@ -2,5 +2,10 @@
 
 pub mod actor;
 pub mod check;
+pub mod fault;
+pub mod net;
 pub mod protocols;
+pub mod run;
+pub mod scenario;
 pub mod sim;
+pub mod trace;

@@ -7,6 +7,21 @@
 //! of the history.
 
 pub mod history;
+pub mod history_format;
+pub mod linearizability;
+pub mod liveness;
+
+/// The checkers every protocol can use, with one line each.
+pub const GENERIC_CHECKERS: &[(&str, &str)] = &[
+    (
+        "leader_within",
+        "liveness: some server holds the leader role this long after the last fault",
+    ),
+    (
+        "ops_complete_within",
+        "liveness: client operations complete this long after the last fault",
+    ),
+];
 
 use crate::actor::{Actor, Cluster, NodeId, Role};
 use crate::sim::time::Time;

@@ -3,6 +3,9 @@
 //! A protocol never imports `sim`, `net` or another protocol: it implements [`Actor`] for its nodes and
 //! [`Protocol`] for its setup (how to build a node, which checkers watch it, which mutants it has).
 
+pub mod pingpong;
+pub mod registry;
+
 use crate::actor::{Actor, Cluster, NodeId};
 use crate::check::Checker;
 

@@ -2,3 +2,6 @@
 
 pub mod rng;
 pub mod time;
+pub mod clock;
+pub mod queue;
+pub mod world;

@@ -1,0 +1,179 @@
+//! Ping-pong: the smallest protocol, for testing and benchmarking the engine itself.
+//!
+//! Every server, on a timer every `interval_ms`, sends a `Ping` to a peer drawn from its own random
+//! stream; a server that receives a `Ping` answers `Pong`. There is no shared state and nothing to get
+//! wrong, so one checker can hold it to an exact promise: a `Pong` only ever answers a `Ping` that
+//! node actually sent (the `pong_matches_ping` checker; the `pingpong.pong_wrong_seq` mutant breaks it).
+
+use crate::actor::{Actor, Ctx, NodeId, NoteLabel, Role};
+use crate::check::{Checker, Observation};
+use crate::protocols::{Mutant, Protocol, Setup};
+use crate::sim::time::Duration;
+use serde::{Deserialize, Serialize};
+
+/// Parameters (`"params"` in the scenario).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// How often each server pings, in milliseconds.
+    #[serde(default = "default_interval_ms")]
+    pub interval_ms: u64,
+}
+
+fn default_interval_ms() -> u64 {
+    10
+}
+
+/// A message.
+#[derive(Clone, Debug, Serialize)]
+pub enum Msg {
+    /// "Are you there?" with the sender's sequence number.
+    Ping {
+        /// Sequence number.
+        seq: u64,
+    },
+    /// "Yes", echoing the ping's sequence number.
+    Pong {
+        /// Sequence number of the ping answered.
+        seq: u64,
+    },
+}
+
+/// The only timer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Timer {
+    /// Time to ping.
+    Tick,
+}
+
+/// Notes.
+#[derive(Clone, Debug, Serialize)]
+pub enum Note {
+    /// A pong arrived for ping `seq` sent to `from`.
+    Ponged {
+        /// The answering node.
+        from: NodeId,
+        /// The sequence number it echoed.
+        seq: u64,
+    },
+}
+
+impl NoteLabel for Note {
+    fn label(&self) -> &'static str {
+        "ponged"
+    }
+}
+
+/// A ping-pong node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    interval: Duration,
+    seq_next: u64,
+    wrong_seq: bool,
+}
+
+impl Actor for Node {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Durable = ();
+    type Note = Note;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if ctx.cluster().is_server(ctx.id()) {
+            let first = ctx.random_duration(Duration::ZERO, self.interval);
+            ctx.set_timer(Timer::Tick, first);
+        }
+    }
+
+    fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Ping { seq } => {
+                let seq = if self.wrong_seq { seq + 1 } else { seq };
+                ctx.send(from, Msg::Pong { seq });
+            }
+            Msg::Pong { seq } => ctx.note(Note::Ponged { from, seq }),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: Timer) {
+        let servers = u64::from(ctx.cluster().servers);
+        if servers > 1 {
+            // Any server but this one.
+            let pick = ctx.random_between(0, servers - 2) as NodeId;
+            let to = if pick >= ctx.id() { pick + 1 } else { pick };
+            ctx.send(to, Msg::Ping { seq: self.seq_next });
+            self.seq_next += 1;
+        }
+        ctx.set_timer(Timer::Tick, self.interval);
+    }
+
+    fn role(&self) -> Role {
+        None
+    }
+}
+
+/// The protocol.
+pub struct PingPong {
+    params: Params,
+    wrong_seq: bool,
+}
+
+impl Protocol for PingPong {
+    type Actor = Node;
+    const NAME: &'static str = "pingpong";
+    const ABOUT: &'static str = "servers ping random peers and count pongs (engine tests and benchmarks)";
+    const MUTANTS: &'static [Mutant] = &[Mutant {
+        name: "pingpong.pong_wrong_seq",
+        about: "a pong echoes the wrong sequence number",
+    }];
+
+    fn setup(setup: &Setup<'_>) -> Result<Self, String> {
+        let params: Params = if setup.params.is_null() {
+            serde_json::from_str("{}").map_err(|e| e.to_string())?
+        } else {
+            serde_path_to_error::deserialize(setup.params)
+                .map_err(|e| format!("params.{}: {}", e.path(), e.inner()))?
+        };
+        if params.interval_ms == 0 {
+            return Err("params.interval_ms: must be at least 1".into());
+        }
+        Ok(PingPong {
+            params,
+            wrong_seq: setup.mutants.iter().any(|m| m == "pingpong.pong_wrong_seq"),
+        })
+    }
+
+    fn new_actor(&self, _id: NodeId) -> Node {
+        Node {
+            interval: Duration::from_millis(self.params.interval_ms),
+            seq_next: 0,
+            wrong_seq: self.wrong_seq,
+        }
+    }
+
+    fn checkers(&self) -> Vec<Box<dyn Checker<Node>>> {
+        vec![Box::new(PongMatchesPing)]
+    }
+}
+
+/// Every pong echoes a sequence number the receiving node has already used for a ping.
+pub struct PongMatchesPing;
+
+impl Checker<Node> for PongMatchesPing {
+    fn name(&self) -> &'static str {
+        "pong_matches_ping"
+    }
+
+    fn observe(&mut self, obs: &Observation<'_, Node>) -> Result<(), String> {
+        for note in obs.notes {
+            let Note::Ponged { from, seq } = note;
+            if *seq >= obs.state.seq_next {
+                return Err(format!(
+                    "node {} got a pong from {from} for ping {seq}, which it never sent",
+                    obs.node
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! The one place that maps a scenario's `"protocol"` string to a type. Everything else is generic.
+
+use super::{Mutant, Protocol};
+
+/// Something to do with a protocol type, chosen by name at run time.
+pub trait ProtocolVisitor {
+    /// The result.
+    type Output;
+    /// Does it with protocol `P`.
+    fn visit<P: Protocol>(self) -> Self::Output;
+}
+
+/// A protocol's public face, for `distsim list`.
+#[derive(Clone, Copy, Debug)]
+pub struct ProtocolInfo {
+    /// Its scenario name.
+    pub name: &'static str,
+    /// One line.
+    pub about: &'static str,
+    /// Its mutants.
+    pub mutants: &'static [Mutant],
+}
+
+fn info<P: Protocol>() -> ProtocolInfo {
+    ProtocolInfo {
+        name: P::NAME,
+        about: P::ABOUT,
+        mutants: P::MUTANTS,
+    }
+}
+
+/// Every protocol distsim ships.
+pub fn catalogue() -> Vec<ProtocolInfo> {
+    vec![info::<super::pingpong::PingPong>()]
+}
+
+/// Calls `visitor` with the protocol called `name`, or returns `None` if there is none.
+pub fn with_protocol<V: ProtocolVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+    match name {
+        "pingpong" => Some(visitor.visit::<super::pingpong::PingPong>()),
+        _ => None,
+    }
+}

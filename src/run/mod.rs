@@ -1,0 +1,327 @@
+//! Running scenarios: the library calls behind `distsim run`, `validate` and `replay`.
+//!
+//! [`run`] picks the protocol by name from the registry; [`run_protocol`] runs any [`Protocol`], so a
+//! user's own actors get the network, faults, checkers and traces without touching distsim's code.
+
+pub mod replay;
+pub mod report;
+
+use crate::check::history::EventKind;
+use crate::check::{Verdict, liveness};
+use crate::protocols::registry::{self, ProtocolVisitor};
+use crate::protocols::{Protocol, Setup};
+use crate::scenario::{Scenario, ScenarioError, Seg, Source};
+use crate::sim::time::Duration;
+use crate::sim::world::{RunState, Violation, World};
+use crate::trace::{Line, TraceOutput, TraceWriter};
+use report::{CheckerVerdict, OperationCounts, Outcome, RunReport};
+use std::collections::BTreeMap;
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Where the trace goes.
+    pub trace: TraceOutput,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The report.
+    pub report: RunReport,
+    /// The trace's lines, for [`TraceOutput::Memory`].
+    pub trace_lines: Option<Vec<String>>,
+}
+
+/// Why a run could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The scenario is not usable (exit code 2).
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    /// The trace file could not be written (nothing was overwritten).
+    #[error("cannot write the trace to {path}: {source}")]
+    TraceIo {
+        /// The destination.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+fn source_or_inline(source: Option<&Source>, scenario: &Scenario) -> Source {
+    source.cloned().unwrap_or_else(|| Source {
+        file: format!("<scenario {}>", scenario.name),
+        text: serde_json::to_string_pretty(scenario).unwrap_or_default(),
+    })
+}
+
+/// Splits a protocol's `"params.a.b[2]: message"` error into a path and a message.
+fn split_setup_error(err: &str) -> (Vec<Seg>, String) {
+    let Some((path, msg)) = err.split_once(": ") else {
+        return (vec![Seg::Key("params".into())], err.to_string());
+    };
+    let mut segs = Vec::new();
+    for part in path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            segs.push(Seg::Key(name.to_string()));
+        }
+        for idx in rest.split('[') {
+            if let Ok(i) = idx.trim_end_matches(']').parse::<usize>() {
+                segs.push(Seg::Index(i));
+            }
+        }
+    }
+    if segs.first() != Some(&Seg::Key("params".into())) {
+        return (vec![Seg::Key("params".into())], err.to_string());
+    }
+    (segs, msg.to_string())
+}
+
+/// Checks what only the protocol can check (its name, mutants and parameters) and builds it.
+pub fn prepare<P: Protocol>(scenario: &Scenario, source: Option<&Source>) -> Result<P, ScenarioError> {
+    for (i, m) in scenario.mutants.iter().enumerate() {
+        if !P::MUTANTS.iter().any(|k| k.name == m) {
+            let known: Vec<&str> = P::MUTANTS.iter().map(|k| k.name).collect();
+            return Err(source_or_inline(source, scenario).error_at(
+                &[Seg::Key("mutants".into()), Seg::Index(i)],
+                format!(
+                    "unknown mutant {m:?} for protocol {}; known: {}",
+                    P::NAME,
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            ));
+        }
+    }
+    let setup = Setup {
+        cluster: crate::actor::Cluster {
+            servers: scenario.nodes,
+            clients: scenario.clients,
+        },
+        params: &scenario.params,
+        mutants: &scenario.mutants,
+    };
+    P::setup(&setup).map_err(|e| {
+        let (path, msg) = split_setup_error(&e);
+        source_or_inline(source, scenario).error_at(&path, msg)
+    })
+}
+
+fn unknown_protocol(scenario: &Scenario, source: Option<&Source>) -> ScenarioError {
+    let names: Vec<&str> = registry::catalogue().iter().map(|p| p.name).collect();
+    source_or_inline(source, scenario).error_at(
+        &[Seg::Key("protocol".into())],
+        format!(
+            "unknown protocol {:?}; known: {}",
+            scenario.protocol,
+            names.join(", ")
+        ),
+    )
+}
+
+/// Checks a scenario completely without running it (what `distsim validate` does).
+pub fn validate(scenario: &Scenario, source: Option<&Source>) -> Result<(), ScenarioError> {
+    struct V<'a>(&'a Scenario, Option<&'a Source>);
+    impl ProtocolVisitor for V<'_> {
+        type Output = Result<(), ScenarioError>;
+        fn visit<P: Protocol>(self) -> Self::Output {
+            prepare::<P>(self.0, self.1).map(|_| ())
+        }
+    }
+    registry::with_protocol(&scenario.protocol, V(scenario, source))
+        .unwrap_or_else(|| Err(unknown_protocol(scenario, source)))
+}
+
+/// Runs a scenario with the protocol its `"protocol"` names.
+pub fn run(
+    scenario: &Scenario,
+    source: Option<&Source>,
+    options: &RunOptions,
+) -> Result<RunOutput, RunError> {
+    struct R<'a>(&'a Scenario, Option<&'a Source>, &'a RunOptions);
+    impl ProtocolVisitor for R<'_> {
+        type Output = Result<RunOutput, RunError>;
+        fn visit<P: Protocol>(self) -> Self::Output {
+            run_protocol::<P>(self.0, self.1, self.2)
+        }
+    }
+    registry::with_protocol(&scenario.protocol, R(scenario, source, options))
+        .unwrap_or_else(|| Err(unknown_protocol(scenario, source).into()))
+}
+
+/// Runs a scenario with protocol `P`, whatever the scenario's `"protocol"` says: the entry point for
+/// protocols defined outside distsim.
+pub fn run_protocol<P: Protocol>(
+    scenario: &Scenario,
+    source: Option<&Source>,
+    options: &RunOptions,
+) -> Result<RunOutput, RunError> {
+    let protocol = prepare::<P>(scenario, source)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let trace_err = |source: std::io::Error| RunError::TraceIo {
+        path: match &options.trace {
+            TraceOutput::File(p) => p.display().to_string(),
+            _ => "<memory>".into(),
+        },
+        source,
+    };
+    // The header records the seed actually used, so the trace replays alone.
+    let mut resolved = scenario.clone();
+    resolved.seed = seed;
+    let tracer = TraceWriter::open(&options.trace).map_err(trace_err)?;
+    let world = World::new(&resolved, seed, protocol, tracer);
+    let (state, tracer, protocol) = world.run();
+    let mut report = build_report(&resolved, seed, state, &protocol);
+    let mut trace_lines = None;
+    if let Some(tracer) = tracer {
+        report.trace_sha256 = Some(tracer.digest_hex());
+        let violation = report
+            .violation
+            .as_ref()
+            .map(|v| format!("{}: {}", v.checker, v.message));
+        let sha = tracer.digest_hex();
+        let end: Line<'_, (), (), ()> = Line::End {
+            outcome: report.outcome.as_str(),
+            end_reason: report.end_reason.as_str(),
+            violation: violation.as_deref(),
+            end_time_ns: report.end_time_ns,
+            counts: &report.counts,
+            sha256: &sha,
+        };
+        let finished = tracer.close(&end).map_err(trace_err)?;
+        trace_lines = finished.lines;
+    }
+    Ok(RunOutput {
+        report,
+        trace_lines,
+    })
+}
+
+fn build_report<P: Protocol>(
+    scenario: &Scenario,
+    seed: u64,
+    state: RunState,
+    protocol: &P,
+) -> RunReport {
+    let stopped = state.violation.is_some();
+    let mut checkers: Vec<CheckerVerdict> = Vec::new();
+    let not_judged = || Verdict::Unknown("not judged: the run stopped at a violation".into());
+    for name in &state.checker_names {
+        let verdict = match &state.violation {
+            Some(v) if v.checker == *name => Verdict::Fail(v.message.clone()),
+            Some(_) => not_judged(),
+            None => state
+                .verdicts
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(Verdict::Pass, |(_, v)| v.clone()),
+        };
+        checkers.push(CheckerVerdict {
+            name: name.to_string(),
+            verdict,
+        });
+    }
+    if let Some(l) = &scenario.liveness {
+        let end = crate::check::RunEnd {
+            now: state.end_time,
+            last_fault: state.last_fault,
+            faults_in_force: state.faults_in_force,
+            history: &state.history,
+            roles: &state.roles,
+            cluster: crate::actor::Cluster {
+                servers: scenario.nodes,
+                clients: scenario.clients,
+            },
+            ended_early: stopped,
+        };
+        if let Some(ms) = l.leader_within_ms {
+            let verdict = match protocol.leader_role() {
+                _ if stopped => not_judged(),
+                Some(role) => liveness::leader_within(&end, role, Duration::from_millis(ms)),
+                None => Verdict::Unknown(format!("protocol {} has no leader role", P::NAME)),
+            };
+            checkers.push(CheckerVerdict {
+                name: "leader_within".into(),
+                verdict,
+            });
+        }
+        if let Some(ms) = l.ops_complete_within_ms {
+            let verdict = if stopped {
+                not_judged()
+            } else {
+                liveness::ops_complete_within(&end, Duration::from_millis(ms))
+            };
+            checkers.push(CheckerVerdict {
+                name: "ops_complete_within".into(),
+                verdict,
+            });
+        }
+    }
+
+    let found: Option<Violation> = state.violation.clone().or_else(|| {
+        checkers.iter().find_map(|c| match &c.verdict {
+            Verdict::Fail(msg) => Some(Violation {
+                checker: c.name.clone(),
+                event_index: state.counts.events,
+                time_ns: state.end_time.0,
+                node: None,
+                message: msg.clone(),
+            }),
+            _ => None,
+        })
+    });
+    let expected = scenario.expect.as_ref().map(|e| e.violation.clone());
+    let undecided = checkers
+        .iter()
+        .any(|c| matches!(c.verdict, Verdict::Unknown(_)));
+    let outcome = match (&expected, &found) {
+        (Some(want), Some(v)) if want == "any" || *want == v.checker => Outcome::Pass,
+        (Some(_), _) => Outcome::Fail,
+        (None, Some(_)) => Outcome::Fail,
+        (None, None) if undecided => Outcome::Undecided,
+        (None, None) => Outcome::Pass,
+    };
+
+    let mut operations = OperationCounts::default();
+    let mut open = BTreeMap::new();
+    for ev in &state.history.events {
+        match ev.kind {
+            EventKind::Invoke => {
+                operations.invoked += 1;
+                open.insert(ev.process, ());
+            }
+            EventKind::Ok => operations.ok += 1,
+            EventKind::Fail => operations.fail += 1,
+            EventKind::Info => operations.info += 1,
+        }
+        if ev.kind != EventKind::Invoke {
+            open.remove(&ev.process);
+        }
+    }
+    operations.open = open.len() as u64;
+
+    RunReport {
+        scenario: scenario.name.clone(),
+        protocol: scenario.protocol.clone(),
+        seed,
+        mutants: scenario.mutants.clone(),
+        outcome,
+        expected_violation: expected,
+        end_reason: state.end_reason,
+        end_time_ns: state.end_time.0,
+        violation: found,
+        checkers,
+        counts: state.counts,
+        operations,
+        notes: state
+            .notes
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        timeline: state.timeline,
+        trace_sha256: None,
+    }
+}

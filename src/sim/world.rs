@@ -1,0 +1,867 @@
+//! The event loop: one run of one protocol under one scenario and seed.
+//!
+//! Events come off a `(time, seq)` queue one at a time; there is no concurrency inside a run. Each event
+//! is a start, a message delivery, a timer, or a scheduled fault. The node that handles it writes
+//! effects into a reused buffer; the world applies them in order (disk writes are already done, then
+//! sends, timers, notes and history), then asks the node's role, then lets every checker see the event.
+//! The first safety violation stops the run. The run also stops at `max_time_ms`, after `max_events`,
+//! or when nothing is left to happen: every stop is an outcome, never a hang.
+
+use crate::actor::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Role};
+use crate::check::history::{History, HistoryEvent};
+use crate::check::{Checker, Observation, RoleChange, RunEnd, Verdict};
+use crate::net::{DropReason, Fate, Network};
+use crate::protocols::Protocol;
+use crate::scenario::{ByzantineMode, FaultSpec, Scenario, Target};
+use crate::sim::clock::LocalClock;
+use crate::sim::queue::EventQueue;
+use crate::sim::rng::{self, Rng};
+use crate::sim::time::{NS_PER_MS, Time};
+use crate::trace::{Counts, Line, TraceWriter};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Virtual time reached `max_time_ms`.
+    TimeLimit,
+    /// `max_events` events were handled.
+    EventLimit,
+    /// Nothing was left to happen.
+    Quiescent,
+    /// A safety checker found a violation.
+    Violation,
+}
+
+impl EndReason {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::TimeLimit => "time_limit",
+            EndReason::EventLimit => "event_limit",
+            EndReason::Quiescent => "quiescent",
+            EndReason::Violation => "violation",
+        }
+    }
+}
+
+/// A safety violation, where and when it was found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The checker that found it.
+    pub checker: String,
+    /// The engine's event index.
+    pub event_index: u64,
+    /// True time, ns.
+    pub time_ns: u64,
+    /// The node whose event exposed it.
+    pub node: Option<NodeId>,
+    /// One line of explanation.
+    pub message: String,
+}
+
+/// One line of a run's timeline: a fault, or a role change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    /// True time, ns.
+    pub time_ns: u64,
+    /// What happened, in words.
+    pub what: String,
+}
+
+/// Everything a finished run leaves behind, before end-of-run checkers judge it.
+pub struct RunState {
+    /// Why it stopped.
+    pub end_reason: EndReason,
+    /// True time at the end.
+    pub end_time: Time,
+    /// The first safety violation.
+    pub violation: Option<Violation>,
+    /// Counts.
+    pub counts: Counts,
+    /// Faults and role changes in order.
+    pub timeline: Vec<TimelineEntry>,
+    /// Notes by label.
+    pub notes: BTreeMap<&'static str, u64>,
+    /// The clients' history.
+    pub history: History,
+    /// Every role change.
+    pub roles: Vec<RoleChange>,
+    /// When the last fault fired.
+    pub last_fault: Option<Time>,
+    /// Whether a fault was still in force at the end.
+    pub faults_in_force: bool,
+    /// The checkers, to ask for their end-of-run verdicts.
+    pub checker_names: Vec<&'static str>,
+    /// End-of-run verdicts of the protocol's checkers (empty when the run stopped at a violation).
+    pub verdicts: Vec<(&'static str, Verdict)>,
+}
+
+enum Event<A: Actor> {
+    Start { node: NodeId },
+    Deliver { from: NodeId, to: NodeId, id: u64, msg: A::Msg },
+    Timer { node: NodeId, generation: u64, timer: A::Timer },
+    Fault { index: usize },
+}
+
+enum Deferred<A: Actor> {
+    Msg { from: NodeId, id: u64, msg: A::Msg },
+    Timer { generation: u64, timer: A::Timer },
+}
+
+enum Input<A: Actor> {
+    Start,
+    Msg(NodeId, A::Msg),
+    Timer(A::Timer),
+}
+
+struct Slot<A: Actor> {
+    /// `None` while the node is down.
+    actor: Option<A>,
+    durable: A::Durable,
+    rng: Rng,
+    clock: LocalClock,
+    /// Live timers: tag -> generation. A fired event whose generation is not here was replaced or
+    /// cancelled.
+    timers: BTreeMap<A::Timer, u64>,
+    paused: bool,
+    /// Messages and timers that reached the node while it was paused, in arrival order.
+    deferred: Vec<Deferred<A>>,
+    role: Role,
+    role_since: Time,
+    byzantine: Option<ByzantineMode>,
+}
+
+/// One run in progress.
+pub struct World<'s, P: Protocol> {
+    scenario: &'s Scenario,
+    protocol: P,
+    cluster: Cluster,
+    now: Time,
+    max_time: Time,
+    queue: EventQueue<Event<P::Actor>>,
+    nodes: Vec<Slot<P::Actor>>,
+    net: Network,
+    net_rng: Rng,
+    byzantine_rng: Rng,
+    checkers: Vec<Box<dyn Checker<P::Actor>>>,
+    effects: Vec<Effect<P::Actor>>,
+    notes: Vec<<P::Actor as Actor>::Note>,
+    timer_generation: u64,
+    msg_id_next: u64,
+    event_index: u64,
+    tracer: Option<TraceWriter>,
+    state: RunState,
+}
+
+type Trace<'a, A> = Line<'a, <A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Note>;
+
+impl<'s, P: Protocol> World<'s, P> {
+    /// Sets up a run. `tracer` receives the header at once and every event after.
+    pub fn new(scenario: &'s Scenario, seed: u64, protocol: P, tracer: Option<TraceWriter>) -> Self {
+        let cluster = Cluster {
+            servers: scenario.nodes,
+            clients: scenario.clients,
+        };
+        let nodes = (0..cluster.node_count())
+            .map(|id| Slot {
+                actor: Some(protocol.new_actor(id)),
+                durable: Default::default(),
+                rng: rng::stream(seed, &format!("node/{id}")),
+                clock: LocalClock::default(),
+                timers: BTreeMap::new(),
+                paused: false,
+                deferred: Vec::new(),
+                role: None,
+                role_since: Time::ZERO,
+                byzantine: None,
+            })
+            .collect();
+        let checkers = protocol.checkers();
+        let checker_names = checkers.iter().map(|c| c.name()).collect();
+        let mut world = World {
+            scenario,
+            cluster,
+            now: Time::ZERO,
+            max_time: Time::from_millis(scenario.max_time_ms),
+            queue: EventQueue::new(),
+            nodes,
+            net: Network::new(cluster.node_count(), &scenario.network),
+            net_rng: rng::stream(seed, "net"),
+            byzantine_rng: rng::stream(seed, "byzantine"),
+            checkers,
+            effects: Vec::with_capacity(64),
+            notes: Vec::with_capacity(16),
+            timer_generation: 0,
+            msg_id_next: 0,
+            event_index: 0,
+            tracer,
+            protocol,
+            state: RunState {
+                end_reason: EndReason::Quiescent,
+                end_time: Time::ZERO,
+                violation: None,
+                counts: Counts::default(),
+                timeline: Vec::new(),
+                notes: BTreeMap::new(),
+                history: History::default(),
+                roles: Vec::new(),
+                last_fault: None,
+                faults_in_force: false,
+                checker_names,
+                verdicts: Vec::new(),
+            },
+        };
+        if let Some(t) = &mut world.tracer {
+            t.line(&Trace::<P::Actor>::Header {
+                format: crate::trace::TRACE_FORMAT,
+                distsim: env!("CARGO_PKG_VERSION"),
+                seed,
+                scenario,
+            });
+        }
+        for node in world.cluster.server_ids().chain(world.cluster.client_ids()) {
+            world.queue.push(Time::ZERO, Event::Start { node });
+        }
+        for (index, f) in scenario.faults.iter().enumerate() {
+            world
+                .queue
+                .push(Time::from_millis(f.at_ms), Event::Fault { index });
+        }
+        world
+    }
+
+    /// Runs to the end and returns what happened, with the tracer (for the caller to close).
+    pub fn run(mut self) -> (RunState, Option<TraceWriter>, P) {
+        let max_events = self.scenario.max_events;
+        self.state.end_reason = loop {
+            let Some(t) = self.queue.peek_time() else {
+                break EndReason::Quiescent;
+            };
+            if t > self.max_time {
+                self.now = self.max_time;
+                break EndReason::TimeLimit;
+            }
+            if self.event_index >= max_events {
+                break EndReason::EventLimit;
+            }
+            let Some((t, event)) = self.queue.pop() else {
+                break EndReason::Quiescent;
+            };
+            debug_assert!(t >= self.now, "time never goes back");
+            self.now = t;
+            self.handle(event);
+            self.event_index += 1;
+            if self.state.violation.is_some() {
+                break EndReason::Violation;
+            }
+        };
+        self.state.counts.events = self.event_index;
+        self.state.end_time = self.now;
+        self.state.faults_in_force = self.net.any_blocked()
+            || self
+                .nodes
+                .iter()
+                .any(|s| s.actor.is_none() || s.paused || s.byzantine.is_some());
+        if self.state.violation.is_none() {
+            let end = RunEnd {
+                now: self.now,
+                last_fault: self.state.last_fault,
+                faults_in_force: self.state.faults_in_force,
+                history: &self.state.history,
+                roles: &self.state.roles,
+                cluster: self.cluster,
+                ended_early: false,
+            };
+            self.state.verdicts = self
+                .checkers
+                .iter_mut()
+                .map(|c| (c.name(), c.finish(&end)))
+                .collect();
+        }
+        (self.state, self.tracer, self.protocol)
+    }
+
+    fn handle(&mut self, event: Event<P::Actor>) {
+        match event {
+            Event::Start { node } => {
+                self.trace(|e, t| TraceLineOwned::Start { e, t, node });
+                self.dispatch(node, Input::Start);
+            }
+            Event::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
+            Event::Timer {
+                node,
+                generation,
+                timer,
+            } => {
+                let slot = &mut self.nodes[node as usize];
+                if slot.timers.get(&timer) != Some(&generation) {
+                    return; // replaced, cancelled, or lost in a crash
+                }
+                if slot.paused {
+                    slot.deferred.push(Deferred::Timer { generation, timer });
+                    return;
+                }
+                self.fire(node, timer);
+            }
+            Event::Fault { index } => self.fault(index),
+        }
+    }
+
+    fn fire(&mut self, node: NodeId, timer: <P::Actor as Actor>::Timer) {
+        self.nodes[node as usize].timers.remove(&timer);
+        self.state.counts.timers_fired += 1;
+        if let Some(tr) = &mut self.tracer {
+            tr.line(&Trace::<P::Actor>::Timer {
+                e: self.event_index,
+                t: self.now.0,
+                node,
+                timer: &timer,
+            });
+        }
+        self.dispatch(node, Input::Timer(timer));
+    }
+
+    fn hand_over(&mut self, from: NodeId, to: NodeId, id: u64, msg: <P::Actor as Actor>::Msg) {
+        self.state.counts.messages_delivered += 1;
+        self.trace(|e, t| TraceLineOwned::Deliver {
+            e,
+            t,
+            id,
+            from,
+            to,
+        });
+        self.dispatch(to, Input::Msg(from, msg));
+    }
+
+    fn trace(&mut self, make: impl FnOnce(u64, u64) -> TraceLineOwned) {
+        if let Some(tr) = &mut self.tracer {
+            let line = make(self.event_index, self.now.0);
+            line.write::<P::Actor>(tr);
+        }
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, msg: <P::Actor as Actor>::Msg) {
+        self.net.arrived();
+        let reason = if self.net.is_blocked(from, to) {
+            Some(DropReason::Partition)
+        } else if self.nodes[to as usize].actor.is_none() {
+            Some(DropReason::Down)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.state.counts.messages_dropped += 1;
+            self.trace(|e, t| TraceLineOwned::Drop {
+                e,
+                t,
+                id,
+                from,
+                to,
+                reason,
+            });
+            return;
+        }
+        let slot = &mut self.nodes[to as usize];
+        if slot.paused {
+            // It reached the node; the node sees it when it resumes.
+            slot.deferred.push(Deferred::Msg { from, id, msg });
+            return;
+        }
+        self.hand_over(from, to, id, msg);
+    }
+
+    fn dispatch(&mut self, node: NodeId, input: Input<P::Actor>) {
+        let cluster = self.cluster;
+        let now = self.now;
+        let mut effects = std::mem::take(&mut self.effects);
+        {
+            let Slot {
+                actor,
+                durable,
+                rng,
+                clock,
+                ..
+            } = &mut self.nodes[node as usize];
+            let Some(actor) = actor.as_mut() else {
+                self.effects = effects;
+                return;
+            };
+            let mut ctx = Ctx::new(node, clock.local(now), cluster, rng, durable, &mut effects);
+            match input {
+                Input::Start => actor.on_start(&mut ctx),
+                Input::Msg(from, msg) => actor.on_msg(&mut ctx, from, msg),
+                Input::Timer(timer) => actor.on_timer(&mut ctx, timer),
+            }
+        }
+        for effect in effects.drain(..) {
+            self.apply(node, effect);
+        }
+        self.effects = effects;
+
+        let role = self.nodes[node as usize].actor.as_ref().and_then(|a| a.role());
+        self.set_role(node, role);
+
+        if self.checkers.is_empty() {
+            self.notes.clear();
+            return;
+        }
+        let slot = &self.nodes[node as usize];
+        if let Some(actor) = slot.actor.as_ref() {
+            let obs = Observation {
+                event_index: self.event_index,
+                now,
+                node,
+                state: actor,
+                durable: &slot.durable,
+                notes: &self.notes,
+                cluster,
+            };
+            for checker in &mut self.checkers {
+                if let Err(message) = checker.observe(&obs) {
+                    let v = Violation {
+                        checker: checker.name().to_string(),
+                        event_index: self.event_index,
+                        time_ns: now.0,
+                        node: Some(node),
+                        message,
+                    };
+                    if let Some(tr) = &mut self.tracer {
+                        tr.line(&Trace::<P::Actor>::Violation {
+                            e: v.event_index,
+                            t: v.time_ns,
+                            checker: &v.checker,
+                            node: v.node,
+                            message: &v.message,
+                        });
+                    }
+                    self.state.violation = Some(v);
+                    break;
+                }
+            }
+        }
+        self.notes.clear();
+    }
+
+    fn apply(&mut self, node: NodeId, effect: Effect<P::Actor>) {
+        match effect {
+            Effect::Send { to, msg } => self.send(node, to, msg),
+            Effect::SetTimer { timer, after } => {
+                self.timer_generation += 1;
+                let generation = self.timer_generation;
+                let slot = &mut self.nodes[node as usize];
+                let at = self.now + slot.clock.true_span(after);
+                slot.timers.insert(timer.clone(), generation);
+                self.queue.push(
+                    at,
+                    Event::Timer {
+                        node,
+                        generation,
+                        timer,
+                    },
+                );
+            }
+            Effect::CancelTimer { timer } => {
+                self.nodes[node as usize].timers.remove(&timer);
+            }
+            Effect::Note(note) => {
+                self.state.counts.notes += 1;
+                *self.state.notes.entry(note.label()).or_insert(0) += 1;
+                if let Some(tr) = &mut self.tracer {
+                    tr.line(&Trace::<P::Actor>::Note {
+                        e: self.event_index,
+                        t: self.now.0,
+                        node,
+                        note: &note,
+                    });
+                }
+                self.notes.push(note);
+            }
+            Effect::Record(r) => {
+                let event = HistoryEvent {
+                    time_ns: self.now.0,
+                    process: r.process,
+                    kind: r.kind,
+                    f: r.f,
+                    key: r.key,
+                    value: r.value,
+                };
+                self.state.counts.history_events += 1;
+                if let Some(tr) = &mut self.tracer {
+                    tr.line(&Trace::<P::Actor>::History {
+                        e: self.event_index,
+                        node,
+                        event: &event,
+                    });
+                }
+                self.state.history.events.push(event);
+            }
+        }
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: <P::Actor as Actor>::Msg) {
+        if to >= self.cluster.node_count() {
+            self.state.violation = Some(Violation {
+                checker: "engine".into(),
+                event_index: self.event_index,
+                time_ns: self.now.0,
+                node: Some(from),
+                message: format!("node {from} sent a message to node {to}, which does not exist"),
+            });
+            return;
+        }
+        let id = self.msg_id_next;
+        self.msg_id_next += 1;
+        self.state.counts.messages_sent += 1;
+        let msg = match self.nodes[from as usize].byzantine {
+            Some(ByzantineMode::Forge) => {
+                <P::Actor as Actor>::forge(&msg, &mut self.byzantine_rng).unwrap_or(msg)
+            }
+            _ => msg,
+        };
+        if let Some(tr) = &mut self.tracer {
+            tr.line(&Trace::<P::Actor>::Send {
+                e: self.event_index,
+                t: self.now.0,
+                id,
+                from,
+                to,
+                msg: &msg,
+            });
+        }
+        let fate = if self.nodes[from as usize].byzantine == Some(ByzantineMode::Silent) {
+            Fate::Dropped(DropReason::Silenced)
+        } else {
+            self.net.send(from, to, &mut self.net_rng)
+        };
+        match fate {
+            Fate::Dropped(reason) => {
+                self.state.counts.messages_dropped += 1;
+                self.trace(|e, t| TraceLineOwned::Drop {
+                    e,
+                    t,
+                    id,
+                    from,
+                    to,
+                    reason,
+                });
+            }
+            Fate::Deliver { delay, duplicate } => {
+                if let Some(dup_delay) = duplicate {
+                    self.state.counts.messages_duplicated += 1;
+                    self.trace(|e, t| TraceLineOwned::Duplicate { e, t, id });
+                    self.queue.push(
+                        self.now + dup_delay,
+                        Event::Deliver {
+                            from,
+                            to,
+                            id,
+                            msg: msg.clone(),
+                        },
+                    );
+                }
+                self.queue
+                    .push(self.now + delay, Event::Deliver { from, to, id, msg });
+            }
+        }
+    }
+
+    fn set_role(&mut self, node: NodeId, role: Role) {
+        let slot = &mut self.nodes[node as usize];
+        if slot.role == role {
+            return;
+        }
+        slot.role = role;
+        slot.role_since = self.now;
+        self.state.roles.push(RoleChange {
+            time: self.now,
+            node,
+            role,
+        });
+        if self.cluster.is_server(node) {
+            self.state.timeline.push(TimelineEntry {
+                time_ns: self.now.0,
+                what: format!("node {node} is {}", role.unwrap_or("no longer in a role")),
+            });
+        }
+        if let Some(tr) = &mut self.tracer {
+            tr.line(&Trace::<P::Actor>::Role {
+                e: self.event_index,
+                t: self.now.0,
+                node,
+                role,
+            });
+        }
+    }
+
+    /// The nodes a target names now. A role resolves to the node that took it most recently (ties:
+    /// the lowest id), since an older holder may be a stale leader cut off from the rest.
+    fn resolve(&self, target: &Target, want: impl Fn(&Slot<P::Actor>) -> bool) -> Vec<NodeId> {
+        match target {
+            Target::Node(n) => vec![*n],
+            Target::All => self
+                .cluster
+                .server_ids()
+                .filter(|n| want(&self.nodes[*n as usize]))
+                .collect(),
+            Target::Role(r) => {
+                let mut best: Option<NodeId> = None;
+                for n in self.cluster.server_ids() {
+                    let s = &self.nodes[n as usize];
+                    if s.role == Some(r.as_str())
+                        && best.is_none_or(|b| s.role_since > self.nodes[b as usize].role_since)
+                    {
+                        best = Some(n);
+                    }
+                }
+                best.into_iter().collect()
+            }
+        }
+    }
+
+    fn fault(&mut self, index: usize) {
+        let spec: &FaultSpec = &self.scenario.faults[index];
+        let (nodes, effect) = self.apply_fault(spec);
+        self.state.counts.faults += 1;
+        self.state.last_fault = Some(self.now);
+        self.state.timeline.push(TimelineEntry {
+            time_ns: self.now.0,
+            what: effect.clone(),
+        });
+        if let Some(tr) = &mut self.tracer {
+            tr.line(&Trace::<P::Actor>::Fault {
+                e: self.event_index,
+                t: self.now.0,
+                fault: spec,
+                nodes: &nodes,
+                effect: &effect,
+            });
+        }
+    }
+
+    fn apply_fault(&mut self, f: &FaultSpec) -> (Vec<NodeId>, String) {
+        let list = |v: &[NodeId]| {
+            v.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(groups) = &f.partition {
+            self.net.partition(groups);
+            let text = groups
+                .iter()
+                .map(|g| format!("{{{}}}", list(g)))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            return (groups.concat(), format!("partition {text}"));
+        }
+        if let Some(c) = &f.cut {
+            self.net.cut(&c.from, &c.to);
+            return (
+                c.from.clone(),
+                format!("cut {{{}}} -> {{{}}}", list(&c.from), list(&c.to)),
+            );
+        }
+        if f.heal.is_some() {
+            self.net.heal();
+            return (Vec::new(), "heal all partitions".into());
+        }
+        if let Some(t) = &f.isolate {
+            let nodes = self.resolve(t, |_| true);
+            for &n in &nodes {
+                self.net.isolate(n);
+            }
+            return self.described(nodes, "isolate", t);
+        }
+        if let Some(t) = &f.crash {
+            let nodes = self.resolve(t, |s| s.actor.is_some());
+            for &n in &nodes {
+                let slot = &mut self.nodes[n as usize];
+                slot.actor = None;
+                slot.timers.clear();
+                slot.paused = false;
+                slot.deferred.clear(); // what arrived during a pause dies with the node
+                self.set_role(n, None);
+            }
+            return self.described(nodes, "crash", t);
+        }
+        if let Some(t) = &f.restart {
+            let nodes: Vec<NodeId> = self
+                .resolve(t, |s| s.actor.is_none())
+                .into_iter()
+                .filter(|n| self.nodes[*n as usize].actor.is_none())
+                .collect();
+            for &n in &nodes {
+                self.nodes[n as usize].actor = Some(self.protocol.new_actor(n));
+                self.trace(|e, t| TraceLineOwned::Start { e, t, node: n });
+                self.dispatch(n, Input::Start);
+            }
+            return self.described(nodes, "restart", t);
+        }
+        if let Some(t) = &f.pause {
+            let nodes = self.resolve(t, |s| s.actor.is_some() && !s.paused);
+            for &n in &nodes {
+                self.nodes[n as usize].paused = true;
+            }
+            return self.described(nodes, "pause", t);
+        }
+        if let Some(t) = &f.resume {
+            let nodes: Vec<NodeId> = self
+                .resolve(t, |s| s.paused)
+                .into_iter()
+                .filter(|n| self.nodes[*n as usize].paused)
+                .collect();
+            for &n in &nodes {
+                let slot = &mut self.nodes[n as usize];
+                slot.paused = false;
+                // Everything that arrived during the pause is handled now, in arrival order, as
+                // a process does when it wakes from a stop-the-world pause.
+                for d in std::mem::take(&mut slot.deferred) {
+                    if self.state.violation.is_some() || self.nodes[n as usize].actor.is_none() {
+                        break;
+                    }
+                    match d {
+                        Deferred::Msg { from, id, msg } => self.hand_over(from, n, id, msg),
+                        Deferred::Timer { generation, timer } => {
+                            if self.nodes[n as usize].timers.get(&timer) == Some(&generation) {
+                                self.fire(n, timer);
+                            }
+                        }
+                    }
+                }
+            }
+            return self.described(nodes, "resume", t);
+        }
+        if let Some(c) = &f.clock {
+            let nodes = self.resolve(&c.node, |_| true);
+            for &n in &nodes {
+                let clock = &mut self.nodes[n as usize].clock;
+                clock.jump(self.now, c.offset_ms.saturating_mul(NS_PER_MS as i64));
+                if let Some(d) = c.drift_ppm {
+                    clock.set_drift(self.now, d);
+                }
+            }
+            let (_, who) = self.described(nodes.clone(), "clock", &c.node);
+            return (
+                nodes,
+                format!(
+                    "{who}: clock jumps {} ms{}",
+                    c.offset_ms,
+                    c.drift_ppm
+                        .map(|d| format!(", drift {d} ppm"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+        if let Some(l) = &f.link {
+            let all: Vec<NodeId> = (0..self.cluster.node_count()).collect();
+            let from = l.from.clone().unwrap_or_else(|| all.clone());
+            let to = l.to.clone().unwrap_or(all);
+            self.net.change_links(&from, &to, |p| {
+                if let Some(v) = l.delay_ms_min {
+                    p.delay_ns_min = v * NS_PER_MS;
+                }
+                if let Some(v) = l.delay_ms_max {
+                    p.delay_ns_max = v * NS_PER_MS;
+                    p.tail_delay_ns_max = p.tail_delay_ns_max.max(p.delay_ns_max);
+                }
+                p.delay_ns_min = p.delay_ns_min.min(p.delay_ns_max);
+                if let Some(v) = l.loss_ppm {
+                    p.loss_ppm = v;
+                }
+                if let Some(v) = l.duplicate_ppm {
+                    p.duplicate_ppm = v;
+                }
+            });
+            return (
+                from.clone(),
+                format!("links {{{}}} -> {{{}}} changed", list(&from), list(&to)),
+            );
+        }
+        if let Some(b) = &f.byzantine {
+            let nodes = self.resolve(&b.node, |_| true);
+            for &n in &nodes {
+                self.nodes[n as usize].byzantine = match b.mode {
+                    ByzantineMode::Honest => None,
+                    mode => Some(mode),
+                };
+            }
+            return self.described(nodes, "byzantine", &b.node);
+        }
+        // Validation guarantees one action per fault.
+        (Vec::new(), "no action".into())
+    }
+
+    fn described(&self, nodes: Vec<NodeId>, verb: &str, target: &Target) -> (Vec<NodeId>, String) {
+        let text = match (&nodes[..], target) {
+            ([], _) => format!("{verb} {target}: nobody to {verb}"),
+            ([n], Target::Role(r)) => format!("{verb} node {n} (the {r})"),
+            (ns, _) => format!(
+                "{verb} node{} {}",
+                if ns.len() > 1 { "s" } else { "" },
+                ns.iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        (nodes, text)
+    }
+}
+
+/// Trace lines that carry no protocol type, built by closures in the loop.
+enum TraceLineOwned {
+    Start {
+        e: u64,
+        t: u64,
+        node: NodeId,
+    },
+    Drop {
+        e: u64,
+        t: u64,
+        id: u64,
+        from: NodeId,
+        to: NodeId,
+        reason: DropReason,
+    },
+    Duplicate {
+        e: u64,
+        t: u64,
+        id: u64,
+    },
+    Deliver {
+        e: u64,
+        t: u64,
+        id: u64,
+        from: NodeId,
+        to: NodeId,
+    },
+}
+
+impl TraceLineOwned {
+    fn write<A: Actor>(self, tr: &mut TraceWriter) {
+        let line: Trace<'_, A> = match self {
+            TraceLineOwned::Start { e, t, node } => Line::Start { e, t, node },
+            TraceLineOwned::Drop {
+                e,
+                t,
+                id,
+                from,
+                to,
+                reason,
+            } => Line::Drop {
+                e,
+                t,
+                id,
+                from,
+                to,
+                reason,
+            },
+            TraceLineOwned::Duplicate { e, t, id } => Line::Duplicate { e, t, id },
+            TraceLineOwned::Deliver { e, t, id, from, to } => Line::Deliver { e, t, id, from, to },
+        };
+        tr.line(&line);
+    }
+}
