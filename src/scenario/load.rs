@@ -112,7 +112,11 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<(Scenario, Source), ScenarioErr
         Err(e) => {
             let field = e.path().to_string();
             let inner = e.into_inner();
-            let field = if field == "." { String::new() } else { field };
+            let field = if field == "." || field == "?" {
+                String::new()
+            } else {
+                field
+            };
             return Err(ScenarioError {
                 file: file.to_string(),
                 line: inner.line().max(1),
@@ -145,7 +149,11 @@ fn strip_position(msg: &str) -> String {
 
 /// Validates a scenario that sits at field `prefix` of `source` (a trace header's `scenario`), so
 /// errors point into that text.
-pub fn validate_in(scenario: &Scenario, source: &Source, prefix: &str) -> Result<(), ScenarioError> {
+pub fn validate_in(
+    scenario: &Scenario,
+    source: &Source,
+    prefix: &str,
+) -> Result<(), ScenarioError> {
     validate::validate(scenario).map_err(|(path, msg)| {
         let mut full = vec![Seg::Key(prefix.to_string())];
         full.extend(path);

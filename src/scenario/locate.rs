@@ -64,7 +64,10 @@ pub fn position(text: &str, offset: usize) -> (usize, usize) {
         .iter()
         .rposition(|b| *b == b'\n')
         .map_or(0, |p| p + 1);
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, col)
 }
 
@@ -207,7 +210,11 @@ mod tests {
         assert_eq!(line_col(text, &path), (5, 26));
         assert_eq!(render(&path), "faults[1].crash");
         // A missing key: the deepest enclosing value.
-        let missing = [Seg::Key("faults".into()), Seg::Index(0), Seg::Key("zz".into())];
+        let missing = [
+            Seg::Key("faults".into()),
+            Seg::Index(0),
+            Seg::Key("zz".into()),
+        ];
         assert_eq!(line_col(text, &missing), (4, 5));
     }
 }

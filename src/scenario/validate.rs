@@ -66,7 +66,10 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         if f.at_ms < last_ms {
             return at(
                 field("at_ms"),
-                format!("faults must be in time order: {} comes after {last_ms}", f.at_ms),
+                format!(
+                    "faults must be in time order: {} comes after {last_ms}",
+                    f.at_ms
+                ),
             );
         }
         last_ms = f.at_ms;
@@ -214,10 +217,7 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
             }
         }
         if groups.len() < 2 {
-            return at(
-                field("partition"),
-                "a partition needs at least two groups",
-            );
+            return at(field("partition"), "a partition needs at least two groups");
         }
     }
     if let Some(c) = &f.cut {
@@ -231,7 +231,10 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
     if let Some(h) = f.heal
         && !h
     {
-        return at(field("heal"), "write \"heal\": true (there is nothing to un-heal)");
+        return at(
+            field("heal"),
+            "write \"heal\": true (there is nothing to un-heal)",
+        );
     }
     if let Some(t) = &f.isolate {
         target(field("isolate"), t, true, false)?;
@@ -283,13 +286,19 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
         if let (Some(lo), Some(hi)) = (l.delay_ms_min, l.delay_ms_max)
             && lo > hi
         {
-            return at(lp("delay_ms_min"), format!("{lo} is above delay_ms_max ({hi})"));
+            return at(
+                lp("delay_ms_min"),
+                format!("{lo} is above delay_ms_max ({hi})"),
+            );
         }
         for (name, v) in [("loss_ppm", l.loss_ppm), ("duplicate_ppm", l.duplicate_ppm)] {
             if let Some(v) = v
                 && v > PPM_MAX
             {
-                return at(lp(name), format!("{v} is above 1000000 (parts per million)"));
+                return at(
+                    lp(name),
+                    format!("{v} is above 1000000 (parts per million)"),
+                );
             }
         }
     }
@@ -302,7 +311,10 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
         {
             let mut p = field("byzantine");
             p.push(key("node"));
-            return at(p, format!("node {n} is a client; only servers turn Byzantine"));
+            return at(
+                p,
+                format!("node {n} is a client; only servers turn Byzantine"),
+            );
         }
     }
     Ok(())

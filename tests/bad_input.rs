@@ -1,0 +1,196 @@
+//! Bad input: every broken scenario in `tests/bad_scenarios/` is refused with exit code 2 and a message
+//! that names the file, line, column and field; and a refused run creates no trace file and leaves an
+//! existing one untouched.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_distsim");
+
+/// (file, line, column, field, words the message must contain)
+const CASES: &[(&str, usize, usize, &str, &str)] = &[
+    ("bad_json.json", 4, 13, "", "key must be a string"),
+    (
+        "unknown_field.json",
+        7,
+        48,
+        "network.dealy_ms_max",
+        "unknown field",
+    ),
+    (
+        "wrong_type.json",
+        5,
+        17,
+        "nodes",
+        "invalid type: string \"five\"",
+    ),
+    (
+        "node_out_of_range.json",
+        9,
+        29,
+        "faults[1].crash",
+        "node 7 is out of range",
+    ),
+    (
+        "negative_time.json",
+        8,
+        17,
+        "faults[0].at_ms",
+        "integer `-5`",
+    ),
+    ("empty.json", 1, 1, "", "empty file"),
+    ("binary_garbage.json", 1, 1, "", "not UTF-8"),
+    (
+        "times_out_of_order.json",
+        9,
+        16,
+        "faults[1].at_ms",
+        "time order",
+    ),
+    (
+        "probability_out_of_range.json",
+        7,
+        28,
+        "network.loss_ppm",
+        "parts per million",
+    ),
+    (
+        "unknown_protocol.json",
+        3,
+        15,
+        "protocol",
+        "unknown protocol \"rafft\"",
+    ),
+    (
+        "unknown_mutant.json",
+        7,
+        42,
+        "mutants[1]",
+        "unknown mutant \"pingpong.nope\"",
+    ),
+    ("bad_param.json", 7, 30, "params.interval_ms", "at least 1"),
+    (
+        "two_actions.json",
+        8,
+        41,
+        "faults[0].pause",
+        "exactly one action",
+    ),
+    (
+        "fault_after_end.json",
+        8,
+        16,
+        "faults[0].at_ms",
+        "after max_time_ms",
+    ),
+];
+
+fn case_path(file: &str) -> String {
+    format!("tests/bad_scenarios/{file}")
+}
+
+fn assert_refused(args: &[&str], file: &str, line: usize, col: usize, field: &str, words: &str) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+    let place = format!("{}:{line}:{col}: ", case_path(file));
+    assert!(
+        stderr.contains(&place),
+        "{file}: wanted {place:?} in {stderr:?}"
+    );
+    if field.is_empty() {
+        assert!(!stderr.contains("field `"), "{file}: {stderr}");
+    } else {
+        assert!(
+            stderr.contains(&format!("field `{field}`")),
+            "{file}: wanted field {field} in {stderr:?}"
+        );
+    }
+    assert!(
+        stderr.contains(words),
+        "{file}: wanted {words:?} in {stderr:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{file}: {stderr}");
+}
+
+#[test]
+fn every_broken_scenario_is_refused_with_its_place() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
+    let on_disk = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(on_disk, CASES.len(), "every file in {dir:?} has a row here");
+    for (file, line, col, field, words) in CASES {
+        let path = case_path(file);
+        assert_refused(&["validate", &path], file, *line, *col, field, words);
+        assert_refused(&["run", &path], file, *line, *col, field, words);
+    }
+}
+
+#[test]
+fn a_refused_run_creates_no_trace_and_keeps_an_existing_one() {
+    let tmp = std::env::temp_dir().join(format!("distsim-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let existing = tmp.join("existing.jsonl");
+    std::fs::write(&existing, "precious\n").unwrap();
+    let fresh = tmp.join("fresh.jsonl");
+    for (file, line, col, field, words) in CASES {
+        let path = case_path(file);
+        for dest in [&existing, &fresh] {
+            let dest = dest.to_str().unwrap();
+            assert_refused(
+                &["run", &path, "--trace", dest],
+                file,
+                *line,
+                *col,
+                field,
+                words,
+            );
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "precious\n");
+    assert!(!fresh.exists());
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert_eq!(left.len(), 1, "no partial files left behind: {left:?}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn a_trace_never_overwrites_its_own_scenario() {
+    let tmp = std::env::temp_dir().join(format!("distsim-self-{}.json", std::process::id()));
+    let text =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pingpong_basic.json"))
+            .unwrap();
+    std::fs::write(&tmp, &text).unwrap();
+    let p = tmp.to_str().unwrap();
+    let out = Command::new(BIN)
+        .args(["run", p, "--trace", p])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&tmp).unwrap(), text);
+    std::fs::remove_file(&tmp).unwrap();
+}
+
+#[test]
+fn a_damaged_trace_is_refused_with_its_place() {
+    let tmp = std::env::temp_dir().join(format!("distsim-bad-trace-{}.jsonl", std::process::id()));
+    std::fs::write(&tmp, "{\"kind\": \"header\", \"format\": 1, \"distsim\": \"0\", \"seed\": 1, \"scenario\": {\"name\": \"x\", \"protocol\": \"pingpong\", \"seed\": 1, \"nodes\": 0, \"max_time_ms\": 5}}\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["replay", tmp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(":1:"), "{stderr}");
+    assert!(stderr.contains("field `scenario.nodes`"), "{stderr}");
+    std::fs::write(&tmp, b"\xff\xfe garbage").unwrap();
+    let out = Command::new(BIN)
+        .args(["replay", tmp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_file(&tmp).unwrap();
+}
