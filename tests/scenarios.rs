@@ -1,0 +1,69 @@
+//! Every shipped scenario: it meets its own expectation, its report is pinned by an insta snapshot
+//! (outcome, verdicts, counts, timeline of faults and role changes, trace digest), and it is
+//! deterministic: two runs, and runs on several threads at once, give the same trace digest.
+
+use distsim::run::report::Outcome;
+use distsim::run::{RunOptions, run};
+use distsim::scenario::load;
+use distsim::trace::TraceOutput;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    files
+}
+
+fn digest(path: &Path, trace: TraceOutput) -> String {
+    let (s, src) = load(path).unwrap();
+    let opts = RunOptions { seed: None, trace };
+    run(&s, Some(&src), &opts).unwrap().report.trace_sha256.unwrap()
+}
+
+#[test]
+fn every_scenario_meets_its_expectation_and_matches_its_snapshot() {
+    insta::glob!("../scenarios", "*.json", |path| {
+        let (s, src) = load(path).unwrap();
+        let opts = RunOptions {
+            seed: None,
+            trace: TraceOutput::Digest,
+        };
+        let report = run(&s, Some(&src), &opts).unwrap().report;
+        assert_eq!(
+            report.outcome,
+            Outcome::Pass,
+            "{}:\n{}",
+            path.display(),
+            report.render_text(200)
+        );
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        insta::assert_json_snapshot!(stem, report);
+    });
+}
+
+#[test]
+fn every_scenario_is_deterministic() {
+    let files = scenario_files();
+    for path in &files {
+        let first = digest(path, TraceOutput::Digest);
+        assert_eq!(first, digest(path, TraceOutput::Digest), "{}", path.display());
+        // Keeping the lines in memory changes nothing about them.
+        assert_eq!(first, digest(path, TraceOutput::Memory), "{}", path.display());
+    }
+    // Runs on several threads at once do not disturb each other.
+    let serial: Vec<String> = files.iter().map(|p| digest(p, TraceOutput::Digest)).collect();
+    let parallel: Vec<String> = files
+        .par_iter()
+        .chain(files.par_iter())
+        .map(|p| digest(p, TraceOutput::Digest))
+        .collect();
+    assert_eq!(parallel[..files.len()], serial[..]);
+    assert_eq!(parallel[files.len()..], serial[..]);
+}
