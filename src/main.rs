@@ -157,7 +157,11 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
         match (&r.mismatch, r.file_intact) {
             (None, Some(true)) => println!("replay    reproduced all {} lines exactly", r.lines),
             (Some(m), _) => {
-                println!("replay    DIVERGED at line {} of {}", m.line, path.display());
+                println!(
+                    "replay    DIVERGED at line {} of {}",
+                    m.line,
+                    path.display()
+                );
                 println!("  expected: {}", m.expected);
                 println!("  got:      {}", m.got);
             }
@@ -177,8 +181,8 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
 fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for path in paths {
-        let checked = scenario::load(path)
-            .and_then(|(s, src)| run::validate(&s, Some(&src)).map(|()| s));
+        let checked =
+            scenario::load(path).and_then(|(s, src)| run::validate(&s, Some(&src)).map(|()| s));
         match checked {
             Ok(s) => println!(
                 "ok    {} ({} on {} nodes + {} clients, {} faults)",

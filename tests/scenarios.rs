@@ -24,7 +24,11 @@ fn scenario_files() -> Vec<PathBuf> {
 fn digest(path: &Path, trace: TraceOutput) -> String {
     let (s, src) = load(path).unwrap();
     let opts = RunOptions { seed: None, trace };
-    run(&s, Some(&src), &opts).unwrap().report.trace_sha256.unwrap()
+    run(&s, Some(&src), &opts)
+        .unwrap()
+        .report
+        .trace_sha256
+        .unwrap()
 }
 
 #[test]
@@ -53,12 +57,25 @@ fn every_scenario_is_deterministic() {
     let files = scenario_files();
     for path in &files {
         let first = digest(path, TraceOutput::Digest);
-        assert_eq!(first, digest(path, TraceOutput::Digest), "{}", path.display());
+        assert_eq!(
+            first,
+            digest(path, TraceOutput::Digest),
+            "{}",
+            path.display()
+        );
         // Keeping the lines in memory changes nothing about them.
-        assert_eq!(first, digest(path, TraceOutput::Memory), "{}", path.display());
+        assert_eq!(
+            first,
+            digest(path, TraceOutput::Memory),
+            "{}",
+            path.display()
+        );
     }
     // Runs on several threads at once do not disturb each other.
-    let serial: Vec<String> = files.iter().map(|p| digest(p, TraceOutput::Digest)).collect();
+    let serial: Vec<String> = files
+        .iter()
+        .map(|p| digest(p, TraceOutput::Digest))
+        .collect();
     let parallel: Vec<String> = files
         .par_iter()
         .chain(files.par_iter())
@@ -66,4 +83,33 @@ fn every_scenario_is_deterministic() {
         .collect();
     assert_eq!(parallel[..files.len()], serial[..]);
     assert_eq!(parallel[files.len()..], serial[..]);
+}
+
+#[test]
+fn every_mutant_scenario_passes_without_its_mutant() {
+    // A scenario that plants a bug must be fair: the same schedule and seed, with the bug removed,
+    // breaks nothing.
+    let mut planted = 0;
+    for path in scenario_files() {
+        let (mut s, src) = load(&path).unwrap();
+        if s.mutants.is_empty() {
+            continue;
+        }
+        planted += 1;
+        s.mutants.clear();
+        s.expect = None;
+        let opts = RunOptions {
+            seed: None,
+            trace: TraceOutput::Off,
+        };
+        let report = run(&s, Some(&src), &opts).unwrap().report;
+        assert_eq!(
+            report.outcome,
+            Outcome::Pass,
+            "{} without its mutant:\n{}",
+            path.display(),
+            report.render_text(200)
+        );
+    }
+    assert!(planted >= 3, "the mutant scenarios are shipped");
 }

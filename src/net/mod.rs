@@ -31,7 +31,9 @@ pub struct LinkParams {
 impl LinkParams {
     /// Link parameters from the scenario's network section.
     pub fn from_spec(n: &NetworkSpec) -> Self {
-        let (tail_ppm, tail_ms) = n.tail.map_or((0, n.delay_ms_max), |t| (t.ppm, t.delay_ms_max));
+        let (tail_ppm, tail_ms) = n
+            .tail
+            .map_or((0, n.delay_ms_max), |t| (t.ppm, t.delay_ms_max));
         LinkParams {
             delay_ns_min: n.delay_ms_min * NS_PER_MS,
             delay_ns_max: n.delay_ms_max * NS_PER_MS,
@@ -223,7 +225,10 @@ mod tests {
         let mut net = Network::new(4, &NetworkSpec::default());
         net.partition(&[vec![0, 1], vec![2]]);
         assert!(net.is_blocked(0, 2) && net.is_blocked(2, 1));
-        assert!(!net.is_blocked(0, 1) && !net.is_blocked(3, 2), "node 3 is in no group");
+        assert!(
+            !net.is_blocked(0, 1) && !net.is_blocked(3, 2),
+            "node 3 is in no group"
+        );
         net.heal();
         net.cut(&[0], &[1]);
         assert!(net.is_blocked(0, 1) && !net.is_blocked(1, 0));

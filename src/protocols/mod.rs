@@ -4,6 +4,7 @@
 //! [`Protocol`] for its setup (how to build a node, which checkers watch it, which mutants it has).
 
 pub mod pingpong;
+pub mod raft;
 pub mod registry;
 
 use crate::actor::{Actor, Cluster, NodeId};

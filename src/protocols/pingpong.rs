@@ -121,7 +121,8 @@ pub struct PingPong {
 impl Protocol for PingPong {
     type Actor = Node;
     const NAME: &'static str = "pingpong";
-    const ABOUT: &'static str = "servers ping random peers and count pongs (engine tests and benchmarks)";
+    const ABOUT: &'static str =
+        "servers ping random peers and count pongs (engine tests and benchmarks)";
     const MUTANTS: &'static [Mutant] = &[Mutant {
         name: "pingpong.pong_wrong_seq",
         about: "a pong echoes the wrong sequence number",

@@ -31,12 +31,16 @@ fn info<P: Protocol>() -> ProtocolInfo {
 
 /// Every protocol distsim ships.
 pub fn catalogue() -> Vec<ProtocolInfo> {
-    vec![info::<super::pingpong::PingPong>()]
+    vec![
+        info::<super::raft::Raft>(),
+        info::<super::pingpong::PingPong>(),
+    ]
 }
 
 /// Calls `visitor` with the protocol called `name`, or returns `None` if there is none.
 pub fn with_protocol<V: ProtocolVisitor>(name: &str, visitor: V) -> Option<V::Output> {
     match name {
+        "raft" => Some(visitor.visit::<super::raft::Raft>()),
         "pingpong" => Some(visitor.visit::<super::pingpong::PingPong>()),
         _ => None,
     }

@@ -82,7 +82,10 @@ fn split_setup_error(err: &str) -> (Vec<Seg>, String) {
 }
 
 /// Checks what only the protocol can check (its name, mutants and parameters) and builds it.
-pub fn prepare<P: Protocol>(scenario: &Scenario, source: Option<&Source>) -> Result<P, ScenarioError> {
+pub fn prepare<P: Protocol>(
+    scenario: &Scenario,
+    source: Option<&Source>,
+) -> Result<P, ScenarioError> {
     for (i, m) in scenario.mutants.iter().enumerate() {
         if !P::MUTANTS.iter().any(|k| k.name == m) {
             let known: Vec<&str> = P::MUTANTS.iter().map(|k| k.name).collect();
@@ -91,7 +94,11 @@ pub fn prepare<P: Protocol>(scenario: &Scenario, source: Option<&Source>) -> Res
                 format!(
                     "unknown mutant {m:?} for protocol {}; known: {}",
                     P::NAME,
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             ));
         }
@@ -212,8 +219,7 @@ fn build_report<P: Protocol>(
     for name in &state.checker_names {
         let verdict = match &state.violation {
             Some(v) if v.checker == *name => Verdict::Fail(v.message.clone()),
-            Some(_) => not_judged(),
-            None => state
+            _ => state
                 .verdicts
                 .iter()
                 .find(|(n, _)| n == name)

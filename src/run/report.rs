@@ -146,7 +146,12 @@ impl RunReport {
             let _ = writeln!(s, "timeline");
             let shown = self.timeline.len().min(timeline_lines_max);
             for entry in &self.timeline[..shown] {
-                let _ = writeln!(s, "  {:>12}  {}", Time(entry.time_ns).to_string(), entry.what);
+                let _ = writeln!(
+                    s,
+                    "  {:>12}  {}",
+                    Time(entry.time_ns).to_string(),
+                    entry.what
+                );
             }
             if shown < self.timeline.len() {
                 let _ = writeln!(

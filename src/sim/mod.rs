@@ -1,7 +1,7 @@
 //! The engine: virtual time, the event queue, seeded random streams, local clocks and the event loop.
 
-pub mod rng;
-pub mod time;
 pub mod clock;
 pub mod queue;
+pub mod rng;
+pub mod time;
 pub mod world;

@@ -106,12 +106,22 @@ impl Add for Duration {
 
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03}ms", self.0 / NS_PER_MS, (self.0 % NS_PER_MS) / 1_000)
+        write!(
+            f,
+            "{}.{:03}ms",
+            self.0 / NS_PER_MS,
+            (self.0 % NS_PER_MS) / 1_000
+        )
     }
 }
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03}ms", self.0 / NS_PER_MS, (self.0 % NS_PER_MS) / 1_000)
+        write!(
+            f,
+            "{}.{:03}ms",
+            self.0 / NS_PER_MS,
+            (self.0 % NS_PER_MS) / 1_000
+        )
     }
 }

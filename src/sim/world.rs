@@ -9,6 +9,7 @@
 
 use crate::actor::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Role};
 use crate::check::history::{History, HistoryEvent};
+use crate::check::linearizability::LinearizabilityChecker;
 use crate::check::{Checker, Observation, RoleChange, RunEnd, Verdict};
 use crate::net::{DropReason, Fate, Network};
 use crate::protocols::Protocol;
@@ -95,15 +96,28 @@ pub struct RunState {
     pub faults_in_force: bool,
     /// The checkers, to ask for their end-of-run verdicts.
     pub checker_names: Vec<&'static str>,
-    /// End-of-run verdicts of the protocol's checkers (empty when the run stopped at a violation).
+    /// End-of-run verdicts of the protocol's checkers.
     pub verdicts: Vec<(&'static str, Verdict)>,
 }
 
 enum Event<A: Actor> {
-    Start { node: NodeId },
-    Deliver { from: NodeId, to: NodeId, id: u64, msg: A::Msg },
-    Timer { node: NodeId, generation: u64, timer: A::Timer },
-    Fault { index: usize },
+    Start {
+        node: NodeId,
+    },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        msg: A::Msg,
+    },
+    Timer {
+        node: NodeId,
+        generation: u64,
+        timer: A::Timer,
+    },
+    Fault {
+        index: usize,
+    },
 }
 
 enum Deferred<A: Actor> {
@@ -160,7 +174,12 @@ type Trace<'a, A> = Line<'a, <A as Actor>::Msg, <A as Actor>::Timer, <A as Actor
 
 impl<'s, P: Protocol> World<'s, P> {
     /// Sets up a run. `tracer` receives the header at once and every event after.
-    pub fn new(scenario: &'s Scenario, seed: u64, protocol: P, tracer: Option<TraceWriter>) -> Self {
+    pub fn new(
+        scenario: &'s Scenario,
+        seed: u64,
+        protocol: P,
+        tracer: Option<TraceWriter>,
+    ) -> Self {
         let cluster = Cluster {
             servers: scenario.nodes,
             clients: scenario.clients,
@@ -179,7 +198,11 @@ impl<'s, P: Protocol> World<'s, P> {
                 byzantine: None,
             })
             .collect();
-        let checkers = protocol.checkers();
+        let mut checkers = protocol.checkers();
+        // Every service that promises linearizability gets the same end-of-run history check.
+        if let Some(model) = protocol.history_model() {
+            checkers.push(Box::new(LinearizabilityChecker::new(model.into())));
+        }
         let checker_names = checkers.iter().map(|c| c.name()).collect();
         let mut world = World {
             scenario,
@@ -265,7 +288,10 @@ impl<'s, P: Protocol> World<'s, P> {
                 .nodes
                 .iter()
                 .any(|s| s.actor.is_none() || s.paused || s.byzantine.is_some());
-        if self.state.violation.is_none() {
+        // End-of-run checkers judge even a run that stopped at a violation: a safety checker that saw
+        // nothing wrong up to the stop passes, the history up to the stop can still be checked, and
+        // liveness checkers see `ended_early` and decline.
+        {
             let end = RunEnd {
                 now: self.now,
                 last_fault: self.state.last_fault,
@@ -273,7 +299,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 history: &self.state.history,
                 roles: &self.state.roles,
                 cluster: self.cluster,
-                ended_early: false,
+                ended_early: self.state.violation.is_some(),
             };
             self.state.verdicts = self
                 .checkers
@@ -326,13 +352,7 @@ impl<'s, P: Protocol> World<'s, P> {
 
     fn hand_over(&mut self, from: NodeId, to: NodeId, id: u64, msg: <P::Actor as Actor>::Msg) {
         self.state.counts.messages_delivered += 1;
-        self.trace(|e, t| TraceLineOwned::Deliver {
-            e,
-            t,
-            id,
-            from,
-            to,
-        });
+        self.trace(|e, t| TraceLineOwned::Deliver { e, t, id, from, to });
         self.dispatch(to, Input::Msg(from, msg));
     }
 
@@ -401,7 +421,10 @@ impl<'s, P: Protocol> World<'s, P> {
         }
         self.effects = effects;
 
-        let role = self.nodes[node as usize].actor.as_ref().and_then(|a| a.role());
+        let role = self.nodes[node as usize]
+            .actor
+            .as_ref()
+            .and_then(|a| a.role());
         self.set_role(node, role);
 
         if self.checkers.is_empty() {
@@ -583,7 +606,11 @@ impl<'s, P: Protocol> World<'s, P> {
         if self.cluster.is_server(node) {
             self.state.timeline.push(TimelineEntry {
                 time_ns: self.now.0,
-                what: format!("node {node} is {}", role.unwrap_or("no longer in a role")),
+                what: match (role, slot.actor.is_some()) {
+                    (Some(r), _) => format!("node {node} is {r}"),
+                    (None, true) => format!("node {node} has no role"),
+                    (None, false) => format!("node {node} is down"),
+                },
             });
         }
         if let Some(tr) = &mut self.tracer {
@@ -623,13 +650,18 @@ impl<'s, P: Protocol> World<'s, P> {
 
     fn fault(&mut self, index: usize) {
         let spec: &FaultSpec = &self.scenario.faults[index];
+        // The fault goes on the timeline before the role changes it causes.
+        let timeline_at = self.state.timeline.len();
         let (nodes, effect) = self.apply_fault(spec);
         self.state.counts.faults += 1;
         self.state.last_fault = Some(self.now);
-        self.state.timeline.push(TimelineEntry {
-            time_ns: self.now.0,
-            what: effect.clone(),
-        });
+        self.state.timeline.insert(
+            timeline_at,
+            TimelineEntry {
+                time_ns: self.now.0,
+                what: effect.clone(),
+            },
+        );
         if let Some(tr) = &mut self.tracer {
             tr.line(&Trace::<P::Actor>::Fault {
                 e: self.event_index,

@@ -83,7 +83,12 @@ pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
         )
     })?;
     if header.kind != "header" {
-        return Err(err(1, 1, "kind", "the first line must be the header".into()));
+        return Err(err(
+            1,
+            1,
+            "kind",
+            "the first line must be the header".into(),
+        ));
     }
     let source = crate::scenario::Source {
         file: file.clone(),
@@ -95,13 +100,13 @@ pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
     let mut recorded = None;
     let last = lines.len() - 1;
     for (i, line) in lines.iter().enumerate() {
-        if i == last && i > 0 {
-            if let Ok(end) = serde_json::from_str::<EndProbe>(line)
-                && end.kind == "end"
-            {
-                recorded = end.sha256;
-                break;
-            }
+        if i == last
+            && i > 0
+            && let Ok(end) = serde_json::from_str::<EndProbe>(line)
+            && end.kind == "end"
+        {
+            recorded = end.sha256;
+            break;
         }
         hasher.update(line.as_bytes());
         hasher.update(b"\n");

@@ -140,11 +140,7 @@ impl TraceWriter {
                 sha256,
                 lines: Some(lines),
             }),
-            Sink::File {
-                out,
-                partial,
-                dest,
-            } => {
+            Sink::File { out, partial, dest } => {
                 let done = match error {
                     Some(e) => Err(e),
                     None => out

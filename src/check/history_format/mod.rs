@@ -1,0 +1,339 @@
+//! Reading and writing client histories in the formats other tools use.
+//!
+//! Three formats read into the same [`History`]:
+//!
+//! - [`Format::JepsenLog`]: the log lines of Jepsen's etcd test (`INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]`),
+//!   see [`jepsen_log`];
+//! - [`Format::Edn`]: Jepsen's EDN operation maps (`{:process 0, :type :invoke, :f :append, :key "0", :value "x"}`),
+//!   one a line or a whole vector of them, see [`edn`];
+//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::check::history::HistoryEvent) as JSON a line, see [`jsonl`].
+//!
+//! Parsers never panic: any input, binary garbage included, gives either a history or a [`HistoryError`]
+//! that names the file, the line, the column and, where it helps, the field. Writers exist for EDN (so a
+//! distsim run can be cross-checked with Knossos or Porcupine) and for JSON lines (lossless).
+//!
+//! Times: a JSON line keeps its `time_ns`; an EDN map with a `:time` keeps it; otherwise (Jepsen logs, EDN
+//! without `:time`) an event's `time_ns` is its 1-based line number. Only the order of events matters to the
+//! linearizability checker.
+
+pub mod edn;
+pub mod jepsen_log;
+pub mod jsonl;
+
+use crate::check::history::History;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use edn::{to_edn_string, write_edn, write_edn_with_time};
+pub use jsonl::{to_jsonl_string, write_jsonl};
+
+/// A history file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// Jepsen's etcd test log: `INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]`.
+    JepsenLog,
+    /// Jepsen EDN operation maps, as in Porcupine's key-value test files.
+    Edn,
+    /// One `HistoryEvent` as JSON a line.
+    Jsonl,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::Jsonl, Format::Edn, Format::JepsenLog];
+
+    /// The name used on the command line (`jepsen-log`, `edn`, `jsonl`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::JepsenLog => "jepsen-log",
+            Format::Edn => "edn",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// Guesses the format from the first non-blank line of `text`, falling back to the file's extension
+    /// (`.log`, `.edn`, `.jsonl`/`.json`) when the content says nothing. `None`: no idea.
+    pub fn detect(path: Option<&Path>, text: &str) -> Option<Format> {
+        // Content first: Porcupine's EDN files are called `.txt`, and a `.log` can be anything.
+        if let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty()) {
+            let body = line.trim_start_matches('[').trim_start();
+            if let Some(inner) = body.strip_prefix('{') {
+                let inner = inner.trim_start();
+                if inner.starts_with('"') {
+                    return Some(Format::Jsonl);
+                }
+                if inner.starts_with(':') || inner.starts_with('}') {
+                    return Some(Format::Edn);
+                }
+            }
+            if line.contains('\t')
+                && (line.contains(":invoke") || line.contains(":ok") || line.contains(" - "))
+            {
+                return Some(Format::JepsenLog);
+            }
+        }
+        let ext = path?.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "log" => Some(Format::JepsenLog),
+            "edn" => Some(Format::Edn),
+            "jsonl" | "json" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "jepsen-log" | "jepsen" | "log" => Ok(Format::JepsenLog),
+            "edn" => Ok(Format::Edn),
+            "jsonl" | "json" => Ok(Format::Jsonl),
+            _ => Err(format!(
+                "unknown history format `{s}`: expected jepsen-log, edn or jsonl"
+            )),
+        }
+    }
+}
+
+/// Where in a file (or in a string) something is. Lines and columns count from 1; columns count characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file, when the text came from one.
+    pub file: Option<PathBuf>,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column, in characters.
+    pub column: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "{}:{}:{}", file.display(), self.line, self.column),
+            None => write!(f, "line {}, column {}", self.line, self.column),
+        }
+    }
+}
+
+/// Why a history could not be read or does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The file could not be read.
+    #[error("{}: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not in the format.
+    #[error("{at}: {}{message}", field_prefix(.field))]
+    Parse {
+        /// Where.
+        at: Location,
+        /// The field (`type`, `f`, `value`, ...) whose value is wrong, when one is.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The format could not be told from the file's name or content.
+    #[error("{}: cannot tell the history's format ({message}); name it: jepsen-log, edn or jsonl", file_or_input(.file))]
+    UnknownFormat {
+        /// The file, if any.
+        file: Option<PathBuf>,
+        /// What was seen.
+        message: String,
+    },
+    /// The events parse but do not form a history (a completion with no invoke, an argument the model
+    /// cannot use, ...).
+    #[error("{}: {}{message}", event_place(.at, *.event_index), field_prefix(.field))]
+    Invalid {
+        /// Where the offending event is in its file, when it came from one.
+        at: Option<Location>,
+        /// The 0-based index of the offending event in the history.
+        event_index: usize,
+        /// The field, when one is to blame.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn field_prefix(field: &Option<String>) -> String {
+    match field {
+        Some(name) => format!("field `{name}`: "),
+        None => String::new(),
+    }
+}
+
+fn file_or_input(file: &Option<PathBuf>) -> String {
+    match file {
+        Some(file) => file.display().to_string(),
+        None => "input".to_string(),
+    }
+}
+
+fn event_place(at: &Option<Location>, event_index: usize) -> String {
+    match at {
+        Some(at) => format!("{at}: event {}", event_index + 1),
+        None => format!("event {}", event_index + 1),
+    }
+}
+
+impl HistoryError {
+    /// The exit code the command line gives for bad input.
+    pub const EXIT_CODE: i32 = 2;
+
+    /// A parse error at `line`/`column` (file filled in later).
+    pub(crate) fn parse(
+        line: u64,
+        column: u64,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        HistoryError::Parse {
+            at: Location {
+                file: None,
+                line,
+                column,
+            },
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// Sets the file on errors that name a place, keeping any file already there.
+    pub fn with_file(mut self, path: &Path) -> Self {
+        match &mut self {
+            HistoryError::Parse { at, .. } | HistoryError::Invalid { at: Some(at), .. } => {
+                at.file.get_or_insert_with(|| path.to_path_buf());
+            }
+            HistoryError::UnknownFormat { file, .. } => {
+                file.get_or_insert_with(|| path.to_path_buf());
+            }
+            HistoryError::Io { .. } | HistoryError::Invalid { at: None, .. } => {}
+        }
+        self
+    }
+}
+
+/// A history read from text, with where each event came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedHistory {
+    /// The events.
+    pub history: History,
+    /// The format the text was read as.
+    pub format: Format,
+    /// For each event, the 1-based line it was read from.
+    pub lines: Vec<u64>,
+    /// The file, when the text came from one.
+    pub file: Option<PathBuf>,
+}
+
+impl ParsedHistory {
+    /// The place of event `index`, for error messages.
+    pub fn location(&self, index: usize) -> Option<Location> {
+        self.lines.get(index).map(|&line| Location {
+            file: self.file.clone(),
+            line,
+            column: 1,
+        })
+    }
+}
+
+/// Parses `text` in `format`, or in the format [`Format::detect`] sees when `format` is `None`.
+pub fn parse_str(text: &str, format: Option<Format>) -> Result<ParsedHistory, HistoryError> {
+    parse_text(text, format, None)
+}
+
+/// Parses raw bytes (which must be UTF-8); `file` only names the source in errors and helps detection.
+pub fn parse_bytes(
+    bytes: &[u8],
+    format: Option<Format>,
+    file: Option<&Path>,
+) -> Result<ParsedHistory, HistoryError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            // The valid prefix is UTF-8 by construction, so counting lines and characters in it is safe.
+            let good = std::str::from_utf8(good).unwrap_or_default();
+            let line = good.matches('\n').count() as u64 + 1;
+            let line_start = good.rfind('\n').map_or(0, |i| i + 1);
+            let column = good[line_start..].chars().count() as u64 + 1;
+            let err = HistoryError::parse(line, column, None, "not UTF-8 text");
+            return Err(match file {
+                Some(path) => err.with_file(path),
+                None => err,
+            });
+        }
+    };
+    parse_text(text, format, file)
+}
+
+/// Reads and parses a history file; the format is detected when `format` is `None`.
+pub fn read_file(path: &Path, format: Option<Format>) -> Result<ParsedHistory, HistoryError> {
+    let bytes = std::fs::read(path).map_err(|source| HistoryError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse_bytes(&bytes, format, Some(path))
+}
+
+fn parse_text(
+    text: &str,
+    format: Option<Format>,
+    file: Option<&Path>,
+) -> Result<ParsedHistory, HistoryError> {
+    let format = match format.or_else(|| Format::detect(file, text)) {
+        Some(format) => format,
+        None => {
+            let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+            let message = match first {
+                None => "it is empty".to_string(),
+                Some(line) => {
+                    let shown: String = line.chars().take(40).collect();
+                    format!("first line: {shown:?}")
+                }
+            };
+            return Err(HistoryError::UnknownFormat {
+                file: file.map(Path::to_path_buf),
+                message,
+            });
+        }
+    };
+    let parsed = match format {
+        Format::JepsenLog => jepsen_log::parse(text),
+        Format::Edn => edn::parse(text),
+        Format::Jsonl => jsonl::parse(text),
+    };
+    match parsed {
+        Ok((history, lines)) => Ok(ParsedHistory {
+            history,
+            format,
+            lines,
+            file: file.map(Path::to_path_buf),
+        }),
+        Err(err) => Err(match file {
+            Some(path) => err.with_file(path),
+            None => err,
+        }),
+    }
+}
+
+/// Character column (1-based) of byte offset `byte` within `line`.
+pub(crate) fn column_of(line: &str, byte: usize) -> u64 {
+    let byte = byte.min(line.len());
+    // `byte` may fall inside a character when it comes from a byte scanner: count whole characters before it.
+    line.char_indices().take_while(|&(i, _)| i < byte).count() as u64 + 1
+}

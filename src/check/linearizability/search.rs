@@ -1,0 +1,605 @@
+//! The search for a linearization of one part of a history (Wing & Gong, with Lowe's memoisation).
+//!
+//! The completed operations' call and return points form one list in history order. The search walks
+//! the list from its head: at a call, it tries to place that operation next (the model must accept it in
+//! the current state); if it can, and the configuration reached — the set of placed operations and the
+//! model state — was never seen before, it *lifts* the operation (its call and its return leave the list,
+//! the operation goes on a stack) and starts again from the head. Meeting a return means the operation
+//! that ended there has not been placed although everything left began after it ended: the last placement
+//! was wrong, so the search pops it, puts its entries back exactly where they were (the list is doubly
+//! linked and indices never move, so undoing is O(1)) and tries the next candidate after it.
+//!
+//! The memo of configurations (Lowe) is what makes this fast: two orders that place the same operations
+//! and end in the same state have the same future, so the second is never explored. Configurations are
+//! keyed on a bitset of placed operations, hashed incrementally (one random word per operation, XORed in
+//! and out), together with the state's hash. Operations of unknown outcome are kept in a bitset of their
+//! own and compared by inclusion: a configuration is covered by one with the same completed operations,
+//! the same state and fewer unknown ones placed (see the memo module).
+//!
+//! Two refinements of our own, both of which keep the search complete:
+//!
+//! - **Operations of unknown outcome** have no return point: nothing forces them to be placed, so the
+//!   search succeeds as soon as every operation that did complete is placed, and the unknown ones left
+//!   over are taken never to have happened. They sit in a second list and are tried only after every
+//!   completed candidate, so the search does not wander through placements nobody asked for.
+//! - **A read-only operation** (one that changes no state, whatever the state: a read, a failed
+//!   compare-and-set; see [`Model::read_only`]) that can be placed now is placed without trying
+//!   alternatives: if any linearization exists from here, one exists that places it first (it began
+//!   before every unplaced operation returned, so real time allows it; it fits the current state; and
+//!   taking it out of its later place changes no state any other operation sees). So when it fails, or
+//!   reaches an explored configuration, the configuration before it fails too. Reads are most of a
+//!   history; this removes their branching. (A write that happens to leave the current state as it was
+//!   does not qualify: at its later place it may have changed the state.)
+//!
+//! The search is deterministic: same operations, same model, same budget — same answer, same witness,
+//! same count of explored states. Only the opt-in wall-clock deadline can change the answer (to
+//! "unknown").
+
+use super::memo::Memo;
+use super::model::{Model, Step};
+use super::wall_clock::Deadline;
+use std::hash::{Hash, Hasher};
+
+/// No node.
+pub(crate) const NIL: u32 = u32::MAX;
+/// The head sentinel of the completed operations' list.
+const HEAD: u32 = 0;
+/// How many loop turns between two looks at the clock.
+const CLOCK_EVERY_TURNS: u64 = 4096;
+
+/// One operation of the part being searched.
+pub(crate) struct PartOp<'a, O> {
+    /// The model's form of the operation.
+    pub(crate) op: &'a O,
+    /// Its invoke's position in the history.
+    pub(crate) call: usize,
+    /// Its completion's position, or `None` when the outcome is unknown.
+    pub(crate) ret: Option<usize>,
+}
+
+/// How much the search may do.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Budget {
+    /// The most configurations it may explore.
+    pub(crate) states_max: u64,
+    /// When it must stop, if ever.
+    pub(crate) deadline: Option<Deadline>,
+}
+
+/// Why the search stopped without an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exhausted {
+    /// The explored-states budget ran out.
+    States,
+    /// The wall-clock deadline passed.
+    Deadline,
+}
+
+/// The deepest dead end the search met, in the part's own operation indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DeadEnd {
+    /// The operations placed, in order.
+    pub(crate) prefix: Vec<u32>,
+    /// The operation whose return was reached without it being placed.
+    pub(crate) blocked: u32,
+    /// Other operations that could have been placed next (begun before that return), in history order.
+    pub(crate) candidates: Vec<u32>,
+}
+
+/// The search's answer for one part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Linearizable,
+    NotLinearizable(DeadEnd),
+    Unknown(Exhausted),
+}
+
+/// The answer and the work done.
+#[derive(Clone, Debug)]
+pub(crate) struct SearchResult {
+    pub(crate) outcome: Outcome,
+    pub(crate) explored_states: u64,
+}
+
+/// A multiply-rotate hasher (the Fx design) for model states: fast on the small keys states are made of.
+/// Its quality is enough because its output goes through a final mix before it is used.
+#[derive(Default)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// SplitMix64's finaliser: spreads every input bit over the whole word.
+#[inline]
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[inline]
+fn state_hash<S: Hash>(state: &S) -> u64 {
+    let mut hasher = FxHasher::default();
+    state.hash(&mut hasher);
+    mix64(hasher.finish())
+}
+
+/// The call/return lists, as parallel arrays indexed by node. Node [`HEAD`] heads the list of completed
+/// operations' calls and returns; node [`UNKNOWN_HEAD`] heads the list of unknown operations' calls (they
+/// have no return).
+struct Entries {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// The operation of each node.
+    op: Vec<u32>,
+    /// Each node's position in the history (`usize::MAX` for the heads).
+    pos: Vec<usize>,
+    /// For a call node, its return node (`NIL` for an operation of unknown outcome); for a return, `NIL`.
+    partner: Vec<u32>,
+    is_call: Vec<bool>,
+}
+
+/// The head of the unknown operations' list.
+const UNKNOWN_HEAD: u32 = 1;
+
+impl Entries {
+    fn build<O>(ops: &[PartOp<'_, O>]) -> Self {
+        // (position in the history, operation, is it the call)
+        let mut points: Vec<(usize, u32, bool)> = Vec::with_capacity(ops.len() * 2);
+        for (i, op) in ops.iter().enumerate() {
+            points.push((op.call, i as u32, true));
+            if let Some(ret) = op.ret {
+                points.push((ret, i as u32, false));
+            }
+        }
+        // Positions are distinct event indices, so this order is total.
+        points.sort_unstable_by_key(|&(pos, op, is_call)| (pos, !is_call, op));
+        let nodes = points.len() + 2;
+        let mut entries = Entries {
+            next: vec![NIL; nodes],
+            prev: vec![NIL; nodes],
+            op: vec![NIL; nodes],
+            pos: vec![usize::MAX; nodes],
+            partner: vec![NIL; nodes],
+            is_call: vec![false; nodes],
+        };
+        let mut tails = [HEAD, UNKNOWN_HEAD];
+        let mut call_node = vec![NIL; ops.len()];
+        for (k, &(pos, op, is_call)) in points.iter().enumerate() {
+            let node = k as u32 + 2;
+            let n = node as usize;
+            entries.op[n] = op;
+            entries.pos[n] = pos;
+            entries.is_call[n] = is_call;
+            if is_call {
+                call_node[op as usize] = node;
+            } else {
+                entries.partner[call_node[op as usize] as usize] = node;
+            }
+            let list = usize::from(ops[op as usize].ret.is_none());
+            entries.next[tails[list] as usize] = node;
+            entries.prev[n] = tails[list];
+            tails[list] = node;
+        }
+        entries
+    }
+
+    #[inline]
+    fn unlink(&mut self, n: u32) {
+        let (p, x) = (self.prev[n as usize], self.next[n as usize]);
+        self.next[p as usize] = x;
+        if x != NIL {
+            self.prev[x as usize] = p;
+        }
+    }
+
+    #[inline]
+    fn relink(&mut self, n: u32) {
+        let (p, x) = (self.prev[n as usize], self.next[n as usize]);
+        self.next[p as usize] = n;
+        if x != NIL {
+            self.prev[x as usize] = n;
+        }
+    }
+
+    /// Takes a call and its return out of the lists.
+    #[inline]
+    fn lift(&mut self, call: u32) {
+        self.unlink(call);
+        let ret = self.partner[call as usize];
+        if ret != NIL {
+            self.unlink(ret);
+        }
+    }
+
+    /// Puts them back, in the reverse order of [`Entries::lift`].
+    #[inline]
+    fn unlift(&mut self, call: u32) {
+        let ret = self.partner[call as usize];
+        if ret != NIL {
+            self.relink(ret);
+        }
+        self.relink(call);
+    }
+}
+
+/// Where the search is looking for the next operation to place.
+#[derive(Clone, Copy)]
+enum Cursor {
+    /// At this node of the completed operations' list.
+    Completed(u32),
+    /// At this node of the unknown operations' list, considering only calls before the return `ret` (the
+    /// first return left in the completed list, or `NIL` for none).
+    Unknown { node: u32, ret: u32 },
+    /// Nothing more to try here: take back the last placement.
+    Backtrack,
+}
+
+/// One placed operation: its call node and what to restore when it is taken back.
+struct Frame<S> {
+    node: u32,
+    /// For an unknown operation: the return that bounded the scan it was found in.
+    ret: u32,
+    /// The state before it, when it changed the state.
+    state_before: Option<S>,
+    state_hash_before: u64,
+    /// It is read-only, which made it the only candidate its configuration needed to try.
+    forced: bool,
+}
+
+/// Searches for a linearization of `ops` (one part of a history) under `model`.
+///
+/// At each configuration the candidates are the calls that come before the first return left in the
+/// list. Completed operations are tried first and unknown ones after: every candidate is still tried (so
+/// the search stays complete), but in linearizable histories the answer comes far sooner when the
+/// operations nothing forces to be placed are placed last.
+pub(crate) fn search<M: Model>(
+    model: &M,
+    ops: &[PartOp<'_, M::Op>],
+    budget: &Budget,
+) -> SearchResult {
+    let mut completed_left = ops.iter().filter(|op| op.ret.is_some()).count();
+    if completed_left == 0 {
+        // Nothing is known to have happened: the empty order explains everything.
+        return SearchResult {
+            outcome: Outcome::Linearizable,
+            explored_states: 0,
+        };
+    }
+    // The memo indexes its entries with `u32`: a larger budget could not be honoured anyway.
+    let states_max = budget.states_max.min(u64::from(u32::MAX - 1));
+    let mut entries = Entries::build(ops);
+    // Only completed read-only operations are placed without alternatives: an unknown one need not be
+    // placed at all, so placing it first is not always as good as leaving it out.
+    let read_only: Vec<bool> = ops
+        .iter()
+        .map(|op| op.ret.is_some() && model.read_only(op.op))
+        .collect();
+    let earlier_twin = earlier_twins(ops);
+    let mut placed = Placed::new(ops);
+    let mut memo: Memo<M::State> = Memo::new(placed.completed.len(), placed.unknown.len());
+    let mut state = model.init();
+    let mut state_h = state_hash(&state);
+    let mut stack: Vec<Frame<M::State>> = Vec::with_capacity(ops.len());
+    let mut explored_states = 0u64;
+    let mut dead_end: Option<DeadEnd> = None;
+    let mut turns = 0u64;
+
+    let mut cursor = Cursor::Completed(entries.next[HEAD as usize]);
+    loop {
+        turns += 1;
+        if turns.is_multiple_of(CLOCK_EVERY_TURNS) && budget.deadline.is_some_and(|d| d.passed()) {
+            return SearchResult {
+                outcome: Outcome::Unknown(Exhausted::Deadline),
+                explored_states,
+            };
+        }
+
+        // The candidate to try now, and the return bounding an unknown operation's scan.
+        let (node, ret) = match cursor {
+            Cursor::Completed(node) if node != NIL && entries.is_call[node as usize] => (node, NIL),
+            Cursor::Completed(ret) => {
+                // Every completed candidate was tried: now the unknown ones that began before this return.
+                cursor = Cursor::Unknown {
+                    node: entries.next[UNKNOWN_HEAD as usize],
+                    ret,
+                };
+                continue;
+            }
+            Cursor::Unknown { node, ret }
+                if node != NIL
+                    && (ret == NIL || entries.pos[node as usize] < entries.pos[ret as usize]) =>
+            {
+                (node, ret)
+            }
+            Cursor::Unknown { ret, .. } => {
+                // Dead end: the operation returning at `ret` had to be placed by now and cannot be. Note
+                // the deepest dead end for the witness, then take back the last placement.
+                if ret != NIL
+                    && dead_end
+                        .as_ref()
+                        .is_none_or(|d| stack.len() > d.prefix.len())
+                {
+                    dead_end = Some(describe_dead_end(&entries, &stack, ret));
+                }
+                cursor = Cursor::Backtrack;
+                continue;
+            }
+            Cursor::Backtrack => {
+                let Some(frame) = stack.pop() else {
+                    let dead_end = dead_end.unwrap_or(DeadEnd {
+                        prefix: Vec::new(),
+                        blocked: 0,
+                        candidates: Vec::new(),
+                    });
+                    return SearchResult {
+                        outcome: Outcome::NotLinearizable(dead_end),
+                        explored_states,
+                    };
+                };
+                let i = entries.op[frame.node as usize] as usize;
+                placed.toggle(i);
+                let forced = frame.forced;
+                if let Some(before) = frame.state_before {
+                    state = before;
+                }
+                state_h = frame.state_hash_before;
+                entries.unlift(frame.node);
+                if ops[i].ret.is_some() {
+                    completed_left += 1;
+                }
+                let after = entries.next[frame.node as usize];
+                cursor = if forced {
+                    // It is read-only, so it was the only candidate worth trying (see above): its failure
+                    // is its parent's.
+                    Cursor::Backtrack
+                } else if ops[i].ret.is_some() {
+                    Cursor::Completed(after)
+                } else {
+                    Cursor::Unknown {
+                        node: after,
+                        ret: frame.ret,
+                    }
+                };
+                continue;
+            }
+        };
+
+        let i = entries.op[node as usize] as usize;
+        if let Some(twin) = earlier_twin[i]
+            && !placed.contains(twin as usize)
+        {
+            // An identical unknown operation that began earlier is still unplaced: placing this one now
+            // is the same as placing that one, which is (or was) tried instead.
+            cursor = Cursor::Unknown {
+                node: entries.next[node as usize],
+                ret,
+            };
+            continue;
+        }
+        let skip = |entries: &Entries| {
+            let after = entries.next[node as usize];
+            if ops[i].ret.is_some() {
+                Cursor::Completed(after)
+            } else {
+                Cursor::Unknown { node: after, ret }
+            }
+        };
+        let forced = read_only[i];
+        let changed = match model.step(&state, ops[i].op) {
+            Step::Illegal => {
+                cursor = skip(&entries);
+                continue;
+            }
+            Step::Unchanged => None,
+            Step::Changed(next) => Some(next),
+        };
+        let next_h = changed.as_ref().map_or(state_h, state_hash);
+        placed.toggle(i);
+        let fresh = memo.insert(
+            placed.hash ^ next_h,
+            placed.unknown_hash,
+            &placed.completed,
+            &placed.unknown,
+            changed.as_ref().unwrap_or(&state),
+        );
+        if !fresh {
+            // Placed this way, the operations end in a configuration already explored (and failed), or
+            // covered by one: skip it.
+            placed.toggle(i);
+            // A read-only operation could go first in any linearization from here, so here fails with it.
+            cursor = if forced {
+                Cursor::Backtrack
+            } else {
+                skip(&entries)
+            };
+            continue;
+        }
+        if explored_states >= states_max {
+            return SearchResult {
+                outcome: Outcome::Unknown(Exhausted::States),
+                explored_states,
+            };
+        }
+        explored_states += 1;
+        let state_before = changed.map(|next| std::mem::replace(&mut state, next));
+        stack.push(Frame {
+            node,
+            ret,
+            state_before,
+            state_hash_before: state_h,
+            forced,
+        });
+        state_h = next_h;
+        entries.lift(node);
+        if ops[i].ret.is_some() {
+            completed_left -= 1;
+            if completed_left == 0 {
+                return SearchResult {
+                    outcome: Outcome::Linearizable,
+                    explored_states,
+                };
+            }
+        }
+        cursor = Cursor::Completed(entries.next[HEAD as usize]);
+    }
+}
+
+/// The set of placed operations: completed ones and unknown ones in two bitsets (see [`Memo`]), each with
+/// an incremental hash (one random word per operation, XORed in and out).
+struct Placed {
+    /// Each operation's bit index within its own bitset.
+    slot: Vec<u32>,
+    /// Whether each operation is of unknown outcome.
+    is_unknown: Vec<bool>,
+    zobrist: Vec<u64>,
+    completed: Vec<u64>,
+    unknown: Vec<u64>,
+    /// The hash of `completed`.
+    hash: u64,
+    /// The hash of `unknown`.
+    unknown_hash: u64,
+}
+
+impl Placed {
+    fn new<O>(ops: &[PartOp<'_, O>]) -> Self {
+        let mut counts = [0u32; 2];
+        let mut slot = Vec::with_capacity(ops.len());
+        let mut is_unknown = Vec::with_capacity(ops.len());
+        for op in ops {
+            let class = usize::from(op.ret.is_none());
+            slot.push(counts[class]);
+            counts[class] += 1;
+            is_unknown.push(class == 1);
+        }
+        let zobrist = (0..ops.len() as u64)
+            .map(|i| mix64(i.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+            .collect();
+        Placed {
+            slot,
+            is_unknown,
+            zobrist,
+            completed: vec![0; (counts[0] as usize).div_ceil(64)],
+            unknown: vec![0; (counts[1] as usize).div_ceil(64)],
+            hash: 0,
+            unknown_hash: 0,
+        }
+    }
+
+    /// Places operation `i`, or takes it back.
+    #[inline]
+    fn toggle(&mut self, i: usize) {
+        let s = self.slot[i] as usize;
+        let bit = 1u64 << (s % 64);
+        if self.is_unknown[i] {
+            self.unknown[s / 64] ^= bit;
+            self.unknown_hash ^= self.zobrist[i];
+        } else {
+            self.completed[s / 64] ^= bit;
+            self.hash ^= self.zobrist[i];
+        }
+    }
+
+    #[inline]
+    fn contains(&self, i: usize) -> bool {
+        let s = self.slot[i] as usize;
+        let words = if self.is_unknown[i] {
+            &self.unknown
+        } else {
+            &self.completed
+        };
+        words[s / 64] & (1u64 << (s % 64)) != 0
+    }
+}
+
+/// For each operation of unknown outcome, the latest earlier-invoked unknown operation identical to it.
+///
+/// Identical unknown operations are interchangeable: neither has a return, so whichever began first can
+/// stand in wherever the other is placed. Placing them only in invoke order keeps the search complete and
+/// cuts the orders it must consider (Jepsen histories hold many identical timed-out writes).
+fn earlier_twins<O: PartialEq>(ops: &[PartOp<'_, O>]) -> Vec<Option<u32>> {
+    let mut twins = vec![None; ops.len()];
+    let mut unknown: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].ret.is_none()).collect();
+    unknown.sort_unstable_by_key(|&i| ops[i].call);
+    for (k, &i) in unknown.iter().enumerate() {
+        twins[i] = unknown[..k]
+            .iter()
+            .rev()
+            .find(|&&j| ops[j].op == ops[i].op)
+            .map(|&j| j as u32);
+    }
+    twins
+}
+
+fn describe_dead_end<S>(entries: &Entries, stack: &[Frame<S>], ret_node: u32) -> DeadEnd {
+    let blocked = entries.op[ret_node as usize];
+    let prefix = stack.iter().map(|f| entries.op[f.node as usize]).collect();
+    let bound = entries.pos[ret_node as usize];
+    let mut candidates = Vec::new();
+    for head in [HEAD, UNKNOWN_HEAD] {
+        let mut at = entries.next[head as usize];
+        while at != NIL && entries.pos[at as usize] < bound {
+            if entries.is_call[at as usize] && entries.op[at as usize] != blocked {
+                candidates.push((entries.pos[at as usize], entries.op[at as usize]));
+            }
+            at = entries.next[at as usize];
+        }
+    }
+    candidates.sort_unstable();
+    DeadEnd {
+        prefix,
+        blocked,
+        candidates: candidates.into_iter().map(|(_, op)| op).collect(),
+    }
+}

@@ -1,0 +1,40 @@
+//! The only wall clock in the checker: its opt-in time budget and the elapsed time it reports.
+//!
+//! Neither reaches a simulation: a run's trace and verdicts never depend on them. The default budget is a
+//! count of explored states, and `elapsed_ns` is left out of every deterministic rendering of a report.
+// determinism-ok: the checker's own budget and timing, kept out of runs (see above)
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::time::{Duration, Instant};
+
+/// Measures the time a check takes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// Starts now.
+    pub(crate) fn start() -> Self {
+        Stopwatch(Instant::now())
+    }
+
+    /// Nanoseconds since the start.
+    pub(crate) fn elapsed_ns(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The instant `limit` after the start.
+    pub(crate) fn deadline(&self, limit: Duration) -> Deadline {
+        Deadline(self.0.checked_add(limit))
+    }
+}
+
+/// A point in wall-clock time after which a search must stop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// Whether it has passed (a deadline too far away to represent never passes).
+    pub(crate) fn passed(&self) -> bool {
+        self.0.is_some_and(|at| Instant::now() >= at)
+    }
+}

@@ -1,0 +1,155 @@
+//! The replicated state machine: a key-value map of strings with put, get and compare-and-set, and
+//! client sessions for exactly-once semantics (Raft paper §8).
+//!
+//! Every server applies the same committed entries in the same order, so every server's `Kv` goes
+//! through the same states. A client retries a request under the same sequence number until it hears
+//! back, so the same request may sit in the log several times. The session table remembers, per client,
+//! the last sequence number applied and its result: a duplicate of the last request is not applied again
+//! but answered with the remembered result, and an older request (one the client has already given up
+//! on) is ignored. A client has at most one request outstanding, so one remembered reply per client is
+//! enough.
+
+use super::message::{KvOp, KvResult, Request};
+use crate::actor::NodeId;
+use std::collections::BTreeMap;
+
+/// The last request applied for one client, and its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Session {
+    last_seq: u64,
+    result: KvResult,
+}
+
+/// What the session table says about a request before it is proposed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Not applied yet.
+    New,
+    /// Already applied, with this result.
+    Applied(KvResult),
+    /// Older than the client's last applied request: the client has moved on, ignore it.
+    Stale,
+}
+
+/// The key-value state machine with its session table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kv {
+    data: BTreeMap<String, String>,
+    sessions: BTreeMap<NodeId, Session>,
+}
+
+impl Kv {
+    /// An empty store.
+    pub fn new() -> Kv {
+        Kv::default()
+    }
+
+    /// The value under `key`, if any (a direct read: only linearizable through the log).
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.data.get(key)
+    }
+
+    /// Whether `req` was already applied.
+    pub fn session(&self, client: NodeId, seq: u64) -> SessionState {
+        match self.sessions.get(&client) {
+            Some(s) if s.last_seq == seq => SessionState::Applied(s.result.clone()),
+            Some(s) if s.last_seq > seq => SessionState::Stale,
+            _ => SessionState::New,
+        }
+    }
+
+    /// Applies a committed request. Returns the result to send the client, or `None` for a stale
+    /// request the client no longer waits for. A duplicate of the last applied request returns the
+    /// remembered result without applying it again.
+    pub fn apply(&mut self, req: &Request) -> Option<KvResult> {
+        match self.session(req.client, req.seq) {
+            SessionState::Applied(result) => return Some(result),
+            SessionState::Stale => return None,
+            SessionState::New => {}
+        }
+        let result = match &req.op {
+            KvOp::Get { key } => KvResult::Read {
+                value: self.data.get(key).cloned(),
+            },
+            KvOp::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+                KvResult::Written
+            }
+            KvOp::Cas { key, from, to } => {
+                let current = self.data.get(key);
+                if current == Some(from) {
+                    self.data.insert(key.clone(), to.clone());
+                    KvResult::Swapped
+                } else {
+                    KvResult::CasFailed {
+                        current: current.cloned(),
+                    }
+                }
+            }
+        };
+        self.sessions.insert(
+            req.client,
+            Session {
+                last_seq: req.seq,
+                result: result.clone(),
+            },
+        );
+        Some(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(client: NodeId, seq: u64, op: KvOp) -> Request {
+        Request { client, seq, op }
+    }
+
+    fn put(k: &str, v: &str) -> KvOp {
+        KvOp::Put {
+            key: k.into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn put_get_cas() {
+        let mut kv = Kv::new();
+        let get = |k: &str| KvOp::Get { key: k.into() };
+        assert_eq!(
+            kv.apply(&req(9, 1, get("a"))),
+            Some(KvResult::Read { value: None })
+        );
+        assert_eq!(kv.apply(&req(9, 2, put("a", "x"))), Some(KvResult::Written));
+        let cas = |from: &str, to: &str| KvOp::Cas {
+            key: "a".into(),
+            from: from.into(),
+            to: to.into(),
+        };
+        assert_eq!(
+            kv.apply(&req(9, 3, cas("y", "z"))),
+            Some(KvResult::CasFailed {
+                current: Some("x".into())
+            })
+        );
+        assert_eq!(kv.apply(&req(9, 4, cas("x", "z"))), Some(KvResult::Swapped));
+        assert_eq!(kv.get("a").map(String::as_str), Some("z"));
+    }
+
+    #[test]
+    fn sessions_apply_a_retried_request_once() {
+        let mut kv = Kv::new();
+        assert_eq!(kv.apply(&req(5, 1, put("a", "1"))), Some(KvResult::Written));
+        assert_eq!(kv.apply(&req(6, 1, put("a", "2"))), Some(KvResult::Written));
+        // Client 5's retry of seq 1 is answered, not applied: "a" stays "2".
+        assert_eq!(kv.apply(&req(5, 1, put("a", "1"))), Some(KvResult::Written));
+        assert_eq!(kv.get("a").map(String::as_str), Some("2"));
+        assert_eq!(kv.session(5, 1), SessionState::Applied(KvResult::Written));
+        assert_eq!(kv.apply(&req(5, 2, put("b", "1"))), Some(KvResult::Written));
+        // An older request the client gave up on is ignored.
+        assert_eq!(kv.session(5, 1), SessionState::Stale);
+        assert_eq!(kv.apply(&req(5, 1, put("a", "1"))), None);
+        assert_eq!(kv.get("a").map(String::as_str), Some("2"));
+    }
+}

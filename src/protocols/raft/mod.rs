@@ -1,0 +1,446 @@
+//! Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm", extended
+//! version): leader election, log replication and a linearizable key-value store on top, with clients
+//! that retry through client sessions (§8).
+//!
+//! How it works, in one paragraph: time is divided into terms, each with at most one leader, elected
+//! by a majority of votes from servers whose logs are no more up-to-date than the candidate's. The
+//! leader appends client commands to its log and replicates them with AppendEntries, whose consistency
+//! check (the entry before the new ones must match) keeps every follower's log a prefix of the
+//! leader's. An entry of the leader's own term is committed once a majority stores it; committing it
+//! commits every entry before it. Servers apply committed entries, in order, to the key-value state
+//! machine; the leader answers the client. See `node.rs` for the rules in detail, `client.rs` for the
+//! workload, and `kv.rs` for the sessions that make retries exactly-once.
+//!
+//! What the checkers promise (Figure 3 of the paper, plus one that ties commitment to the paper's
+//! definition; all judged from the checkers' own ghost records, see `checkers.rs`):
+//! - `election_safety`: at most one leader per term over the whole run;
+//! - `log_matching`: two logs with an entry of the same index and term are identical up to it;
+//! - `leader_append_only`: a leader never removes or overwrites entries during its term;
+//! - `leader_completeness`: a new leader holds every entry committed in earlier terms;
+//! - `commit_safety`: a server's commitIndex only covers committed entries, and no committed entry
+//!   is ever removed from a log;
+//! - `state_machine_safety`: no two servers apply different entries at the same index;
+//! - `raft_liveness` (only when `liveness_catch_up_ms` is set): once the last fault has healed,
+//!   every server applies every entry applied anywhere `liveness_catch_up_ms` before the end.
+//!
+//! The clients' history must also be linearizable against a key-value model
+//! ([`HistoryModel::KeyValue`]), and the generic liveness promises (a leader, client progress after
+//! the heal) come from the scenario's `"liveness"`; those checks are the engine's.
+//!
+//! Node ids `0..servers` are servers, `servers..servers + clients` clients; both are [`RaftActor`]s.
+
+pub mod checkers;
+pub mod client;
+pub mod kv;
+pub mod liveness;
+pub mod log;
+pub mod message;
+pub mod mutants;
+pub mod node;
+
+#[cfg(test)]
+mod tests;
+
+use crate::actor::{Actor, Cluster, Ctx, NodeId, NoteLabel, Role};
+use crate::check::Checker;
+use crate::check::history::EventKind;
+use crate::protocols::{HistoryModel, Mutant, Protocol, Setup};
+use crate::sim::time::Duration;
+use client::{Client, ClientConfig, ClientDisk};
+use message::{EntryId, Index, Msg, RaftTimer, Term};
+use mutants::Flags;
+use node::{Node, ServerConfig, ServerDisk};
+use serde::{Deserialize, Serialize};
+
+/// Raft's scenario parameters (`"params"`), all optional. Unknown fields are an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RaftParams {
+    /// Least election timeout (default 150).
+    pub election_timeout_ms_min: u64,
+    /// Most election timeout (default 300); must exceed the minimum.
+    pub election_timeout_ms_max: u64,
+    /// Leader heartbeat interval (default 50); must be below `election_timeout_ms_min`.
+    pub heartbeat_ms: u64,
+    /// Most entries in one AppendEntries (default 64).
+    pub max_entries_per_append: u64,
+    /// Whether a new leader appends a no-op to commit its predecessors' entries (default true).
+    pub leader_noop: bool,
+    /// Operations each client runs (default 20).
+    pub ops_per_client: u32,
+    /// Distinct keys the clients use (default 3).
+    pub keys: u32,
+    /// Relative weight of get in the workload (default 1).
+    pub get_weight: u32,
+    /// Relative weight of put (default 1).
+    pub put_weight: u32,
+    /// Relative weight of compare-and-set (default 1).
+    pub cas_weight: u32,
+    /// Least think time between a client's operations (default 0).
+    pub think_ms_min: u64,
+    /// Most think time (default 50).
+    pub think_ms_max: u64,
+    /// How long a client waits for one attempt before retrying at the next server (default 300).
+    pub attempt_timeout_ms: u64,
+    /// How long a client tries one operation before giving up, outcome unknown (default 5000).
+    pub op_deadline_ms: u64,
+    /// Liveness: once the last fault heals, every server applies every entry applied anywhere this
+    /// long before the end of the run (the `raft_liveness` checker). Off unless set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_catch_up_ms: Option<u64>,
+}
+
+impl Default for RaftParams {
+    fn default() -> Self {
+        RaftParams {
+            election_timeout_ms_min: 150,
+            election_timeout_ms_max: 300,
+            heartbeat_ms: 50,
+            max_entries_per_append: 64,
+            leader_noop: true,
+            ops_per_client: 20,
+            keys: 3,
+            get_weight: 1,
+            put_weight: 1,
+            cas_weight: 1,
+            think_ms_min: 0,
+            think_ms_max: 50,
+            attempt_timeout_ms: 300,
+            op_deadline_ms: 5000,
+            liveness_catch_up_ms: None,
+        }
+    }
+}
+
+impl RaftParams {
+    /// Parses `params` (`Null` means all defaults) and validates it. Errors name the field:
+    /// `params.heartbeat_ms: must be below params.election_timeout_ms_min (150)`.
+    pub fn parse(params: &serde_json::Value) -> Result<RaftParams, String> {
+        let p: RaftParams = if params.is_null() {
+            RaftParams::default()
+        } else {
+            serde_path_to_error::deserialize(params).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path.is_empty() || path == "." {
+                    format!("params: {inner}")
+                } else {
+                    format!("params.{path}: {inner}")
+                }
+            })?
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Checks the relations between fields.
+    pub fn validate(&self) -> Result<(), String> {
+        let err = |field: &str, why: String| Err(format!("params.{field}: {why}"));
+        if self.election_timeout_ms_min == 0 {
+            return err("election_timeout_ms_min", "must be at least 1".into());
+        }
+        if self.election_timeout_ms_min >= self.election_timeout_ms_max {
+            return err(
+                "election_timeout_ms_min",
+                format!(
+                    "must be below params.election_timeout_ms_max ({}), or elections keep splitting",
+                    self.election_timeout_ms_max
+                ),
+            );
+        }
+        if self.heartbeat_ms == 0 {
+            return err("heartbeat_ms", "must be at least 1".into());
+        }
+        if self.heartbeat_ms >= self.election_timeout_ms_min {
+            return err(
+                "heartbeat_ms",
+                format!(
+                    "must be below params.election_timeout_ms_min ({}), or followers time out on a live leader",
+                    self.election_timeout_ms_min
+                ),
+            );
+        }
+        if self.max_entries_per_append == 0 {
+            return err("max_entries_per_append", "must be at least 1".into());
+        }
+        if self.keys == 0 {
+            return err("keys", "must be at least 1".into());
+        }
+        if u64::from(self.get_weight) + u64::from(self.put_weight) + u64::from(self.cas_weight) == 0
+        {
+            return err(
+                "get_weight",
+                "get_weight, put_weight and cas_weight cannot all be 0".into(),
+            );
+        }
+        if self.think_ms_min > self.think_ms_max {
+            return err(
+                "think_ms_min",
+                format!(
+                    "must not exceed params.think_ms_max ({})",
+                    self.think_ms_max
+                ),
+            );
+        }
+        if self.attempt_timeout_ms == 0 {
+            return err("attempt_timeout_ms", "must be at least 1".into());
+        }
+        if self.op_deadline_ms < self.attempt_timeout_ms {
+            return err(
+                "op_deadline_ms",
+                format!(
+                    "must be at least params.attempt_timeout_ms ({})",
+                    self.attempt_timeout_ms
+                ),
+            );
+        }
+        if self.liveness_catch_up_ms == Some(0) {
+            return err("liveness_catch_up_ms", "must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The server configuration these parameters give, with `flags` switched on.
+    pub fn server_config(&self, flags: Flags) -> ServerConfig {
+        ServerConfig {
+            election_timeout_min: Duration::from_millis(self.election_timeout_ms_min),
+            election_timeout_max: Duration::from_millis(self.election_timeout_ms_max),
+            heartbeat: Duration::from_millis(self.heartbeat_ms),
+            max_entries_per_append: self.max_entries_per_append,
+            leader_noop: self.leader_noop,
+            flags,
+        }
+    }
+
+    /// The client configuration these parameters give.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            ops_per_client: self.ops_per_client,
+            keys: self.keys,
+            get_weight: self.get_weight,
+            put_weight: self.put_weight,
+            cas_weight: self.cas_weight,
+            think_min: Duration::from_millis(self.think_ms_min),
+            think_max: Duration::from_millis(self.think_ms_max),
+            attempt_timeout: Duration::from_millis(self.attempt_timeout_ms),
+            op_deadline: Duration::from_millis(self.op_deadline_ms),
+        }
+    }
+}
+
+/// A node's disk. Servers use `server`, clients `client`; the other half stays empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaftDisk {
+    /// Figure 2's persistent state (servers).
+    pub server: ServerDisk,
+    /// Sequence numbers and process generations (clients).
+    pub client: ClientDisk,
+}
+
+/// What Raft nodes report to checkers and traces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum RaftNote {
+    /// A server (re)started with this disk.
+    Started {
+        /// Its current term.
+        term: Term,
+        /// Its last log index.
+        last_index: Index,
+    },
+    /// A server started an election for `term`.
+    BecameCandidate {
+        /// The new term.
+        term: Term,
+    },
+    /// A server won the election for `term`.
+    BecameLeader {
+        /// The term it leads.
+        term: Term,
+    },
+    /// A leader stopped leading (it saw a higher term, or another leader of its own).
+    SteppedDown {
+        /// The term it led.
+        term: Term,
+    },
+    /// An entry entered the server's log at `index`.
+    Appended {
+        /// Where.
+        index: Index,
+        /// The entry's term.
+        term: Term,
+        /// The entry's command identity.
+        id: EntryId,
+    },
+    /// The server removed its entries from `from_index` on (a conflict with the leader's log).
+    Truncated {
+        /// The first index removed.
+        from_index: Index,
+    },
+    /// The server's commitIndex advanced to `index`.
+    Committed {
+        /// The new commit index.
+        index: Index,
+    },
+    /// The server applied the entry at `index` to its state machine.
+    Applied {
+        /// Where.
+        index: Index,
+        /// The entry's term.
+        term: Term,
+        /// The entry's command identity.
+        id: EntryId,
+    },
+    /// A client finished an operation (`Info`: it gave up).
+    OpCompleted {
+        /// The history process it ran under.
+        process: u64,
+        /// The request's sequence number.
+        seq: u64,
+        /// Ok, Fail (compare-and-set mismatch) or Info.
+        outcome: EventKind,
+        /// How many times it was sent.
+        attempts: u32,
+    },
+}
+
+impl NoteLabel for RaftNote {
+    fn label(&self) -> &'static str {
+        match self {
+            RaftNote::Started { .. } => "started",
+            RaftNote::BecameCandidate { .. } => "became_candidate",
+            RaftNote::BecameLeader { .. } => "became_leader",
+            RaftNote::SteppedDown { .. } => "stepped_down",
+            RaftNote::Appended { .. } => "appended",
+            RaftNote::Truncated { .. } => "truncated",
+            RaftNote::Committed { .. } => "committed",
+            RaftNote::Applied { .. } => "applied",
+            RaftNote::OpCompleted { .. } => "op_completed",
+        }
+    }
+}
+
+/// A Raft node: a server or a client (they share the message type).
+#[derive(Clone, Debug)]
+pub enum RaftActor {
+    /// A server, ids `0..servers`.
+    Server(Node),
+    /// A client, ids `servers..servers + clients`.
+    Client(Client),
+}
+
+impl RaftActor {
+    /// The server, if this is one.
+    pub fn as_server(&self) -> Option<&Node> {
+        match self {
+            RaftActor::Server(n) => Some(n),
+            RaftActor::Client(_) => None,
+        }
+    }
+
+    /// The client, if this is one.
+    pub fn as_client(&self) -> Option<&Client> {
+        match self {
+            RaftActor::Client(c) => Some(c),
+            RaftActor::Server(_) => None,
+        }
+    }
+}
+
+impl Actor for RaftActor {
+    type Msg = Msg;
+    type Timer = RaftTimer;
+    type Durable = RaftDisk;
+    type Note = RaftNote;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self {
+            RaftActor::Server(n) => n.on_start(ctx),
+            RaftActor::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match self {
+            RaftActor::Server(n) => n.on_msg(ctx, from, msg),
+            RaftActor::Client(c) => c.on_msg(ctx, from, msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: RaftTimer) {
+        match self {
+            RaftActor::Server(n) => n.on_timer(ctx, timer),
+            RaftActor::Client(c) => c.on_timer(ctx, timer),
+        }
+    }
+
+    fn role(&self) -> Role {
+        self.as_server().map(Node::role_name)
+    }
+}
+
+/// The Raft protocol: its setup, nodes and checkers.
+#[derive(Clone, Debug)]
+pub struct Raft {
+    cluster: Cluster,
+    params: RaftParams,
+    flags: Flags,
+}
+
+impl Raft {
+    /// The parsed parameters.
+    pub fn params(&self) -> &RaftParams {
+        &self.params
+    }
+
+    /// The mutants switched on.
+    pub fn flags(&self) -> Flags {
+        self.flags
+    }
+}
+
+impl Protocol for Raft {
+    type Actor = RaftActor;
+
+    const NAME: &'static str = "raft";
+    const ABOUT: &'static str =
+        "Raft consensus with a linearizable key-value store and exactly-once client sessions";
+    const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
+
+    fn setup(setup: &Setup<'_>) -> Result<Self, String> {
+        if setup.cluster.servers == 0 {
+            return Err("servers: raft needs at least one server".into());
+        }
+        let params = RaftParams::parse(setup.params)?;
+        let flags = Flags::from_names(setup.mutants)?;
+        Ok(Raft {
+            cluster: setup.cluster,
+            params,
+            flags,
+        })
+    }
+
+    fn new_actor(&self, id: NodeId) -> RaftActor {
+        if self.cluster.is_server(id) {
+            RaftActor::Server(Node::new(
+                id,
+                self.cluster,
+                self.params.server_config(self.flags),
+            ))
+        } else {
+            RaftActor::Client(Client::new(id, self.cluster, self.params.client_config()))
+        }
+    }
+
+    fn checkers(&self) -> Vec<Box<dyn Checker<RaftActor>>> {
+        checkers::all(self.cluster, &self.params)
+    }
+
+    fn leader_role(&self) -> Option<&'static str> {
+        Some("leader")
+    }
+
+    fn history_model(&self) -> Option<HistoryModel> {
+        Some(HistoryModel::KeyValue)
+    }
+}
