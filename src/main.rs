@@ -3,6 +3,8 @@
 //! input or usage, 3 undecided.
 
 use clap::{Parser, Subcommand};
+use distsim::check::history_format::{Format, to_edn_string};
+use distsim::check::linearizability::{CheckOptions, ModelKind, check_file_and_print};
 use distsim::protocols::registry;
 use distsim::run::{self, RunError, RunOptions};
 use distsim::scenario;
@@ -30,9 +32,26 @@ enum Command {
         /// Write the full trace (JSON Lines) to this file.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Write the clients' history as Jepsen EDN (for Knossos or Porcupine) to this file.
+        #[arg(long)]
+        history: Option<PathBuf>,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Check a recorded history for linearizability (exit 0 yes, 1 no, 3 undecided, 2 bad input).
+    CheckHistory {
+        /// The history file: a Jepsen etcd log, Jepsen EDN maps, or distsim JSONL.
+        file: PathBuf,
+        /// The sequential model: `register` (read/write/cas) or `kv` (get/put/append/cas per key).
+        #[arg(long)]
+        model: ModelKind,
+        /// The file's format (`jepsen-log`, `edn`, `jsonl`); guessed from the content if omitted.
+        #[arg(long)]
+        format: Option<Format>,
+        /// The most search states per key before the answer is `unknown`.
+        #[arg(long, default_value_t = CheckOptions::default().budget_states_max)]
+        budget_states_max: u64,
     },
     /// Re-run a trace from its own header and check that it reproduces byte for byte.
     Replay {
@@ -61,8 +80,29 @@ fn main() -> ExitCode {
             scenario,
             seed,
             trace,
+            history,
             json,
-        } => cmd_run(&scenario, seed, trace, json),
+        } => cmd_run(&scenario, seed, trace, history, json),
+        Command::CheckHistory {
+            file,
+            model,
+            format,
+            budget_states_max,
+        } => {
+            let options = CheckOptions {
+                budget_states_max,
+                ..CheckOptions::default()
+            };
+            let code = check_file_and_print(
+                &file,
+                model,
+                format,
+                &options,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            );
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
         Command::Replay { trace, json } => cmd_replay(&trace, json),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
         Command::List => {
@@ -84,18 +124,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn cmd_run(path: &Path, seed: Option<u64>, trace: Option<PathBuf>, json: bool) -> ExitCode {
+fn cmd_run(
+    path: &Path,
+    seed: Option<u64>,
+    trace: Option<PathBuf>,
+    history: Option<PathBuf>,
+    json: bool,
+) -> ExitCode {
     let (scenario, source) = match scenario::load(path) {
         Ok(x) => x,
         Err(e) => return fail_input(e),
     };
-    if let Some(t) = &trace
-        && same_file(t, path)
-    {
-        return fail_input(format!(
-            "{}: --trace would overwrite the scenario file itself",
-            t.display()
-        ));
+    for out in [&trace, &history].into_iter().flatten() {
+        if same_file(out, path) {
+            return fail_input(format!(
+                "{}: this would overwrite the scenario file itself",
+                out.display()
+            ));
+        }
     }
     let options = RunOptions {
         seed,
@@ -106,6 +152,11 @@ fn cmd_run(path: &Path, seed: Option<u64>, trace: Option<PathBuf>, json: bool) -
         Err(RunError::Scenario(e)) => return fail_input(e),
         Err(e) => return fail_input(e),
     };
+    if let Some(h) = &history
+        && let Err(e) = write_history(h, &out.history)
+    {
+        return fail_input(format!("cannot write the history to {}: {e}", h.display()));
+    }
     let report = &out.report;
     let code = report.outcome.exit_code();
     let replay = match &trace {
@@ -134,6 +185,17 @@ fn cmd_run(path: &Path, seed: Option<u64>, trace: Option<PathBuf>, json: bool) -
         }
     }
     ExitCode::from(code as u8)
+}
+
+/// Writes the history as EDN under a temporary name, then renames it into place.
+fn write_history(dest: &Path, history: &distsim::check::history::History) -> std::io::Result<()> {
+    let partial = distsim::trace::writer::partial_path(dest);
+    let written = std::fs::write(&partial, to_edn_string(history))
+        .and_then(|()| std::fs::rename(&partial, dest));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }
 
 fn cmd_replay(path: &Path, json: bool) -> ExitCode {

@@ -113,3 +113,18 @@ fn every_mutant_scenario_passes_without_its_mutant() {
     }
     assert!(planted >= 3, "the mutant scenarios are shipped");
 }
+
+#[test]
+fn a_stale_follower_read_is_caught_by_linearizability_alone() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft_read_from_follower.json");
+    let (s, src) = load(&path).unwrap();
+    let opts = RunOptions {
+        seed: None,
+        trace: TraceOutput::Off,
+    };
+    let report = run(&s, Some(&src), &opts).unwrap().report;
+    for c in &report.checkers {
+        let failed = matches!(c.verdict, distsim::check::Verdict::Fail(_));
+        assert_eq!(failed, c.name == "linearizability", "{}: {:?}", c.name, c.verdict);
+    }
+}

@@ -21,6 +21,10 @@ pub const GENERIC_CHECKERS: &[(&str, &str)] = &[
         "ops_complete_within",
         "liveness: client operations complete this long after the last fault",
     ),
+    (
+        "linearizability",
+        "the clients' history, at the end, for every service that promises it",
+    ),
 ];
 
 use crate::actor::{Actor, Cluster, NodeId, Role};

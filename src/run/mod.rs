@@ -6,7 +6,7 @@
 pub mod replay;
 pub mod report;
 
-use crate::check::history::EventKind;
+use crate::check::history::{EventKind, History};
 use crate::check::{Verdict, liveness};
 use crate::protocols::registry::{self, ProtocolVisitor};
 use crate::protocols::{Protocol, Setup};
@@ -33,6 +33,8 @@ pub struct RunOutput {
     pub report: RunReport,
     /// The trace's lines, for [`TraceOutput::Memory`].
     pub trace_lines: Option<Vec<String>>,
+    /// The clients' history (export it with [`crate::check::history_format::write_edn`]).
+    pub history: History,
 }
 
 /// Why a run could not be done.
@@ -181,7 +183,7 @@ pub fn run_protocol<P: Protocol>(
     let tracer = TraceWriter::open(&options.trace).map_err(trace_err)?;
     let world = World::new(&resolved, seed, protocol, tracer);
     let (state, tracer, protocol) = world.run();
-    let mut report = build_report(&resolved, seed, state, &protocol);
+    let (mut report, history) = build_report(&resolved, seed, state, &protocol);
     let mut trace_lines = None;
     if let Some(tracer) = tracer {
         report.trace_sha256 = Some(tracer.digest_hex());
@@ -204,6 +206,7 @@ pub fn run_protocol<P: Protocol>(
     Ok(RunOutput {
         report,
         trace_lines,
+        history,
     })
 }
 
@@ -212,7 +215,7 @@ fn build_report<P: Protocol>(
     seed: u64,
     state: RunState,
     protocol: &P,
-) -> RunReport {
+) -> (RunReport, History) {
     let stopped = state.violation.is_some();
     let mut checkers: Vec<CheckerVerdict> = Vec::new();
     let not_judged = || Verdict::Unknown("not judged: the run stopped at a violation".into());
@@ -309,7 +312,7 @@ fn build_report<P: Protocol>(
     }
     operations.open = open.len() as u64;
 
-    RunReport {
+    let report = RunReport {
         scenario: scenario.name.clone(),
         protocol: scenario.protocol.clone(),
         seed,
@@ -329,5 +332,6 @@ fn build_report<P: Protocol>(
             .collect(),
         timeline: state.timeline,
         trace_sha256: None,
-    }
+    };
+    (report, state.history)
 }
