@@ -34,26 +34,44 @@ fn events(s: &(Scenario, Source), trace: TraceOutput) -> u64 {
     run(&s.0, Some(&s.1), &opts).unwrap().report.counts.events
 }
 
-/// The bare loop: `events` messages, each popped from a heap ordered by (time, seq), handed to its
-/// node's inbox counter, and answered with one new message to a random node after a random latency.
+/// The bare loop: the ping-pong workload with nothing around it. Each of `nodes` nodes ticks every
+/// 5 ms and pings a random other node; a ping is answered by a pong; a pong bumps the receiver's inbox
+/// counter. Events sit in a `BinaryHeap` ordered by (time, seq) and every draw comes from one ChaCha8
+/// stream, as in the engine, but there are no actors, effects, timers tables, traces or checkers.
 fn bare_loop(nodes: u64, events: u64) -> u64 {
+    const TICK: u8 = 0;
+    const PING: u8 = 1;
+    const PONG: u8 = 2;
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut heap = BinaryHeap::with_capacity(1024);
     let mut inbox = vec![0u64; nodes as usize];
     let mut seq = 0u64;
-    for n in 0..nodes {
-        heap.push(Reverse((rng.next_u64() % 5_000_000, seq, n, 0u64)));
+    let mut push = |heap: &mut BinaryHeap<_>, t: u64, node: u64, kind: u8, from: u64| {
+        heap.push(Reverse((t, seq, node, kind, from)));
         seq += 1;
+    };
+    for n in 0..nodes {
+        let first = rng.next_u64() % 5_000_000;
+        push(&mut heap, first, n, TICK, n);
     }
     for _ in 0..events {
-        let Some(Reverse((t, _, to, payload))) = heap.pop() else {
+        let Some(Reverse((t, _, node, kind, from))) = heap.pop() else {
             break;
         };
-        inbox[to as usize] = inbox[to as usize].wrapping_add(payload);
-        let dest = rng.next_u64() % nodes;
-        let latency = 1_000_000 + rng.next_u64() % 9_000_000;
-        heap.push(Reverse((t + latency, seq, dest, payload + 1)));
-        seq += 1;
+        match kind {
+            TICK => {
+                let pick = rng.next_u64() % (nodes - 1);
+                let to = if pick >= node { pick + 1 } else { pick };
+                let latency = 1_000_000 + rng.next_u64() % 9_000_001;
+                push(&mut heap, t + latency, to, PING, node);
+                push(&mut heap, t + 5_000_000, node, TICK, node);
+            }
+            PING => {
+                let latency = 1_000_000 + rng.next_u64() % 9_000_001;
+                push(&mut heap, t + latency, from, PONG, node);
+            }
+            _ => inbox[node as usize] += 1,
+        }
     }
     inbox.iter().sum()
 }

@@ -25,6 +25,10 @@ pub struct LocalClock {
 impl LocalClock {
     /// The local reading at true time `t` (never below zero).
     pub fn local(&self, t: Time) -> Time {
+        // Most clocks are never skewed: skip the wide arithmetic for them (it is on every event).
+        if self.drift_ppm == 0 && self.anchor_local == i128::from(self.anchor_true) {
+            return t;
+        }
         let elapsed = i128::from(t.0.saturating_sub(self.anchor_true));
         let skewed = elapsed + elapsed * i128::from(self.drift_ppm) / 1_000_000;
         let v = self.anchor_local + skewed;
@@ -55,6 +59,9 @@ impl LocalClock {
     /// The true-time span that lasts `local` on this clock (rounded up, so a timer never fires early
     /// by its own clock).
     pub fn true_span(&self, local: Duration) -> Duration {
+        if self.drift_ppm == 0 {
+            return local;
+        }
         let rate = 1_000_000i128 + i128::from(self.drift_ppm);
         let span = (i128::from(local.0) * 1_000_000 + rate - 1) / rate;
         Duration(span.clamp(0, i128::from(u64::MAX)) as u64)

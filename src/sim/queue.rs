@@ -5,36 +5,37 @@ use crate::sim::time::Time;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-struct Entry<E> {
+/// A heap entry: the ordering key and where the event waits. Kept small (24 bytes) so that sifting the
+/// heap moves little memory whatever the size of a protocol's messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
     time: Time,
     seq: u64,
-    event: E,
+    slot: u32,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
+impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap, and the earliest (time, seq) must come out first.
+impl Ord for Key {
+    // Reversed: BinaryHeap is a max-heap, and the earliest (time, seq) must come out first. `seq` is
+    // unique, so `slot` never decides.
     fn cmp(&self, other: &Self) -> Ordering {
         (other.time, other.seq).cmp(&(self.time, self.seq))
     }
 }
 
 /// A deterministic priority queue of events.
+///
+/// Events live in a slab whose slots are reused, so a run in its steady state allocates nothing
+/// here; the heap orders only small keys.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Key>,
+    slab: Vec<Option<E>>,
+    free: Vec<u32>,
     seq_next: u64,
 }
 
@@ -49,6 +50,8 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            slab: Vec::with_capacity(1024),
+            free: Vec::with_capacity(1024),
             seq_next: 0,
         }
     }
@@ -57,17 +60,33 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: Time, event: E) {
         let seq = self.seq_next;
         self.seq_next += 1;
-        self.heap.push(Entry { time, seq, event });
+        let slot = match self.free.pop() {
+            Some(i) => {
+                debug_assert!(self.slab[i as usize].is_none());
+                self.slab[i as usize] = Some(event);
+                i
+            }
+            None => {
+                let i = u32::try_from(self.slab.len()).expect("fewer than 2^32 pending events");
+                self.slab.push(Some(event));
+                i
+            }
+        };
+        self.heap.push(Key { time, seq, slot });
     }
 
     /// The time of the earliest event.
     pub fn peek_time(&self) -> Option<Time> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek().map(|k| k.time)
     }
 
     /// Takes the earliest event.
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let key = self.heap.pop()?;
+        let event = self.slab[key.slot as usize].take();
+        debug_assert!(event.is_some(), "every key has its event");
+        self.free.push(key.slot);
+        event.map(|e| (key.time, e))
     }
 
     /// Events waiting.

@@ -593,7 +593,12 @@ impl<'s, P: Protocol> World<'s, P> {
 
     fn set_role(&mut self, node: NodeId, role: Role) {
         let slot = &mut self.nodes[node as usize];
-        if slot.role == role {
+        // Roles are static strings: the pointers nearly always settle it without comparing bytes.
+        let same = match (slot.role, role) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if same {
             return;
         }
         slot.role = role;
