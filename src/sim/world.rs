@@ -137,9 +137,9 @@ struct Slot<A: Actor> {
     durable: A::Durable,
     rng: Rng,
     clock: LocalClock,
-    /// Live timers: tag -> generation. A fired event whose generation is not here was replaced or
+    /// Live timers: tag and generation. A fired event whose generation is not here was replaced or
     /// cancelled.
-    timers: BTreeMap<A::Timer, u64>,
+    timers: Timers<A::Timer>,
     paused: bool,
     /// Messages and timers that reached the node while it was paused, in arrival order.
     deferred: Vec<Deferred<A>>,
@@ -190,7 +190,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 durable: Default::default(),
                 rng: rng::stream(seed, &format!("node/{id}")),
                 clock: LocalClock::default(),
-                timers: BTreeMap::new(),
+                timers: Timers::default(),
                 paused: false,
                 deferred: Vec::new(),
                 role: None,
@@ -323,7 +323,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 timer,
             } => {
                 let slot = &mut self.nodes[node as usize];
-                if slot.timers.get(&timer) != Some(&generation) {
+                if !slot.timers.is_live(&timer, generation) {
                     return; // replaced, cancelled, or lost in a crash
                 }
                 if slot.paused {
@@ -476,7 +476,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 let generation = self.timer_generation;
                 let slot = &mut self.nodes[node as usize];
                 let at = self.now + slot.clock.true_span(after);
-                slot.timers.insert(timer.clone(), generation);
+                slot.timers.set(&timer, generation);
                 self.queue.push(
                     at,
                     Event::Timer {
@@ -762,7 +762,7 @@ impl<'s, P: Protocol> World<'s, P> {
                     match d {
                         Deferred::Msg { from, id, msg } => self.hand_over(from, n, id, msg),
                         Deferred::Timer { generation, timer } => {
-                            if self.nodes[n as usize].timers.get(&timer) == Some(&generation) {
+                            if self.nodes[n as usize].timers.is_live(&timer, generation) {
                                 self.fire(n, timer);
                             }
                         }
@@ -845,6 +845,42 @@ impl<'s, P: Protocol> World<'s, P> {
             ),
         };
         (nodes, text)
+    }
+}
+
+/// One node's live timers. Tags are typed and few per node (an election timer, a heartbeat, a
+/// request deadline), so a small vector scanned linearly beats a tree, and it keeps its capacity:
+/// setting and firing timers in a steady state allocates nothing.
+struct Timers<T> {
+    live: Vec<(T, u64)>,
+}
+
+impl<T> Default for Timers<T> {
+    fn default() -> Self {
+        Timers { live: Vec::new() }
+    }
+}
+
+impl<T: Ord + Clone> Timers<T> {
+    fn is_live(&self, tag: &T, generation: u64) -> bool {
+        self.live.iter().any(|(t, g)| *g == generation && t == tag)
+    }
+
+    fn set(&mut self, tag: &T, generation: u64) {
+        match self.live.iter_mut().find(|(t, _)| t == tag) {
+            Some(entry) => entry.1 = generation,
+            None => self.live.push((tag.clone(), generation)),
+        }
+    }
+
+    fn remove(&mut self, tag: &T) {
+        if let Some(i) = self.live.iter().position(|(t, _)| t == tag) {
+            self.live.swap_remove(i);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.live.clear();
     }
 }
 
