@@ -26,15 +26,16 @@ pub fn below(rng: &mut Rng, n: u64) -> u64 {
     if n == 0 {
         return 0;
     }
-    // Reject the low products that would over-represent some results.
-    let threshold = n.wrapping_neg() % n;
-    loop {
-        let x = rng.next_u64();
-        let m = (x as u128) * (n as u128);
-        if (m as u64) >= threshold {
-            return (m >> 64) as u64;
+    // Reject the low products that would over-represent some results. The threshold needs a
+    // division, so it is only computed in the rare case that the low half could be below it.
+    let mut m = u128::from(rng.next_u64()) * u128::from(n);
+    if (m as u64) < n {
+        let threshold = n.wrapping_neg() % n;
+        while (m as u64) < threshold {
+            m = u128::from(rng.next_u64()) * u128::from(n);
         }
     }
+    (m >> 64) as u64
 }
 
 /// A uniform draw in `lo..=hi` (inclusive). If `hi < lo` the result is `lo`.
