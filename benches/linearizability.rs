@@ -131,12 +131,39 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// The history of a real Raft run: 5 servers, 10 clients, 1,000 operations each over 100 keys, with
+/// the leader isolated for four seconds in the middle. The run is set up once; only the check is timed.
+fn raft_history(c: &mut Criterion) {
+    let scenario =
+        br#"{"name": "raft_10k_ops", "protocol": "raft", "seed": 1, "nodes": 5, "clients": 10,
+        "max_time_ms": 600000, "network": {"delay_ms_min": 1, "delay_ms_max": 10},
+        "params": {"ops_per_client": 1000, "keys": 100, "think_ms_min": 0, "think_ms_max": 20},
+        "faults": [{"at_ms": 5000, "isolate": "leader"}, {"at_ms": 9000, "heal": true}]}"#;
+    let (s, src) = distsim::scenario::parse(scenario, "raft_10k_ops.json").expect("valid");
+    let out =
+        distsim::run::run(&s, Some(&src), &distsim::run::RunOptions::default()).expect("runs");
+    let history = out.history;
+    let options = CheckOptions::default();
+    let report = check(&history, ModelKind::KeyValue, &options).expect("checks");
+    assert_eq!(report.verdict, Verdict::Linearizable, "{report}");
+    assert_eq!(report.operations, 10_000);
+    c.bench_function("kv/raft-run-10k-ops", |b| {
+        b.iter(|| {
+            black_box(
+                check(&history, ModelKind::KeyValue, &options)
+                    .expect("checks")
+                    .verdict,
+            )
+        })
+    });
+}
+
 criterion_group! {
     name = linearizability;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = benches
+    targets = benches, raft_history
 }
 criterion_main!(linearizability);
