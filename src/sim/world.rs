@@ -356,6 +356,19 @@ impl<'s, P: Protocol> World<'s, P> {
         self.dispatch(to, Input::Msg(from, msg));
     }
 
+    /// Counts and traces a message that will never arrive.
+    fn lose(&mut self, id: u64, from: NodeId, to: NodeId, reason: DropReason) {
+        self.state.counts.messages_dropped += 1;
+        self.trace(|e, t| TraceLineOwned::Drop {
+            e,
+            t,
+            id,
+            from,
+            to,
+            reason,
+        });
+    }
+
     fn trace(&mut self, make: impl FnOnce(u64, u64) -> TraceLineOwned) {
         if let Some(tr) = &mut self.tracer {
             let line = make(self.event_index, self.now.0);
@@ -373,15 +386,7 @@ impl<'s, P: Protocol> World<'s, P> {
             None
         };
         if let Some(reason) = reason {
-            self.state.counts.messages_dropped += 1;
-            self.trace(|e, t| TraceLineOwned::Drop {
-                e,
-                t,
-                id,
-                from,
-                to,
-                reason,
-            });
+            self.lose(id, from, to, reason);
             return;
         }
         let slot = &mut self.nodes[to as usize];
@@ -560,17 +565,7 @@ impl<'s, P: Protocol> World<'s, P> {
             self.net.send(from, to, &mut self.net_rng)
         };
         match fate {
-            Fate::Dropped(reason) => {
-                self.state.counts.messages_dropped += 1;
-                self.trace(|e, t| TraceLineOwned::Drop {
-                    e,
-                    t,
-                    id,
-                    from,
-                    to,
-                    reason,
-                });
-            }
+            Fate::Dropped(reason) => self.lose(id, from, to, reason),
             Fate::Deliver { delay, duplicate } => {
                 if let Some(dup_delay) = duplicate {
                     self.state.counts.messages_duplicated += 1;
