@@ -125,6 +125,12 @@ fn a_stale_follower_read_is_caught_by_linearizability_alone() {
     let report = run(&s, Some(&src), &opts).unwrap().report;
     for c in &report.checkers {
         let failed = matches!(c.verdict, distsim::check::Verdict::Fail(_));
-        assert_eq!(failed, c.name == "linearizability", "{}: {:?}", c.name, c.verdict);
+        assert_eq!(
+            failed,
+            c.name == "linearizability",
+            "{}: {:?}",
+            c.name,
+            c.verdict
+        );
     }
 }

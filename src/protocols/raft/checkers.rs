@@ -1,8 +1,8 @@
 //! Raft's safety checkers: the properties of Figure 3 of the paper, judged from ghost state the
 //! checkers build out of the servers' notes, never by scanning whole logs.
 //!
-//! **Ghost logs.** Each checker that needs logs mirrors every server's log from its `Appended` and
-//! `Truncated` notes. A ghost entry keeps the entry's term, a running *prefix hash*
+//! **Ghost logs.** The checkers that need logs read one mirror of every server's log, built from its
+//! `Appended` and `Truncated` notes. A ghost entry keeps the entry's term, a running *prefix hash*
 //! `h[i] = FNV-1a(h[i-1], term, command id)` (so equal hashes at an index mean equal logs up to it),
 //! and whether the server accepted it while its own current term was the entry's term. The ghost log
 //! survives crashes, as the disk does.
@@ -14,6 +14,14 @@
 //! that (Figure 8). Committing `(i, t)` commits the prefix before it, so the record is one committed
 //! chain of prefix hashes, extended from the ghost log of the server that completed the majority.
 //!
+//! **One ghost, several verdicts.** `log_matching`, `leader_completeness` and `commit_safety` all
+//! need the ghost logs, and the last two the same commitment record. Rather than each keeping (and
+//! hashing) its own copy, [`all`] gives them one [`SharedGhost`]: the first of them to see an event
+//! updates it from the event's notes, note by note, and judges all three properties along the way,
+//! each at the point in the notes where that checker used to judge it; each checker then reports its
+//! own verdict under its own name. The ghost is kept whole past a violation (every note is applied),
+//! so the reports after one stay accurate.
+//!
 //! Every checker costs, per event, time proportional to the notes of that event (plus a logarithm),
 //! except truncation, which is paid for by the appends it undoes.
 
@@ -23,17 +31,23 @@ use super::{RaftActor, RaftNote, RaftParams};
 use crate::actor::{Cluster, NodeId};
 use crate::check::{Checker, Observation};
 use crate::sim::time::Duration;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry as MapEntry;
+use std::rc::Rc;
 
 /// Every Raft checker, safety first; `raft_liveness` only when `liveness_catch_up_ms` is set.
+///
+/// `log_matching`, `leader_completeness` and `commit_safety` share one ghost (see the module docs);
+/// they are listed, and so observed, in the order [`SharedGhost`] requires.
 pub fn all(cluster: Cluster, params: &RaftParams) -> Vec<Box<dyn Checker<RaftActor>>> {
+    let ghost = SharedGhost::new(cluster);
     let mut all: Vec<Box<dyn Checker<RaftActor>>> = vec![
         Box::new(ElectionSafety::new()),
-        Box::new(LogMatching::new(cluster)),
+        Box::new(LogMatching::sharing(&ghost)),
         Box::new(LeaderAppendOnly::new(cluster)),
-        Box::new(LeaderCompleteness::new(cluster)),
-        Box::new(CommitSafety::new(cluster)),
+        Box::new(LeaderCompleteness::sharing(&ghost)),
+        Box::new(CommitSafety::sharing(&ghost)),
         Box::new(StateMachineSafety::new(cluster)),
     ];
     if let Some(ms) = params.liveness_catch_up_ms {
@@ -52,13 +66,13 @@ pub const EMPTY_PREFIX: u64 = 0xcbf2_9ce4_8422_2325;
 /// `prev`: 64-bit FNV-1a over the little-endian bytes of `prev`, `term`, `id.origin`, `id.seq`.
 pub fn prefix_hash(prev: u64, term: Term, id: EntryId) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
+    // One flat buffer rather than chained iterators, so that the loop unrolls.
+    let mut bytes = [0u8; 28];
+    bytes[..8].copy_from_slice(&prev.to_le_bytes());
+    bytes[8..16].copy_from_slice(&term.to_le_bytes());
+    bytes[16..20].copy_from_slice(&id.origin.to_le_bytes());
+    bytes[20..].copy_from_slice(&id.seq.to_le_bytes());
     let mut h = EMPTY_PREFIX;
-    let bytes = prev
-        .to_le_bytes()
-        .into_iter()
-        .chain(term.to_le_bytes())
-        .chain(id.origin.to_le_bytes())
-        .chain(id.seq.to_le_bytes());
     for b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(PRIME);
@@ -75,17 +89,111 @@ struct GhostEntry {
     in_own_term: bool,
 }
 
-/// Every server's log as the notes describe it.
-#[derive(Clone, Debug)]
-struct GhostLogs {
-    logs: Vec<Vec<GhostEntry>>,
+/// The servers' current terms after the event, for the ghost logs' "accepted in its own term".
+fn current_term(obs: &Observation<'_, RaftActor>) -> Term {
+    obs.durable.server.current_term
 }
 
-impl GhostLogs {
-    fn new(servers: u32) -> GhostLogs {
-        GhostLogs {
-            logs: vec![Vec::new(); servers as usize],
+/// Keeps `first` if it is already a violation, else takes `next`.
+fn keep_first(first: &mut Result<(), String>, next: Result<(), String>) {
+    if first.is_ok() {
+        *first = next;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The checkers that read a [`SharedGhost`], in the order in which they observe each event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum View {
+    LogMatching = 0,
+    LeaderCompleteness = 1,
+    CommitSafety = 2,
+}
+
+/// The ghost state of `log_matching`, `leader_completeness` and `commit_safety` (see the module
+/// docs), and the three verdicts on the last event.
+#[derive(Debug)]
+struct Ghost {
+    /// Every server's log as the notes describe it.
+    logs: Vec<Vec<GhostEntry>>,
+    /// Log Matching's record of every `(index, term)` ever appended: the prefix hash and the first
+    /// server that held it. `seen[i - 1]` is the first term appended at index `i`, which is almost
+    /// always the only one; the other terms at an index (conflicting entries) are in `seen_more`.
+    seen: Vec<(Term, u64, NodeId)>,
+    seen_more: BTreeMap<(Index, Term), (u64, NodeId)>,
+    majority: u32,
+    /// Uncommitted entries held in their own term, by (index, term, prefix hash): how many servers
+    /// hold them now.
+    holders: BTreeMap<(Index, Term, u64), u32>,
+    /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
+    chain: Vec<(Term, u64)>,
+    /// The last checker to observe, to tell when a new event starts.
+    last_view: Option<View>,
+    /// The last event's verdicts, indexed by [`View`].
+    verdicts: [Result<(), String>; 3],
+}
+
+impl Ghost {
+    fn new(cluster: Cluster) -> Ghost {
+        Ghost {
+            logs: vec![Vec::new(); cluster.servers as usize],
+            seen: Vec::new(),
+            seen_more: BTreeMap::new(),
+            majority: cluster.majority(),
+            holders: BTreeMap::new(),
+            chain: Vec::new(),
+            last_view: None,
+            verdicts: [Ok(()), Ok(()), Ok(())],
         }
+    }
+
+    /// `view`'s verdict on the event in `obs`. The checkers observe each event in [`View`] order
+    /// (the engine shows an event to its checkers in list order, and stops the run at the first
+    /// violation), so a view at or before the last one to observe is the first to see a new event:
+    /// it brings the ghost up to date and judges for all three.
+    fn verdict(&mut self, view: View, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+        if self.last_view.is_none_or(|last| view <= last) {
+            self.observe(obs);
+        }
+        self.last_view = Some(view);
+        self.verdicts[view as usize].clone()
+    }
+
+    /// Applies the event's notes in order, judging each property where its checker did alone:
+    /// leader completeness and commit safety before each note is applied, log matching as each entry
+    /// is appended and, at the end, against the server's log. Each verdict is the first violation.
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) {
+        let node = obs.node;
+        let (mut matching, mut complete, mut commit) = (Ok(()), Ok(()), Ok(()));
+        if obs.cluster.is_server(node) {
+            let now_term = current_term(obs);
+            for note in obs.notes {
+                if let RaftNote::BecameLeader { term } = *note
+                    && complete.is_ok()
+                {
+                    complete = self.check_new_leader(node, term);
+                }
+                if commit.is_ok() {
+                    commit = self.check_commit_note(node, note);
+                }
+                let (matched, recorded) = match *note {
+                    RaftNote::Appended { index, term, id } => {
+                        self.appended(node, index, term, id, now_term)
+                    }
+                    RaftNote::Truncated { from_index } => {
+                        let r = self.truncated(node, from_index);
+                        (r.clone(), r)
+                    }
+                    _ => continue,
+                };
+                keep_first(&mut matching, matched);
+                keep_first(&mut complete, recorded.clone());
+                keep_first(&mut commit, recorded);
+            }
+            keep_first(&mut matching, self.check_log_end(node, obs));
+        }
+        self.verdicts = [matching, complete, commit];
     }
 
     fn len(&self, node: NodeId) -> Index {
@@ -97,52 +205,225 @@ impl GhostLogs {
         self.logs[node as usize].get(i).copied()
     }
 
-    fn hash_at(&self, node: NodeId, index: Index) -> Option<u64> {
-        if index == 0 {
-            return Some(EMPTY_PREFIX);
-        }
-        self.get(node, index).map(|e| e.hash)
+    fn committed_len(&self) -> Index {
+        self.chain.len() as Index
     }
 
-    fn append(
+    fn committed_at(&self, index: Index) -> Option<(Term, u64)> {
+        let i = usize::try_from(index).ok()?.checked_sub(1)?;
+        self.chain.get(i).copied()
+    }
+
+    /// Whether `node`'s log holds the committed entry at `index`.
+    fn holds_committed(&self, node: NodeId, index: Index) -> bool {
+        match (self.committed_at(index), self.get(node, index)) {
+            (Some((_, c)), Some(g)) => c == g.hash,
+            _ => false,
+        }
+    }
+
+    /// The highest committed index whose entry's term is below `term` (0 if none).
+    fn committed_before_term(&self, term: Term) -> Index {
+        // The chain is one log, so its terms never decrease.
+        self.chain.partition_point(|(t, _)| *t < term) as Index
+    }
+
+    /// Applies an `Appended` note. Returns log matching's verdict and the commitment record's.
+    fn appended(
         &mut self,
         node: NodeId,
         index: Index,
         term: Term,
         id: EntryId,
         current_term: Term,
-    ) -> Result<GhostEntry, String> {
-        let len = self.len(node);
+    ) -> (Result<(), String>, Result<(), String>) {
+        let log = &mut self.logs[node as usize];
+        let len = log.len() as Index;
         if index != len + 1 {
-            return Err(format!(
+            let e = format!(
                 "node {node} noted an append at index {index}, but its log has {len} entries"
-            ));
+            );
+            return (Err(e.clone()), Err(e));
         }
-        let prev = self.hash_at(node, len).unwrap_or(EMPTY_PREFIX);
+        let prev = log.last().map_or(EMPTY_PREFIX, |e| e.hash);
         let entry = GhostEntry {
             term,
             hash: prefix_hash(prev, term, id),
             in_own_term: current_term == term,
         };
-        self.logs[node as usize].push(entry);
-        Ok(entry)
+        log.push(entry);
+        (
+            self.match_seen(node, index, entry),
+            self.record_holder(node, index, entry),
+        )
     }
 
-    /// Removes `from_index..` and returns what was removed, in index order.
-    fn truncate(&mut self, node: NodeId, from_index: Index) -> Result<Vec<GhostEntry>, String> {
-        let len = self.len(node);
+    /// Log Matching: compares the entry `node` just appended at `index` with the first one of the
+    /// same term seen there, or records it as that first one.
+    fn match_seen(&mut self, node: NodeId, index: Index, entry: GhostEntry) -> Result<(), String> {
+        let (term, i) = (entry.term, (index - 1) as usize);
+        let (hash, first) = match self.seen.get(i) {
+            Some(&(t, h, n)) if t == term => (h, n),
+            None if i == self.seen.len() => {
+                self.seen.push((term, entry.hash, node));
+                return Ok(());
+            }
+            _ => match self.seen_more.entry((index, term)) {
+                MapEntry::Occupied(o) => *o.get(),
+                MapEntry::Vacant(v) => {
+                    v.insert((entry.hash, node));
+                    return Ok(());
+                }
+            },
+        };
+        if hash != entry.hash {
+            return Err(format!(
+                "nodes {first} and {node} both hold an entry at index {index} of term {term}, \
+                 but their logs differ at or before it"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Commitment: counts `node` among the holders of the entry it just appended at `index`, and
+    /// extends the committed chain when that makes a majority.
+    fn record_holder(&mut self, node: NodeId, index: Index, e: GhostEntry) -> Result<(), String> {
+        if !e.in_own_term || self.holds_committed(node, index) {
+            return Ok(());
+        }
+        let term = e.term;
+        let key = (index, term, e.hash);
+        let count = self.holders.entry(key).or_insert(0);
+        *count += 1;
+        if *count < self.majority {
+            return Ok(());
+        }
+        self.holders.remove(&key);
+        if let Some((t, h)) = self.committed_at(index) {
+            if h != e.hash {
+                return Err(format!(
+                    "two different entries committed at index {index}: one of term {t}, and node {node}'s of term {term}"
+                ));
+            }
+            return Ok(());
+        }
+        // Committing (index, term) commits node's whole prefix: extend the chain from its ghost log,
+        // which must agree with what is already committed.
+        let from = self.committed_len();
+        if from > 0 && !self.holds_committed(node, from) {
+            return Err(format!(
+                "entry {index} of term {term} is committed, but node {node}'s log under it differs from the committed entry at index {from}"
+            ));
+        }
+        let log = &self.logs[node as usize];
+        self.chain.extend(
+            log[from as usize..index as usize]
+                .iter()
+                .map(|g| (g.term, g.hash)),
+        );
+        Ok(())
+    }
+
+    /// Applies a `Truncated` note: removes `from_index..` from the ghost log and from the holders.
+    fn truncated(&mut self, node: NodeId, from_index: Index) -> Result<(), String> {
+        let log = &mut self.logs[node as usize];
+        let len = log.len() as Index;
         if from_index == 0 || from_index > len {
             return Err(format!(
                 "node {node} noted a truncation from index {from_index}, but its log has {len} entries"
             ));
         }
-        Ok(self.logs[node as usize].split_off((from_index - 1) as usize))
+        let keep = (from_index - 1) as usize;
+        for (index, e) in (from_index..).zip(&log[keep..]) {
+            if !e.in_own_term {
+                continue;
+            }
+            let key = (index, e.term, e.hash);
+            if let Some(count) = self.holders.get_mut(&key) {
+                *count -= 1;
+                if *count == 0 {
+                    self.holders.remove(&key);
+                }
+            }
+        }
+        log.truncate(keep);
+        Ok(())
+    }
+
+    /// Log Matching: the notes account for the server's whole log (length and last term), so a
+    /// protocol that forgets a note cannot slip past the other checkers.
+    fn check_log_end(&self, node: NodeId, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+        let log = &obs.durable.server.log;
+        let len = self.len(node);
+        let ghost_last_term = self.logs[node as usize].last().map_or(0, |e| e.term);
+        if log.last_index() != len || log.last_term() != ghost_last_term {
+            return Err(format!(
+                "node {node}'s log ends at index {} term {}, but its notes say index {len} term {ghost_last_term}",
+                log.last_index(),
+                log.last_term()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Leader Completeness, when `node` becomes leader of `term`.
+    fn check_new_leader(&self, node: NodeId, term: Term) -> Result<(), String> {
+        let needed = self.committed_before_term(term);
+        if needed == 0 || self.holds_committed(node, needed) {
+            return Ok(());
+        }
+        let (t, _) = self.committed_at(needed).unwrap_or((0, 0));
+        Err(format!(
+            "node {node} became leader of term {term} without committed entry {needed} \
+             (term {t}): its log has {} entries{}",
+            self.len(node),
+            match self.get(node, needed) {
+                Some(g) => format!(", and a different one at {needed} (term {})", g.term),
+                None => String::new(),
+            }
+        ))
+    }
+
+    /// Commit safety, before `note` is applied.
+    fn check_commit_note(&self, node: NodeId, note: &RaftNote) -> Result<(), String> {
+        match *note {
+            RaftNote::Committed { index } if !self.holds_committed(node, index) => {
+                Err(match self.get(node, index) {
+                    Some(g) => format!(
+                        "node {node} advanced its commit index to {index}, but its entry there (term {t}) \
+                         was never held by a majority during term {t}",
+                        t = g.term
+                    ),
+                    None => format!(
+                        "node {node} advanced its commit index to {index}, past the end of its log"
+                    ),
+                })
+            }
+            // Only the first removed entry needs checking: if it is not the committed one, no later
+            // one can be (the prefix hashes differ from there on).
+            RaftNote::Truncated { from_index } if self.holds_committed(node, from_index) => Err(
+                format!("node {node} removed committed entry {from_index} from its log"),
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
-/// The servers' current terms after the event, for the ghost logs' "accepted in its own term".
-fn current_term(obs: &Observation<'_, RaftActor>) -> Term {
-    obs.durable.server.current_term
+/// One ghost (see the module docs) for `log_matching`, `leader_completeness` and `commit_safety`
+/// to share; clones share it too. Each event must be shown to the checkers that share it in that
+/// order, as [`all`] lists them, and as the engine shows every event to its checkers.
+#[derive(Clone, Debug)]
+pub struct SharedGhost(Rc<RefCell<Ghost>>);
+
+impl SharedGhost {
+    /// An empty ghost for `cluster`.
+    pub fn new(cluster: Cluster) -> SharedGhost {
+        SharedGhost(Rc::new(RefCell::new(Ghost::new(cluster))))
+    }
+
+    fn verdict(&self, view: View, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+        self.0.borrow_mut().verdict(view, obs)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,22 +472,25 @@ impl Checker<RaftActor> for ElectionSafety {
 
 /// Log Matching: if two logs hold an entry with the same index and term, they are identical up to it.
 ///
-/// Keeps every server's ghost log and, for every `(index, term)` ever appended, the prefix hash and
-/// the first server that held it; an append whose prefix hash differs is a violation. After each
-/// event it also checks that the notes account for the server's whole log (length and last term), so
-/// a protocol that forgets a note cannot slip past the other checkers.
-#[derive(Clone, Debug)]
+/// Reads the ghost logs and, for every `(index, term)` ever appended, the prefix hash and the first
+/// server that held it; an append whose prefix hash differs is a violation. After each event it also
+/// checks that the notes account for the server's whole log (length and last term), so a protocol
+/// that forgets a note cannot slip past the other checkers.
+#[derive(Debug)]
 pub struct LogMatching {
-    ghosts: GhostLogs,
-    seen: BTreeMap<(Index, Term), (u64, NodeId)>,
+    ghost: SharedGhost,
 }
 
 impl LogMatching {
-    /// A fresh checker for `cluster`.
+    /// A fresh checker for `cluster`, with a ghost of its own.
     pub fn new(cluster: Cluster) -> Self {
+        Self::sharing(&SharedGhost::new(cluster))
+    }
+
+    /// A checker that reads `ghost`, shared with `leader_completeness` and `commit_safety`.
+    pub fn sharing(ghost: &SharedGhost) -> Self {
         LogMatching {
-            ghosts: GhostLogs::new(cluster.servers),
-            seen: BTreeMap::new(),
+            ghost: ghost.clone(),
         }
     }
 }
@@ -217,47 +501,7 @@ impl Checker<RaftActor> for LogMatching {
     }
 
     fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        let node = obs.node;
-        if !obs.cluster.is_server(node) {
-            return Ok(());
-        }
-        for note in obs.notes {
-            match *note {
-                RaftNote::Appended { index, term, id } => {
-                    let e = self
-                        .ghosts
-                        .append(node, index, term, id, current_term(obs))?;
-                    match self.seen.entry((index, term)) {
-                        MapEntry::Occupied(o) if o.get().0 != e.hash => {
-                            return Err(format!(
-                                "nodes {} and {node} both hold an entry at index {index} of term {term}, \
-                                 but their logs differ at or before it",
-                                o.get().1
-                            ));
-                        }
-                        MapEntry::Occupied(_) => {}
-                        MapEntry::Vacant(v) => {
-                            v.insert((e.hash, node));
-                        }
-                    }
-                }
-                RaftNote::Truncated { from_index } => {
-                    self.ghosts.truncate(node, from_index)?;
-                }
-                _ => {}
-            }
-        }
-        let log = &obs.durable.server.log;
-        let len = self.ghosts.len(node);
-        let ghost_last_term = self.ghosts.get(node, len).map_or(0, |e| e.term);
-        if log.last_index() != len || log.last_term() != ghost_last_term {
-            return Err(format!(
-                "node {node}'s log ends at index {} term {}, but its notes say index {len} term {ghost_last_term}",
-                log.last_index(),
-                log.last_term()
-            ));
-        }
-        Ok(())
+        self.ghost.verdict(View::LogMatching, obs)
     }
 }
 
@@ -332,131 +576,6 @@ impl Checker<RaftActor> for LeaderAppendOnly {
 
 // ---------------------------------------------------------------------------------------------
 
-/// The checker-side record of commitment (see the module docs), shared by `leader_completeness` and
-/// `commit_safety` (each keeps its own copy).
-#[derive(Clone, Debug)]
-struct Commitment {
-    ghosts: GhostLogs,
-    majority: u32,
-    /// Uncommitted entries held in their own term, by (index, term, prefix hash): how many servers
-    /// hold them now.
-    holders: BTreeMap<(Index, Term, u64), u32>,
-    /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
-    chain: Vec<(Term, u64)>,
-}
-
-impl Commitment {
-    fn new(cluster: Cluster) -> Commitment {
-        Commitment {
-            ghosts: GhostLogs::new(cluster.servers),
-            majority: cluster.majority(),
-            holders: BTreeMap::new(),
-            chain: Vec::new(),
-        }
-    }
-
-    fn committed_len(&self) -> Index {
-        self.chain.len() as Index
-    }
-
-    fn committed_at(&self, index: Index) -> Option<(Term, u64)> {
-        let i = usize::try_from(index).ok()?.checked_sub(1)?;
-        self.chain.get(i).copied()
-    }
-
-    /// Whether `node`'s log holds the committed entry at `index`.
-    fn holds_committed(&self, node: NodeId, index: Index) -> bool {
-        match (self.committed_at(index), self.ghosts.get(node, index)) {
-            (Some((_, c)), Some(g)) => c == g.hash,
-            _ => false,
-        }
-    }
-
-    /// The highest committed index whose entry's term is below `term` (0 if none).
-    fn committed_before_term(&self, term: Term) -> Index {
-        // The chain is one log, so its terms never decrease.
-        self.chain.partition_point(|(t, _)| *t < term) as Index
-    }
-
-    fn appended(
-        &mut self,
-        node: NodeId,
-        index: Index,
-        term: Term,
-        id: EntryId,
-        current_term: Term,
-    ) -> Result<(), String> {
-        let e = self.ghosts.append(node, index, term, id, current_term)?;
-        if !e.in_own_term || self.holds_committed(node, index) {
-            return Ok(());
-        }
-        let key = (index, term, e.hash);
-        let count = self.holders.entry(key).or_insert(0);
-        *count += 1;
-        if *count < self.majority {
-            return Ok(());
-        }
-        self.holders.remove(&key);
-        if let Some((t, h)) = self.committed_at(index) {
-            if h != e.hash {
-                return Err(format!(
-                    "two different entries committed at index {index}: one of term {t}, and node {node}'s of term {term}"
-                ));
-            }
-            return Ok(());
-        }
-        // Committing (index, term) commits node's whole prefix: extend the chain from its ghost log,
-        // which must agree with what is already committed.
-        let from = self.committed_len();
-        if from > 0 && !self.holds_committed(node, from) {
-            return Err(format!(
-                "entry {index} of term {term} is committed, but node {node}'s log under it differs from the committed entry at index {from}"
-            ));
-        }
-        for i in from + 1..=index {
-            let g = self
-                .ghosts
-                .get(node, i)
-                .expect("the ghost log holds the prefix of its last entry");
-            self.chain.push((g.term, g.hash));
-        }
-        Ok(())
-    }
-
-    fn truncated(&mut self, node: NodeId, from_index: Index) -> Result<(), String> {
-        let removed = self.ghosts.truncate(node, from_index)?;
-        for (k, e) in removed.into_iter().enumerate() {
-            let index = from_index + k as Index;
-            if !e.in_own_term {
-                continue;
-            }
-            let key = (index, e.term, e.hash);
-            if let Some(count) = self.holders.get_mut(&key) {
-                *count -= 1;
-                if *count == 0 {
-                    self.holders.remove(&key);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn observe_note(
-        &mut self,
-        node: NodeId,
-        note: &RaftNote,
-        current_term: Term,
-    ) -> Result<(), String> {
-        match *note {
-            RaftNote::Appended { index, term, id } => {
-                self.appended(node, index, term, id, current_term)
-            }
-            RaftNote::Truncated { from_index } => self.truncated(node, from_index),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// Leader Completeness: a server that becomes leader of term `T` holds every entry committed in
 /// terms before `T`.
 ///
@@ -464,16 +583,21 @@ impl Commitment {
 /// index of an earlier term must equal the committed chain's (which covers the whole prefix). Entries
 /// committed only after the election are not re-checked against it. Also reports two different
 /// entries committed at one index.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct LeaderCompleteness {
-    commitment: Commitment,
+    ghost: SharedGhost,
 }
 
 impl LeaderCompleteness {
-    /// A fresh checker for `cluster`.
+    /// A fresh checker for `cluster`, with a ghost of its own.
     pub fn new(cluster: Cluster) -> Self {
+        Self::sharing(&SharedGhost::new(cluster))
+    }
+
+    /// A checker that reads `ghost`, shared with `log_matching` and `commit_safety`.
+    pub fn sharing(ghost: &SharedGhost) -> Self {
         LeaderCompleteness {
-            commitment: Commitment::new(cluster),
+            ghost: ghost.clone(),
         }
     }
 }
@@ -484,42 +608,7 @@ impl Checker<RaftActor> for LeaderCompleteness {
     }
 
     fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        let node = obs.node;
-        if !obs.cluster.is_server(node) {
-            return Ok(());
-        }
-        // Keep the ghost state whole even past a violation, so later reports stay accurate.
-        let mut found = Ok(());
-        for note in obs.notes {
-            if let RaftNote::BecameLeader { term } = *note
-                && found.is_ok()
-            {
-                found = self.check_new_leader(node, term);
-            }
-            let updated = self.commitment.observe_note(node, note, current_term(obs));
-            found = found.and(updated);
-        }
-        found
-    }
-}
-
-impl LeaderCompleteness {
-    fn check_new_leader(&self, node: NodeId, term: Term) -> Result<(), String> {
-        let c = &self.commitment;
-        let needed = c.committed_before_term(term);
-        if needed == 0 || c.holds_committed(node, needed) {
-            return Ok(());
-        }
-        let (t, _) = c.committed_at(needed).unwrap_or((0, 0));
-        Err(format!(
-            "node {node} became leader of term {term} without committed entry {needed} \
-             (term {t}): its log has {} entries{}",
-            c.ghosts.len(node),
-            match c.ghosts.get(node, needed) {
-                Some(g) => format!(", and a different one at {needed} (term {})", g.term),
-                None => String::new(),
-            }
-        ))
+        self.ghost.verdict(View::LeaderCompleteness, obs)
     }
 }
 
@@ -527,17 +616,23 @@ impl LeaderCompleteness {
 /// record), and no server ever removes a committed entry from its log.
 ///
 /// This is where a leader that commits by counting replicas of an earlier-term entry (Figure 8) is
-/// caught, at the moment it advances its commit index, before anything diverges.
-#[derive(Clone, Debug)]
+/// caught, at the moment it advances its commit index, before anything diverges. Also reports two
+/// different entries committed at one index.
+#[derive(Debug)]
 pub struct CommitSafety {
-    commitment: Commitment,
+    ghost: SharedGhost,
 }
 
 impl CommitSafety {
-    /// A fresh checker for `cluster`.
+    /// A fresh checker for `cluster`, with a ghost of its own.
     pub fn new(cluster: Cluster) -> Self {
+        Self::sharing(&SharedGhost::new(cluster))
+    }
+
+    /// A checker that reads `ghost`, shared with `log_matching` and `leader_completeness`.
+    pub fn sharing(ghost: &SharedGhost) -> Self {
         CommitSafety {
-            commitment: Commitment::new(cluster),
+            ghost: ghost.clone(),
         }
     }
 }
@@ -548,46 +643,7 @@ impl Checker<RaftActor> for CommitSafety {
     }
 
     fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        let node = obs.node;
-        if !obs.cluster.is_server(node) {
-            return Ok(());
-        }
-        // Keep the ghost state whole even past a violation, so later reports stay accurate.
-        let mut found = Ok(());
-        for note in obs.notes {
-            if found.is_ok() {
-                found = self.check_note(node, note);
-            }
-            let updated = self.commitment.observe_note(node, note, current_term(obs));
-            found = found.and(updated);
-        }
-        found
-    }
-}
-
-impl CommitSafety {
-    fn check_note(&self, node: NodeId, note: &RaftNote) -> Result<(), String> {
-        let c = &self.commitment;
-        match *note {
-            RaftNote::Committed { index } if !c.holds_committed(node, index) => {
-                Err(match c.ghosts.get(node, index) {
-                    Some(g) => format!(
-                        "node {node} advanced its commit index to {index}, but its entry there (term {t}) \
-                         was never held by a majority during term {t}",
-                        t = g.term
-                    ),
-                    None => format!(
-                        "node {node} advanced its commit index to {index}, past the end of its log"
-                    ),
-                })
-            }
-            // Only the first removed entry needs checking: if it is not the committed one, no later
-            // one can be (the prefix hashes differ from there on).
-            RaftNote::Truncated { from_index } if c.holds_committed(node, from_index) => Err(
-                format!("node {node} removed committed entry {from_index} from its log"),
-            ),
-            _ => Ok(()),
-        }
+        self.ghost.verdict(View::CommitSafety, obs)
     }
 }
 
@@ -597,7 +653,9 @@ impl CommitSafety {
 /// each server applies indices in order from 1 after every (re)start.
 #[derive(Clone, Debug)]
 pub struct StateMachineSafety {
-    applied: BTreeMap<Index, (Term, EntryId, NodeId)>,
+    /// `applied[i - 1]`: the first entry applied at index `i`, and by whom. Every server applies from
+    /// 1 in order (checked first), so the indices applied anywhere are always `1..=applied.len()`.
+    applied: Vec<(Term, EntryId, NodeId)>,
     next: Vec<Index>,
 }
 
@@ -605,7 +663,7 @@ impl StateMachineSafety {
     /// A fresh checker for `cluster`.
     pub fn new(cluster: Cluster) -> Self {
         StateMachineSafety {
-            applied: BTreeMap::new(),
+            applied: Vec::new(),
             next: vec![1; cluster.servers as usize],
         }
     }
@@ -632,17 +690,18 @@ impl Checker<RaftActor> for StateMachineSafety {
                         ));
                     }
                     self.next[node as usize] = index + 1;
-                    match self.applied.entry(index) {
-                        MapEntry::Occupied(o) if (o.get().0, o.get().1) != (term, id) => {
-                            let (t, other_id, other) = *o.get();
+                    let i = (index - 1) as usize;
+                    match self.applied.get(i) {
+                        Some(&(t, other_id, other)) if (t, other_id) != (term, id) => {
                             return Err(format!(
                                 "index {index}: node {other} applied {other_id:?} of term {t}, \
                                  node {node} applied {id:?} of term {term}"
                             ));
                         }
-                        MapEntry::Occupied(_) => {}
-                        MapEntry::Vacant(v) => {
-                            v.insert((term, id, node));
+                        Some(_) => {}
+                        None => {
+                            debug_assert_eq!(i, self.applied.len(), "applied indices are dense");
+                            self.applied.push((term, id, node));
                         }
                     }
                 }

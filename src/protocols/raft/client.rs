@@ -24,6 +24,7 @@ use crate::check::history::{EventKind, Func, Value};
 use crate::sim::rng;
 use crate::sim::time::Duration;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A client's disk.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,7 +85,7 @@ pub struct Client {
     redirects: u32,
     // The operation in flight, and what this client has seen of each key.
     pending: Option<Pending>,
-    known: BTreeMap<String, String>,
+    known: BTreeMap<Arc<str>, Arc<str>>,
 }
 
 type RaftCtx<'a> = Ctx<'a, RaftActor>;
@@ -192,7 +193,8 @@ impl Client {
         if self.pending.is_some() || ctx.durable().client.ops_started >= self.cfg.ops_per_client {
             return;
         }
-        let key = format!("k{}", rng::below(ctx.rng(), u64::from(self.cfg.keys)));
+        let key_text = format!("k{}", rng::below(ctx.rng(), u64::from(self.cfg.keys)));
+        let key: Arc<str> = Arc::from(key_text.as_str());
         let total = u64::from(self.cfg.get_weight)
             + u64::from(self.cfg.put_weight)
             + u64::from(self.cfg.cas_weight);
@@ -209,24 +211,24 @@ impl Client {
                 KvOp::Cas {
                     key: key.clone(),
                     from: from.clone(),
-                    to: fresh.clone(),
+                    to: Arc::from(fresh.as_str()),
                 },
                 Func::Cas,
-                Value::List(vec![Value::Str(from.clone()), Value::Str(fresh)]),
+                Value::List(vec![Value::Str(String::from(&**from)), Value::Str(fresh)]),
             ),
             // A compare-and-set needs a value to expect: learn one first.
             (true, None) => (KvOp::Get { key: key.clone() }, Func::Get, Value::Nil),
             (false, _) if wants_put => (
                 KvOp::Put {
                     key: key.clone(),
-                    value: fresh.clone(),
+                    value: Arc::from(fresh.as_str()),
                 },
                 Func::Put,
                 Value::Str(fresh),
             ),
             (false, _) => (KvOp::Get { key: key.clone() }, Func::Get, Value::Nil),
         };
-        ctx.invoke(self.process, f, Some(key), invoke_value.clone());
+        ctx.invoke(self.process, f, Some(key_text), invoke_value.clone());
         self.pending = Some(Pending {
             seq,
             op,
@@ -257,7 +259,7 @@ impl Client {
         let Some(p) = self.pending.take() else {
             return;
         };
-        let key = p.op.key().to_string();
+        let key = op_key(&p.op).clone();
         let (kind, value) = match (&p.op, result) {
             (KvOp::Put { value, .. }, KvResult::Written) => {
                 self.known.insert(key.clone(), value.clone());
@@ -268,7 +270,10 @@ impl Client {
                     Some(v) => self.known.insert(key.clone(), v.clone()),
                     None => self.known.remove(&key),
                 };
-                (EventKind::Ok, value.map_or(Value::Nil, Value::Str))
+                (
+                    EventKind::Ok,
+                    value.map_or(Value::Nil, |v| Value::Str(String::from(&*v))),
+                )
             }
             (KvOp::Cas { to, .. }, KvResult::Swapped) => {
                 self.known.insert(key.clone(), to.clone());
@@ -287,7 +292,7 @@ impl Client {
                 return;
             }
         };
-        ctx.complete(self.process, kind, p.f, Some(key), value);
+        ctx.complete(self.process, kind, p.f, Some(String::from(&*key)), value);
         ctx.note(RaftNote::OpCompleted {
             process: self.process,
             seq: p.seq,
@@ -305,7 +310,7 @@ impl Client {
         let Some(p) = self.pending.take() else {
             return;
         };
-        let key = p.op.key().to_string();
+        let key = String::from(p.op.key());
         ctx.complete(
             self.process,
             EventKind::Info,
@@ -323,5 +328,12 @@ impl Client {
         // The abandoned operation may still take effect: later ones go under a new process id.
         self.new_process(ctx);
         self.schedule_next(ctx);
+    }
+}
+
+/// The key of `op`, shared (the client's `known` map keeps it without copying the text).
+fn op_key(op: &KvOp) -> &Arc<str> {
+    match op {
+        KvOp::Get { key } | KvOp::Put { key, .. } | KvOp::Cas { key, .. } => key,
     }
 }

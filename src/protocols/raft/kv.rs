@@ -12,6 +12,7 @@
 use super::message::{KvOp, KvResult, Request};
 use crate::actor::NodeId;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The last request applied for one client, and its result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,9 +33,12 @@ pub enum SessionState {
 }
 
 /// The key-value state machine with its session table.
+///
+/// Keys and values are the `Arc<str>`s of the committed commands, shared with the log rather than
+/// copied (every server applies every entry).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Kv {
-    data: BTreeMap<String, String>,
+    data: BTreeMap<Arc<str>, Arc<str>>,
     sessions: BTreeMap<NodeId, Session>,
 }
 
@@ -45,7 +49,7 @@ impl Kv {
     }
 
     /// The value under `key`, if any (a direct read: only linearizable through the log).
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&Arc<str>> {
         self.data.get(key)
     }
 
@@ -72,29 +76,40 @@ impl Kv {
                 value: self.data.get(key).cloned(),
             },
             KvOp::Put { key, value } => {
-                self.data.insert(key.clone(), value.clone());
+                self.write(key, value);
                 KvResult::Written
             }
-            KvOp::Cas { key, from, to } => {
-                let current = self.data.get(key);
-                if current == Some(from) {
-                    self.data.insert(key.clone(), to.clone());
+            KvOp::Cas { key, from, to } => match self.data.get_mut(key) {
+                Some(current) if current == from => {
+                    *current = to.clone();
                     KvResult::Swapped
-                } else {
-                    KvResult::CasFailed {
-                        current: current.cloned(),
-                    }
                 }
-            }
-        };
-        self.sessions.insert(
-            req.client,
-            Session {
-                last_seq: req.seq,
-                result: result.clone(),
+                current => KvResult::CasFailed {
+                    current: current.cloned(),
+                },
             },
-        );
+        };
+        let session = Session {
+            last_seq: req.seq,
+            result: result.clone(),
+        };
+        match self.sessions.get_mut(&req.client) {
+            Some(s) => *s = session,
+            None => {
+                self.sessions.insert(req.client, session);
+            }
+        }
         Some(result)
+    }
+
+    /// Writes `value` under `key`, reusing the map's node when the key exists (the common case).
+    fn write(&mut self, key: &Arc<str>, value: &Arc<str>) {
+        match self.data.get_mut(key) {
+            Some(v) => *v = value.clone(),
+            None => {
+                self.data.insert(key.clone(), value.clone());
+            }
+        }
     }
 }
 
@@ -134,7 +149,7 @@ mod tests {
             })
         );
         assert_eq!(kv.apply(&req(9, 4, cas("x", "z"))), Some(KvResult::Swapped));
-        assert_eq!(kv.get("a").map(String::as_str), Some("z"));
+        assert_eq!(kv.get("a").map(|v| &**v), Some("z"));
     }
 
     #[test]
@@ -144,12 +159,12 @@ mod tests {
         assert_eq!(kv.apply(&req(6, 1, put("a", "2"))), Some(KvResult::Written));
         // Client 5's retry of seq 1 is answered, not applied: "a" stays "2".
         assert_eq!(kv.apply(&req(5, 1, put("a", "1"))), Some(KvResult::Written));
-        assert_eq!(kv.get("a").map(String::as_str), Some("2"));
+        assert_eq!(kv.get("a").map(|v| &**v), Some("2"));
         assert_eq!(kv.session(5, 1), SessionState::Applied(KvResult::Written));
         assert_eq!(kv.apply(&req(5, 2, put("b", "1"))), Some(KvResult::Written));
         // An older request the client gave up on is ignored.
         assert_eq!(kv.session(5, 1), SessionState::Stale);
         assert_eq!(kv.apply(&req(5, 1, put("a", "1"))), None);
-        assert_eq!(kv.get("a").map(String::as_str), Some("2"));
+        assert_eq!(kv.get("a").map(|v| &**v), Some("2"));
     }
 }

@@ -67,15 +67,16 @@ impl Log {
         self.entries.truncate(keep);
     }
 
-    /// Up to `max` entries starting at index `from` (cloned, for an AppendEntries).
-    pub fn slice(&self, from: Index, max: u64) -> Vec<Entry> {
+    /// Up to `max` entries starting at index `from`, borrowed (clone them for an AppendEntries: that
+    /// copies reference counts, not commands).
+    pub fn slice(&self, from: Index, max: u64) -> &[Entry] {
         debug_assert!(from >= 1);
         let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
         let start = start.min(self.entries.len());
         let end = start
             .saturating_add(usize::try_from(max).unwrap_or(usize::MAX))
             .min(self.entries.len());
-        self.entries[start..end].to_vec()
+        &self.entries[start..end]
     }
 
     /// Whether a candidate whose last entry is `(last_log_index, last_log_term)` has a log at least as
@@ -129,10 +130,7 @@ mod tests {
     fn log_of(terms: &[Term]) -> Log {
         let mut log = Log::new();
         for t in terms {
-            log.append(Entry {
-                term: *t,
-                command: Command::Noop { leader: 0 },
-            });
+            log.append(Entry::new(*t, Command::Noop { leader: 0 }));
         }
         log
     }

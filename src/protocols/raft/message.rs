@@ -7,9 +7,16 @@
 //!
 //! Messages may be lost, duplicated, reordered and delayed by the network: every reply carries the
 //! replier's term, and receivers ignore replies from terms other than their own (see `node.rs`).
+//!
+//! **Shared payloads.** A command is written once by its client and then copied into every server's
+//! log, every AppendEntries that carries it, and every reply that reads it back. So strings are
+//! `Arc<str>` and a log entry holds its command behind an `Arc`: those copies cost a reference count,
+//! not an allocation. Both serialise exactly as the owned `String` and `Command` would (serde's `rc`
+//! feature), so traces do not change. `Arc` rather than `Rc` keeps messages `Send`.
 
 use crate::actor::NodeId;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A Raft term: a logical clock of elections. 0 means "no election has happened yet".
 pub type Term = u64;
@@ -24,23 +31,23 @@ pub enum KvOp {
     /// Read `key`.
     Get {
         /// The key.
-        key: String,
+        key: Arc<str>,
     },
     /// Write `value` under `key`.
     Put {
         /// The key.
-        key: String,
+        key: Arc<str>,
         /// The new value.
-        value: String,
+        value: Arc<str>,
     },
     /// Write `to` under `key` if it currently holds `from`.
     Cas {
         /// The key.
-        key: String,
+        key: Arc<str>,
         /// The expected current value.
-        from: String,
+        from: Arc<str>,
         /// The new value.
-        to: String,
+        to: Arc<str>,
     },
 }
 
@@ -92,18 +99,28 @@ pub struct EntryId {
 }
 
 /// One log entry: a command and the term of the leader that created it.
+///
+/// Cloning an entry is cheap: the command is shared, not copied (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The term in which a leader created this entry.
     pub term: Term,
-    /// The command.
-    pub command: Command,
+    /// The command, shared by every log and message that holds this entry.
+    pub command: Arc<Command>,
 }
 
 impl Entry {
+    /// An entry of `term` carrying `command`.
+    pub fn new(term: Term, command: Command) -> Entry {
+        Entry {
+            term,
+            command: Arc::new(command),
+        }
+    }
+
     /// The command's identity.
     pub fn id(&self) -> EntryId {
-        match &self.command {
+        match &*self.command {
             Command::Noop { leader } => EntryId {
                 origin: *leader,
                 seq: 0,
@@ -125,14 +142,14 @@ pub enum KvResult {
     /// A get read `value` (`None`: the key was never written).
     Read {
         /// What was read.
-        value: Option<String>,
+        value: Option<Arc<str>>,
     },
     /// A compare-and-set matched and wrote its new value.
     Swapped,
     /// A compare-and-set did not match; nothing was written.
     CasFailed {
         /// The key's value at the time.
-        current: Option<String>,
+        current: Option<Arc<str>>,
     },
 }
 
@@ -178,8 +195,9 @@ pub enum Msg {
         prev_log_index: Index,
         /// Term of that entry.
         prev_log_term: Term,
-        /// The entries to store (at most `max_entries_per_append`).
-        entries: Vec<Entry>,
+        /// The entries to store (at most `max_entries_per_append`), shared by every follower that
+        /// is sent the same ones.
+        entries: Arc<[Entry]>,
         /// The leader's commit index.
         leader_commit: Index,
     },

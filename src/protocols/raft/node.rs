@@ -44,6 +44,7 @@ use super::{RaftActor, RaftNote};
 use crate::actor::{Cluster, Ctx, NodeId};
 use crate::sim::time::Duration;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A server's disk: Figure 2's persistent state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -125,6 +126,10 @@ pub struct Node {
     kv: Kv,
     // The role, with the volatile state specific to it.
     role: RoleState,
+    // Scratch space for `advance_commit`, kept so that counting replicas allocates nothing.
+    scratch: Vec<Index>,
+    // The empty entry list that every heartbeat carries (an empty `Arc<[_]>` still allocates).
+    no_entries: Arc<[Entry]>,
 }
 
 type RaftCtx<'a> = Ctx<'a, RaftActor>;
@@ -149,6 +154,8 @@ impl Node {
             last_applied: 0,
             kv: Kv::new(),
             role: RoleState::Follower(FollowerState { leader: None }),
+            scratch: Vec::new(),
+            no_entries: Arc::new([]),
         }
     }
 
@@ -406,7 +413,7 @@ impl Node {
     fn append_as_leader(&mut self, ctx: &mut RaftCtx<'_>, command: Command) -> Index {
         let d = disk_mut(ctx);
         let term = d.current_term;
-        let entry = Entry { term, command };
+        let entry = Entry::new(term, command);
         let id = entry.id();
         let index = d.log.append(entry);
         ctx.note(RaftNote::Appended { index, term, id });
@@ -418,14 +425,27 @@ impl Node {
     }
 
     fn broadcast_append(&self, ctx: &mut RaftCtx<'_>) {
+        // Followers that keep up all wait for the same next index: they share one copy of the entries.
+        let mut shared = None;
         for peer in self.cluster.server_ids() {
             if peer != self.id {
-                self.send_append(ctx, peer);
+                self.send_append_sharing(ctx, peer, &mut shared);
             }
         }
     }
 
     fn send_append(&self, ctx: &mut RaftCtx<'_>, peer: NodeId) {
+        self.send_append_sharing(ctx, peer, &mut None);
+    }
+
+    /// Sends `peer` an AppendEntries from its next index. `shared` holds the entries last sent from
+    /// some next index, reused (and replaced) here when the index matches.
+    fn send_append_sharing(
+        &self,
+        ctx: &mut RaftCtx<'_>,
+        peer: NodeId,
+        shared: &mut Option<(Index, Arc<[Entry]>)>,
+    ) {
         let RoleState::Leader(l) = &self.role else {
             return;
         };
@@ -437,11 +457,25 @@ impl Node {
         );
         let prev_log_index = next - 1;
         let prev_log_term = d.log.term_at(prev_log_index).unwrap_or(0);
+        let entries = match shared {
+            Some((from, entries)) if *from == next => entries.clone(),
+            _ => {
+                let slice = d.log.slice(next, self.cfg.max_entries_per_append);
+                // A heartbeat shares the node's one empty list rather than allocating its own.
+                let entries: Arc<[Entry]> = if slice.is_empty() {
+                    self.no_entries.clone()
+                } else {
+                    slice.into()
+                };
+                *shared = Some((next, entries.clone()));
+                entries
+            }
+        };
         let msg = Msg::AppendEntries {
             term: d.current_term,
             prev_log_index,
             prev_log_term,
-            entries: d.log.slice(next, self.cfg.max_entries_per_append),
+            entries,
             leader_commit: self.commit_index,
         };
         ctx.send(peer, msg);
@@ -493,9 +527,13 @@ impl Node {
                 l.next_index[p] = m + 1;
             }
             let behind = l.next_index[p] <= last;
-            self.advance_commit(ctx);
-            if advanced && behind {
-                self.send_append(ctx, from); // keep a lagging follower catching up
+            if advanced {
+                // Only a matchIndex that grew can commit more: every other change to the inputs of
+                // `advance_commit` (the leader's own appends, its election) calls it there.
+                self.advance_commit(ctx);
+                if behind {
+                    self.send_append(ctx, from); // keep a lagging follower catching up
+                }
             }
         } else {
             let floor = l.match_index[p] + 1;
@@ -517,7 +555,10 @@ impl Node {
         let RoleState::Leader(l) = &self.role else {
             return;
         };
-        let mut matched = l.match_index.clone();
+        // The majority-th highest matchIndex is stored on a majority.
+        let matched = &mut self.scratch;
+        matched.clear();
+        matched.extend_from_slice(&l.match_index);
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let n = matched[self.cluster.majority() as usize - 1];
         if n <= self.commit_index {
@@ -544,7 +585,7 @@ impl Node {
         term: Term,
         prev_log_index: Index,
         prev_log_term: Term,
-        entries: Vec<Entry>,
+        entries: Arc<[Entry]>,
         leader_commit: Index,
     ) {
         self.observe_term(ctx, term);
@@ -581,7 +622,7 @@ impl Node {
         // The logs match up to prev_log_index. Store what we lack; remove only real conflicts, so a
         // stale AppendEntries that we already hold (and more) changes nothing.
         let mut index = prev_log_index;
-        for entry in entries {
+        for entry in entries.iter() {
             index += 1;
             match disk(ctx).log.term_at(index) {
                 Some(t) if t == entry.term => continue,
@@ -592,7 +633,7 @@ impl Node {
                 None => {}
             }
             let (t, id) = (entry.term, entry.id());
-            let at = disk_mut(ctx).log.append(entry);
+            let at = disk_mut(ctx).log.append(entry.clone());
             debug_assert_eq!(at, index);
             ctx.note(RaftNote::Appended { index, term: t, id });
         }
@@ -622,7 +663,8 @@ impl Node {
     fn apply_committed(&mut self, ctx: &mut RaftCtx<'_>) {
         while self.last_applied < self.commit_index {
             let index = self.last_applied + 1;
-            // Only a planted bug can commit past the end of a log (then truncated); stop there.
+            // Only a planted bug can commit past the end of a log (then truncated); stop there. The
+            // clone shares the command: it only frees `ctx` for the effects below.
             let Some(entry) = disk(ctx).log.entry(index).cloned() else {
                 break;
             };
@@ -632,8 +674,8 @@ impl Node {
                 term: entry.term,
                 id: entry.id(),
             });
-            if let Command::Client(req) = entry.command {
-                let result = self.kv.apply(&req);
+            if let Command::Client(req) = &*entry.command {
+                let result = self.kv.apply(req);
                 // The leader answers; followers apply silently.
                 if let (RoleState::Leader(_), Some(result)) = (&self.role, result) {
                     ctx.send(

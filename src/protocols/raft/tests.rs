@@ -301,7 +301,7 @@ fn get(key: &str) -> KvOp {
 fn show_entries(entries: &[Entry]) -> String {
     let parts: Vec<String> = entries
         .iter()
-        .map(|e| match &e.command {
+        .map(|e| match &*e.command {
             Command::Noop { .. } => format!("t{} noop", e.term),
             Command::Client(r) => format!("t{} c{}#{}", e.term, r.client, r.seq),
         })
@@ -590,7 +590,7 @@ fn a_higher_term_deposes_a_leader() {
                 term: 1,
                 prev_log_index: 0,
                 prev_log_term: 0,
-                entries: vec![],
+                entries: Vec::new().into(),
                 leader_commit: 0,
             },
         ),
@@ -646,7 +646,7 @@ fn replication_commits_and_answers_the_client() {
     h.deliver_all();
     for id in 0..3 {
         assert_eq!(h.server(id).last_applied(), 3);
-        assert_eq!(h.server(id).kv().get("k").map(String::as_str), Some("v1"));
+        assert_eq!(h.server(id).kv().get("k").map(|v| &**v), Some("v1"));
     }
     h.assert_clean();
 }
@@ -681,7 +681,7 @@ fn a_retried_request_is_applied_once() {
         ))
     ));
     assert_eq!(h.disk(0).log.last_index(), 3);
-    assert_eq!(h.server(0).kv().get("k").map(String::as_str), Some("b"));
+    assert_eq!(h.server(0).kv().get("k").map(|v| &**v), Some("b"));
     // The same request in the log twice (a new leader re-proposes it) still applies once.
     let mut kv = kv::Kv::new();
     let r = Request {
@@ -696,7 +696,7 @@ fn a_retried_request_is_applied_once() {
         op: put("k", "b"),
     });
     kv.apply(&r);
-    assert_eq!(kv.get("k").map(String::as_str), Some("b"));
+    assert_eq!(kv.get("k").map(|v| &**v), Some("b"));
     h.assert_clean();
 }
 
@@ -723,7 +723,7 @@ fn read_from_follower_answers_stale_reads() {
     h.request(0, 9, 1, put("k", "new"));
     // Only the leader and node 1 see the write; node 2 lags.
     h.deliver_where(|_, to, _| to != 2);
-    assert_eq!(h.server(0).kv().get("k").map(String::as_str), Some("new"));
+    assert_eq!(h.server(0).kv().get("k").map(|v| &**v), Some("new"));
     h.request(2, 8, 1, get("k"));
     assert_eq!(
         h.queue.back().map(|(_, _, m)| m.clone()),
@@ -778,7 +778,7 @@ fire 2 Heartbeat
         term: 3,
         prev_log_index: 0,
         prev_log_term: 0,
-        entries: h.disk(2).log.slice(1, 2),
+        entries: h.disk(2).log.slice(1, 2).into(),
         leader_commit: 0,
     };
     h.handle(0, Input::Msg(2, stale));
@@ -921,7 +921,7 @@ fn a_restarted_server_reapplies_from_its_disk() {
     h.fire(0, RaftTimer::Heartbeat);
     h.deliver_all();
     assert_eq!(h.server(2).last_applied(), 2);
-    assert_eq!(h.server(2).kv().get("k").map(String::as_str), Some("v"));
+    assert_eq!(h.server(2).kv().get("k").map(|v| &**v), Some("v"));
     h.assert_clean();
 }
 
@@ -1392,7 +1392,7 @@ impl Feed {
                             op: get("k"),
                         })
                     };
-                    disk.server.log.append(Entry { term, command });
+                    disk.server.log.append(Entry::new(term, command));
                 }
                 RaftNote::Truncated { from_index } => disk.server.log.truncate_from(from_index),
                 _ => {}
@@ -1408,6 +1408,39 @@ impl Feed {
             notes,
             cluster: self.cluster,
         })
+    }
+
+    /// As [`Feed::feed`], but shows the event to every checker of `checkers`, in order, as the
+    /// engine does, and returns the violations as (checker, message).
+    fn feed_all(
+        &mut self,
+        checkers: &mut [Box<dyn Checker<RaftActor>>],
+        node: NodeId,
+        term: Term,
+        notes: &[RaftNote],
+    ) -> Vec<(&'static str, String)> {
+        let (first, rest) = checkers.split_first_mut().expect("a checker");
+        let mut found: Vec<_> = self
+            .feed(first.as_mut(), node, term, notes)
+            .err()
+            .map(|e| (first.name(), e))
+            .into_iter()
+            .collect();
+        let obs = Observation {
+            event_index: self.index,
+            now: Time::ZERO,
+            node,
+            state: &self.actors[node as usize],
+            durable: &self.disks[node as usize],
+            notes,
+            cluster: self.cluster,
+        };
+        for c in rest {
+            if let Err(e) = c.observe(&obs) {
+                found.push((c.name(), e));
+            }
+        }
+        found
     }
 }
 
@@ -1473,10 +1506,10 @@ fn log_matching_checker() {
     // Bad: the disk holds an entry no note announced.
     let mut c = checkers::LogMatching::new(f.cluster);
     let mut f = Feed::new(3);
-    f.disks[0].server.log.append(Entry {
-        term: 1,
-        command: Command::Noop { leader: 0 },
-    });
+    f.disks[0]
+        .server
+        .log
+        .append(Entry::new(1, Command::Noop { leader: 0 }));
     let e = f.feed(&mut c, 0, 1, &[]).expect_err("unannounced entry");
     assert!(e.contains("notes say index 0"), "{e}");
 
@@ -1640,6 +1673,31 @@ fn commit_safety_checker() {
         f.feed(&mut c, 2, 1, &[RaftNote::Committed { index: 3 }])
             .is_err()
     );
+}
+
+#[test]
+fn checkers_sharing_a_ghost_keep_their_own_verdicts() {
+    let cluster = Cluster {
+        servers: 3,
+        clients: 0,
+    };
+    let mut all = checkers::all(cluster, &RaftParams::default());
+    let mut f = Feed::new(3);
+    let names =
+        |found: &[(&'static str, String)]| found.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+    // Node 0 commits an entry only it holds: commit safety alone objects.
+    assert!(f.feed_all(&mut all, 0, 1, &[app(1, 1, 0, 0)]).is_empty());
+    let found = f.feed_all(&mut all, 0, 1, &[RaftNote::Committed { index: 1 }]);
+    assert_eq!(names(&found), ["commit_safety"], "{found:?}");
+    // Node 1 holds it too, now a majority in term 1: committed, and node 2 may not lead term 2.
+    assert!(f.feed_all(&mut all, 1, 1, &[app(1, 1, 0, 0)]).is_empty());
+    let found = f.feed_all(&mut all, 2, 2, &[LEADER(2)]);
+    assert_eq!(names(&found), ["leader_completeness"], "{found:?}");
+    // Node 1 appends a different entry at (2, 1) than node 0 will: log matching alone objects.
+    assert!(f.feed_all(&mut all, 1, 1, &[app(2, 1, 9, 1)]).is_empty());
+    let found = f.feed_all(&mut all, 0, 1, &[app(2, 1, 9, 2)]);
+    assert_eq!(names(&found), ["log_matching"], "{found:?}");
+    assert!(found[0].1.contains("index 2 of term 1"), "{found:?}");
 }
 
 #[test]
