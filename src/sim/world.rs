@@ -122,7 +122,7 @@ enum Event<A: Actor> {
 
 enum Deferred<A: Actor> {
     Msg { from: NodeId, id: u64, msg: A::Msg },
-    Timer { generation: u64, timer: A::Timer },
+    Timer { timer: A::Timer },
 }
 
 enum Input<A: Actor> {
@@ -275,8 +275,11 @@ impl<'s, P: Protocol> World<'s, P> {
             };
             debug_assert!(t >= self.now, "time never goes back");
             self.now = t;
-            self.handle(event);
-            self.event_index += 1;
+            // Bookkeeping pops (a timer that was cancelled, or pushed back and re-armed) are not
+            // events: nothing happens, so they get no index and do not count towards the bound.
+            if self.handle(event) {
+                self.event_index += 1;
+            }
             if self.state.violation.is_some() {
                 break EndReason::Violation;
             }
@@ -310,7 +313,8 @@ impl<'s, P: Protocol> World<'s, P> {
         (self.state, self.tracer, self.protocol)
     }
 
-    fn handle(&mut self, event: Event<P::Actor>) {
+    /// Handles one event taken off the queue; false if it turned out to be bookkeeping only.
+    fn handle(&mut self, event: Event<P::Actor>) -> bool {
         match event {
             Event::Start { node } => {
                 self.trace(|e, t| TraceLineOwned::Start { e, t, node });
@@ -323,21 +327,35 @@ impl<'s, P: Protocol> World<'s, P> {
                 timer,
             } => {
                 let slot = &mut self.nodes[node as usize];
-                if !slot.timers.is_live(&timer, generation) {
-                    return; // replaced, cancelled, or lost in a crash
+                match slot.timers.popped(&timer, generation, self.now) {
+                    Popped::Stale => return false,
+                    Popped::Rearm(at) => {
+                        self.timer_generation += 1;
+                        let generation = self.timer_generation;
+                        slot.timers.queued(&timer, at, generation);
+                        self.queue.push(
+                            at,
+                            Event::Timer {
+                                node,
+                                generation,
+                                timer,
+                            },
+                        );
+                        return false;
+                    }
+                    Popped::Due if slot.paused => {
+                        slot.deferred.push(Deferred::Timer { timer });
+                    }
+                    Popped::Due => self.fire(node, timer),
                 }
-                if slot.paused {
-                    slot.deferred.push(Deferred::Timer { generation, timer });
-                    return;
-                }
-                self.fire(node, timer);
             }
             Event::Fault { index } => self.fault(index),
         }
+        true
     }
 
     fn fire(&mut self, node: NodeId, timer: <P::Actor as Actor>::Timer) {
-        self.nodes[node as usize].timers.remove(&timer);
+        self.nodes[node as usize].timers.fired(&timer);
         self.state.counts.timers_fired += 1;
         if let Some(tr) = &mut self.tracer {
             tr.line(&Trace::<P::Actor>::Timer {
@@ -477,22 +495,24 @@ impl<'s, P: Protocol> World<'s, P> {
         match effect {
             Effect::Send { to, msg } => self.send(node, to, msg),
             Effect::SetTimer { timer, after } => {
-                self.timer_generation += 1;
-                let generation = self.timer_generation;
                 let slot = &mut self.nodes[node as usize];
                 let at = self.now + slot.clock.true_span(after);
-                slot.timers.set(&timer, generation);
-                self.queue.push(
-                    at,
-                    Event::Timer {
-                        node,
-                        generation,
-                        timer,
-                    },
-                );
+                if slot.timers.set(&timer, at) {
+                    self.timer_generation += 1;
+                    let generation = self.timer_generation;
+                    slot.timers.queued(&timer, at, generation);
+                    self.queue.push(
+                        at,
+                        Event::Timer {
+                            node,
+                            generation,
+                            timer,
+                        },
+                    );
+                }
             }
             Effect::CancelTimer { timer } => {
-                self.nodes[node as usize].timers.remove(&timer);
+                self.nodes[node as usize].timers.cancel(&timer);
             }
             Effect::Note(note) => {
                 self.state.counts.notes += 1;
@@ -756,8 +776,8 @@ impl<'s, P: Protocol> World<'s, P> {
                     }
                     match d {
                         Deferred::Msg { from, id, msg } => self.hand_over(from, n, id, msg),
-                        Deferred::Timer { generation, timer } => {
-                            if self.nodes[n as usize].timers.is_live(&timer, generation) {
+                        Deferred::Timer { timer } => {
+                            if self.nodes[n as usize].timers.is_due(&timer, self.now) {
                                 self.fire(n, timer);
                             }
                         }
@@ -843,39 +863,127 @@ impl<'s, P: Protocol> World<'s, P> {
     }
 }
 
-/// One node's live timers. Tags are typed and few per node (an election timer, a heartbeat, a
-/// request deadline), so a small vector scanned linearly beats a tree, and it keeps its capacity:
-/// setting and firing timers in a steady state allocates nothing.
+/// What a popped timer event turned out to be.
+enum Popped {
+    /// Not the node's pending event for that tag (replaced by an earlier deadline, or lost in a
+    /// crash), or the timer was cancelled.
+    Stale,
+    /// The timer was set again, to a later deadline, after this event was queued: queue it again.
+    Rearm(Time),
+    /// The timer is due now.
+    Due,
+}
+
+/// One timer tag of one node: the deadline the node wants, and the one event in the queue for it.
+struct TimerEntry<T> {
+    tag: T,
+    /// When the node wants it to fire; `None` once cancelled or fired.
+    deadline: Option<Time>,
+    /// The queued event for this tag: its time and generation.
+    queued: Option<(Time, u64)>,
+}
+
+/// One node's timers.
+///
+/// Protocols re-set timers far more often than they fire them (a follower pushes its election
+/// timeout back on every heartbeat). Rather than queueing an event per set and skipping the stale
+/// ones, each tag keeps at most one queued event: setting a later deadline only records it, and when
+/// the early event pops it is re-armed for the recorded deadline. Only a set to an *earlier* time
+/// queues a new event. Tags are typed and few per node, so a small vector scanned linearly beats a
+/// tree, and it keeps its capacity: steady-state timer traffic allocates nothing.
 struct Timers<T> {
-    live: Vec<(T, u64)>,
+    entries: Vec<TimerEntry<T>>,
 }
 
 impl<T> Default for Timers<T> {
     fn default() -> Self {
-        Timers { live: Vec::new() }
+        Timers {
+            entries: Vec::new(),
+        }
     }
 }
 
 impl<T: Ord + Clone> Timers<T> {
-    fn is_live(&self, tag: &T, generation: u64) -> bool {
-        self.live.iter().any(|(t, g)| *g == generation && t == tag)
+    fn find(&mut self, tag: &T) -> Option<usize> {
+        self.entries.iter().position(|e| e.tag == *tag)
     }
 
-    fn set(&mut self, tag: &T, generation: u64) {
-        match self.live.iter_mut().find(|(t, _)| t == tag) {
-            Some(entry) => entry.1 = generation,
-            None => self.live.push((tag.clone(), generation)),
+    fn forget_if_idle(&mut self, i: usize) {
+        let e = &self.entries[i];
+        if e.deadline.is_none() && e.queued.is_none() {
+            self.entries.swap_remove(i);
         }
     }
 
-    fn remove(&mut self, tag: &T) {
-        if let Some(i) = self.live.iter().position(|(t, _)| t == tag) {
-            self.live.swap_remove(i);
+    /// Sets `tag` to fire at `at`. True if an event must be queued (then call [`Timers::queued`]).
+    fn set(&mut self, tag: &T, at: Time) -> bool {
+        let i = match self.find(tag) {
+            Some(i) => i,
+            None => {
+                self.entries.push(TimerEntry {
+                    tag: tag.clone(),
+                    deadline: None,
+                    queued: None,
+                });
+                self.entries.len() - 1
+            }
+        };
+        let e = &mut self.entries[i];
+        e.deadline = Some(at);
+        !matches!(e.queued, Some((queued_at, _)) if queued_at <= at)
+    }
+
+    /// Records the event queued for `tag`.
+    fn queued(&mut self, tag: &T, at: Time, generation: u64) {
+        if let Some(i) = self.find(tag) {
+            self.entries[i].queued = Some((at, generation));
+        }
+    }
+
+    fn cancel(&mut self, tag: &T) {
+        if let Some(i) = self.find(tag) {
+            self.entries[i].deadline = None;
+            self.forget_if_idle(i);
+        }
+    }
+
+    /// Classifies a popped event for `tag`.
+    fn popped(&mut self, tag: &T, generation: u64, now: Time) -> Popped {
+        let Some(i) = self.find(tag) else {
+            return Popped::Stale;
+        };
+        let e = &mut self.entries[i];
+        if e.queued.map(|(_, g)| g) != Some(generation) {
+            return Popped::Stale;
+        }
+        e.queued = None;
+        match e.deadline {
+            None => {
+                self.forget_if_idle(i);
+                Popped::Stale
+            }
+            Some(at) if at > now => Popped::Rearm(at),
+            Some(_) => Popped::Due,
+        }
+    }
+
+    /// Whether `tag` is due and waiting (a timer that came due while its node was paused).
+    fn is_due(&mut self, tag: &T, now: Time) -> bool {
+        self.find(tag).is_some_and(|i| {
+            let e = &self.entries[i];
+            e.queued.is_none() && e.deadline.is_some_and(|at| at <= now)
+        })
+    }
+
+    fn fired(&mut self, tag: &T) {
+        if let Some(i) = self.find(tag) {
+            self.entries[i].deadline = None;
+            self.forget_if_idle(i);
         }
     }
 
     fn clear(&mut self) {
-        self.live.clear();
+        self.entries.clear();
     }
 }
 
