@@ -163,6 +163,7 @@ pub struct World<'s, P: Protocol> {
     checkers: Vec<Box<dyn Checker<P::Actor>>>,
     effects: Vec<Effect<P::Actor>>,
     notes: Vec<<P::Actor as Actor>::Note>,
+    note_counts: LabelCounts,
     timer_generation: u64,
     msg_id_next: u64,
     event_index: u64,
@@ -217,6 +218,7 @@ impl<'s, P: Protocol> World<'s, P> {
             checkers,
             effects: Vec::with_capacity(64),
             notes: Vec::with_capacity(16),
+            note_counts: LabelCounts::default(),
             timer_generation: 0,
             msg_id_next: 0,
             event_index: 0,
@@ -285,6 +287,7 @@ impl<'s, P: Protocol> World<'s, P> {
             }
         };
         self.state.counts.events = self.event_index;
+        self.state.notes = self.note_counts.to_map();
         self.state.end_time = self.now;
         self.state.faults_in_force = self.net.any_blocked()
             || self
@@ -516,7 +519,7 @@ impl<'s, P: Protocol> World<'s, P> {
             }
             Effect::Note(note) => {
                 self.state.counts.notes += 1;
-                *self.state.notes.entry(note.label()).or_insert(0) += 1;
+                self.note_counts.add(note.label());
                 if let Some(tr) = &mut self.tracer {
                     tr.line(&Trace::<P::Actor>::Note {
                         e: self.event_index,
@@ -860,6 +863,34 @@ impl<'s, P: Protocol> World<'s, P> {
             ),
         };
         (nodes, text)
+    }
+}
+
+/// Notes counted by label. Labels are static strings from a handful per protocol: a short vector
+/// matched by pointer first is cheaper on every note than a map that compares the bytes.
+#[derive(Default)]
+struct LabelCounts {
+    counts: Vec<(&'static str, u64)>,
+}
+
+impl LabelCounts {
+    fn add(&mut self, label: &'static str) {
+        match self
+            .counts
+            .iter_mut()
+            .find(|(l, _)| std::ptr::eq(*l, label) || *l == label)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((label, 1)),
+        }
+    }
+
+    fn to_map(&self) -> BTreeMap<&'static str, u64> {
+        let mut map = BTreeMap::new();
+        for (label, n) in &self.counts {
+            *map.entry(*label).or_insert(0) += n;
+        }
+        map
     }
 }
 
