@@ -333,17 +333,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 match slot.timers.popped(&timer, generation, self.now) {
                     Popped::Stale => return false,
                     Popped::Rearm(at) => {
-                        self.timer_generation += 1;
-                        let generation = self.timer_generation;
-                        slot.timers.queued(&timer, at, generation);
-                        self.queue.push(
-                            at,
-                            Event::Timer {
-                                node,
-                                generation,
-                                timer,
-                            },
-                        );
+                        self.queue_timer(node, timer, at);
                         return false;
                     }
                     Popped::Due if slot.paused => {
@@ -355,6 +345,23 @@ impl<'s, P: Protocol> World<'s, P> {
             Event::Fault { index } => self.fault(index),
         }
         true
+    }
+
+    /// Queues the one event for `timer` at `at`, under a fresh generation.
+    fn queue_timer(&mut self, node: NodeId, timer: <P::Actor as Actor>::Timer, at: Time) {
+        self.timer_generation += 1;
+        let generation = self.timer_generation;
+        self.nodes[node as usize]
+            .timers
+            .queued(&timer, at, generation);
+        self.queue.push(
+            at,
+            Event::Timer {
+                node,
+                generation,
+                timer,
+            },
+        );
     }
 
     fn fire(&mut self, node: NodeId, timer: <P::Actor as Actor>::Timer) {
@@ -501,17 +508,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 let slot = &mut self.nodes[node as usize];
                 let at = self.now + slot.clock.true_span(after);
                 if slot.timers.set(&timer, at) {
-                    self.timer_generation += 1;
-                    let generation = self.timer_generation;
-                    slot.timers.queued(&timer, at, generation);
-                    self.queue.push(
-                        at,
-                        Event::Timer {
-                            node,
-                            generation,
-                            timer,
-                        },
-                    );
+                    self.queue_timer(node, timer, at);
                 }
             }
             Effect::CancelTimer { timer } => {

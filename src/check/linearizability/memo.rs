@@ -7,7 +7,7 @@
 #![allow(clippy::disallowed_types)]
 
 use super::search::NIL;
-use std::collections::HashMap;
+use std::collections::HashMap; // determinism-ok: probed by key, never iterated
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Passes an already well-mixed `u64` key through untouched.
@@ -55,9 +55,9 @@ pub(crate) struct Memo<S> {
     exact_next: Vec<u32>,
     group_next: Vec<u32>,
     // determinism-ok: membership only
-    exact_heads: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    exact_heads: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>, // determinism-ok: membership
     // determinism-ok: membership only
-    group_heads: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    group_heads: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>, // determinism-ok: membership
 }
 
 impl<S: Clone + Eq> Memo<S> {
@@ -71,8 +71,8 @@ impl<S: Clone + Eq> Memo<S> {
             states: Vec::new(),
             exact_next: Vec::new(),
             group_next: Vec::new(),
-            exact_heads: HashMap::default(),
-            group_heads: HashMap::default(),
+            exact_heads: HashMap::default(), // determinism-ok: membership
+            group_heads: HashMap::default(), // determinism-ok: membership
         }
     }
 

@@ -14,7 +14,7 @@ pub(crate) struct Stopwatch(Instant);
 impl Stopwatch {
     /// Starts now.
     pub(crate) fn start() -> Self {
-        Stopwatch(Instant::now())
+        Stopwatch(Instant::now()) // determinism-ok: the checker's own timing, never in a run
     }
 
     /// Nanoseconds since the start.
@@ -35,6 +35,6 @@ pub(crate) struct Deadline(Option<Instant>);
 impl Deadline {
     /// Whether it has passed (a deadline too far away to represent never passes).
     pub(crate) fn passed(&self) -> bool {
-        self.0.is_some_and(|at| Instant::now() >= at)
+        self.0.is_some_and(|at| Instant::now() >= at) // determinism-ok: opt-in budget
     }
 }
