@@ -101,6 +101,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// Something to time: returns the number of events it simulated.
+type Contender = Box<dyn Fn() -> u64>;
+
 /// Prints events/s for each and the ratios to the bare loop. Wall-clock time on a shared VM jitters by
 /// tens of percent, so every contender runs `ROUNDS` times, interleaved round-robin so that slow
 /// spells hit them all alike, and the best time of each is kept.
@@ -111,7 +114,7 @@ fn ratios() {
     let noop = noop();
     let raft = raft();
     let n = events(&noop, TraceOutput::Off);
-    let mut contenders: Vec<(&str, Box<dyn Fn() -> u64>)> = vec![
+    let mut contenders: Vec<(&str, Contender)> = vec![
         (
             "bare loop",
             Box::new(move || {
