@@ -271,6 +271,9 @@ fn list_text() -> String {
     let mut s = String::from("protocols\n");
     for p in registry::catalogue() {
         s.push_str(&format!("  {:<12} {}\n", p.name, p.about));
+        if !p.checkers.is_empty() {
+            s.push_str(&format!("    checkers: {}\n", p.checkers.join(", ")));
+        }
         for m in p.mutants {
             s.push_str(&format!("    mutant {:<32} {}\n", m.name, m.about));
         }
@@ -283,6 +286,5 @@ fn list_text() -> String {
     for (name, about) in distsim::check::GENERIC_CHECKERS {
         s.push_str(&format!("  {name:<24} {about}\n"));
     }
-    s.push_str("  (each protocol adds its own safety checkers: see `run` reports)\n");
     s
 }

@@ -258,3 +258,29 @@ fn the_same_seed_gives_the_same_trace_and_another_seed_does_not() {
     assert_eq!(digest(3), digest(3));
     assert_ne!(digest(3), digest(4));
 }
+
+#[test]
+fn the_pingpong_checker_catches_its_mutant_and_only_then() {
+    use distsim::protocols::pingpong::PingPong;
+    let text = |mutants: &str| {
+        format!(
+            r#"{{"name": "pp", "protocol": "pingpong", "seed": 5, "nodes": 3, "max_time_ms": 200,
+                "mutants": [{mutants}]}}"#
+        )
+    };
+    let opts = RunOptions::default();
+    let (s, src) = distsim::scenario::parse(text("").as_bytes(), "pp.json").unwrap();
+    let clean = run_protocol::<PingPong>(&s, Some(&src), &opts)
+        .unwrap()
+        .report;
+    assert!(clean.violation.is_none());
+    assert!(clean.notes["ponged"] > 10);
+    let planted = text(r#""pingpong.pong_wrong_seq""#);
+    let (s, src) = distsim::scenario::parse(planted.as_bytes(), "pp.json").unwrap();
+    let caught = run_protocol::<PingPong>(&s, Some(&src), &opts)
+        .unwrap()
+        .report;
+    let v = caught.violation.expect("caught");
+    assert_eq!(v.checker, "pong_matches_ping");
+    assert!(v.message.contains("never sent"), "{}", v.message);
+}

@@ -11,7 +11,7 @@ pub trait ProtocolVisitor {
 }
 
 /// A protocol's public face, for `distsim list`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ProtocolInfo {
     /// Its scenario name.
     pub name: &'static str,
@@ -19,13 +19,28 @@ pub struct ProtocolInfo {
     pub about: &'static str,
     /// Its mutants.
     pub mutants: &'static [Mutant],
+    /// The names of its checkers, as set up with default parameters on three servers and one client.
+    pub checkers: Vec<&'static str>,
 }
 
 fn info<P: Protocol>() -> ProtocolInfo {
+    let params = serde_json::Value::Null;
+    let setup = super::Setup {
+        cluster: crate::actor::Cluster {
+            servers: 3,
+            clients: 1,
+        },
+        params: &params,
+        mutants: &[],
+    };
+    let checkers = P::setup(&setup)
+        .map(|p| p.checkers().iter().map(|c| c.name()).collect())
+        .unwrap_or_default();
     ProtocolInfo {
         name: P::NAME,
         about: P::ABOUT,
         mutants: P::MUTANTS,
+        checkers,
     }
 }
 
