@@ -283,6 +283,14 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
         if let Some(ids) = &l.to {
             node_list(lp("to"), ids, total, "nodes")?;
         }
+        for (name, v) in [
+            ("delay_ms_min", l.delay_ms_min),
+            ("delay_ms_max", l.delay_ms_max),
+        ] {
+            if v.is_some_and(|v| v > MAX_TIME_MS_LIMIT) {
+                return at(lp(name), "latency too large");
+            }
+        }
         if let (Some(lo), Some(hi)) = (l.delay_ms_min, l.delay_ms_max)
             && lo > hi
         {
