@@ -74,12 +74,12 @@ proptest! {
         let path = pick.get(&all).clone();
         *at_path(&mut doc, &path) = value;
         let text = serde_json::to_vec_pretty(&doc).unwrap();
-        if let Ok((mut s, src)) = parse(&text, "fuzz.json") {
-            if validate(&s, Some(&src)).is_ok() {
-                s.max_events = s.max_events.min(3_000);
-                let out = run(&s, Some(&src), &RunOptions::default());
-                prop_assert!(out.is_ok());
-            }
+        if let Ok((mut s, src)) = parse(&text, "fuzz.json")
+            && validate(&s, Some(&src)).is_ok()
+        {
+            s.max_events = s.max_events.min(3_000);
+            let out = run(&s, Some(&src), &RunOptions::default());
+            prop_assert!(out.is_ok());
         }
     }
 
