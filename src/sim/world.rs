@@ -320,7 +320,7 @@ impl<'s, P: Protocol> World<'s, P> {
     fn handle(&mut self, event: Event<P::Actor>) -> bool {
         match event {
             Event::Start { node } => {
-                self.trace(|e, t| TraceLineOwned::Start { e, t, node });
+                self.trace(|e, t| Line::Start { e, t, node });
                 self.dispatch(node, Input::Start);
             }
             Event::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
@@ -380,14 +380,14 @@ impl<'s, P: Protocol> World<'s, P> {
 
     fn hand_over(&mut self, from: NodeId, to: NodeId, id: u64, msg: <P::Actor as Actor>::Msg) {
         self.state.counts.messages_delivered += 1;
-        self.trace(|e, t| TraceLineOwned::Deliver { e, t, id, from, to });
+        self.trace(|e, t| Line::Deliver { e, t, id, from, to });
         self.dispatch(to, Input::Msg(from, msg));
     }
 
     /// Counts and traces a message that will never arrive.
     fn lose(&mut self, id: u64, from: NodeId, to: NodeId, reason: DropReason) {
         self.state.counts.messages_dropped += 1;
-        self.trace(|e, t| TraceLineOwned::Drop {
+        self.trace(|e, t| Line::Drop {
             e,
             t,
             id,
@@ -397,10 +397,10 @@ impl<'s, P: Protocol> World<'s, P> {
         });
     }
 
-    fn trace(&mut self, make: impl FnOnce(u64, u64) -> TraceLineOwned) {
+    /// Writes a line that borrows nothing (start, deliver, drop, duplicate), built only when tracing.
+    fn trace(&mut self, make: impl FnOnce(u64, u64) -> Trace<'static, P::Actor>) {
         if let Some(tr) = &mut self.tracer {
-            let line = make(self.event_index, self.now.0);
-            line.write::<P::Actor>(tr);
+            tr.line(&make(self.event_index, self.now.0));
         }
     }
 
@@ -589,7 +589,7 @@ impl<'s, P: Protocol> World<'s, P> {
             Fate::Deliver { delay, duplicate } => {
                 if let Some(dup_delay) = duplicate {
                     self.state.counts.messages_duplicated += 1;
-                    self.trace(|e, t| TraceLineOwned::Duplicate { e, t, id });
+                    self.trace(|e, t| Line::Duplicate { e, t, id });
                     self.queue.push(
                         self.now + dup_delay,
                         Event::Deliver {
@@ -747,7 +747,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 .collect();
             for &n in &nodes {
                 self.nodes[n as usize].actor = Some(self.protocol.new_actor(n));
-                self.trace(|e, t| TraceLineOwned::Start { e, t, node: n });
+                self.trace(|e, t| Line::Start { e, t, node: n });
                 self.dispatch(n, Input::Start);
             }
             return self.described(nodes, "restart", t);
@@ -1012,60 +1012,5 @@ impl<T: Ord + Clone> Timers<T> {
 
     fn clear(&mut self) {
         self.entries.clear();
-    }
-}
-
-/// Trace lines that carry no protocol type, built by closures in the loop.
-enum TraceLineOwned {
-    Start {
-        e: u64,
-        t: u64,
-        node: NodeId,
-    },
-    Drop {
-        e: u64,
-        t: u64,
-        id: u64,
-        from: NodeId,
-        to: NodeId,
-        reason: DropReason,
-    },
-    Duplicate {
-        e: u64,
-        t: u64,
-        id: u64,
-    },
-    Deliver {
-        e: u64,
-        t: u64,
-        id: u64,
-        from: NodeId,
-        to: NodeId,
-    },
-}
-
-impl TraceLineOwned {
-    fn write<A: Actor>(self, tr: &mut TraceWriter) {
-        let line: Trace<'_, A> = match self {
-            TraceLineOwned::Start { e, t, node } => Line::Start { e, t, node },
-            TraceLineOwned::Drop {
-                e,
-                t,
-                id,
-                from,
-                to,
-                reason,
-            } => Line::Drop {
-                e,
-                t,
-                id,
-                from,
-                to,
-                reason,
-            },
-            TraceLineOwned::Duplicate { e, t, id } => Line::Duplicate { e, t, id },
-            TraceLineOwned::Deliver { e, t, id, from, to } => Line::Deliver { e, t, id, from, to },
-        };
-        tr.line(&line);
     }
 }
