@@ -19,20 +19,7 @@ use crate::check::history::{History, HistoryEvent};
 
 /// Parses the log text into events and the line of each.
 pub(crate) fn parse(text: &str) -> Result<(History, Vec<u64>), HistoryError> {
-    let mut events = Vec::new();
-    let mut lines = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
-        let line_no = index as u64 + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Some(event) = parse_line(line, line_no)? {
-            events.push(event);
-            lines.push(line_no);
-        }
-    }
-    Ok((History { events }, lines))
+    super::parse_lines(text, parse_line)
 }
 
 /// One field of a line: its text and its byte offset in the line.

@@ -13,18 +13,7 @@ use std::io;
 
 /// Parses JSON-lines text into events and the line of each.
 pub(crate) fn parse(text: &str) -> Result<(History, Vec<u64>), HistoryError> {
-    let mut events = Vec::new();
-    let mut lines = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
-        let line_no = index as u64 + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
-            continue;
-        }
-        events.push(parse_line(line, line_no)?);
-        lines.push(line_no);
-    }
-    Ok((History { events }, lines))
+    super::parse_lines(text, |line, line_no| parse_line(line, line_no).map(Some))
 }
 
 fn parse_line(line: &str, line_no: u64) -> Result<HistoryEvent, HistoryError> {

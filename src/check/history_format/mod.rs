@@ -20,7 +20,7 @@ pub mod edn;
 pub mod jepsen_log;
 pub mod jsonl;
 
-use crate::check::history::History;
+use crate::check::history::{History, HistoryEvent};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -332,6 +332,28 @@ fn parse_text(
 }
 
 /// Character column (1-based) of byte offset `byte` within `line`.
+/// Runs `parse_line` on every non-blank line of `text` (with its 1-based number; a trailing `\r` is
+/// dropped) and collects the events it returns, with the line of each. Shared by the line formats.
+pub(crate) fn parse_lines(
+    text: &str,
+    mut parse_line: impl FnMut(&str, u64) -> Result<Option<HistoryEvent>, HistoryError>,
+) -> Result<(History, Vec<u64>), HistoryError> {
+    let mut events = Vec::new();
+    let mut lines = Vec::new();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line_no = index as u64 + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(event) = parse_line(line, line_no)? {
+            events.push(event);
+            lines.push(line_no);
+        }
+    }
+    Ok((History { events }, lines))
+}
+
 pub(crate) fn column_of(line: &str, byte: usize) -> u64 {
     let byte = byte.min(line.len());
     // `byte` may fall inside a character when it comes from a byte scanner: count whole characters before it.
