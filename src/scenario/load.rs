@@ -107,34 +107,22 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<(Scenario, Source), ScenarioErr
         return Err(source.error_at(&[], "empty file: expected a JSON scenario object"));
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let scenario: Scenario = match serde_path_to_error::deserialize(&mut de) {
-        Ok(s) => s,
-        Err(e) => {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let field = if field == "." || field == "?" {
-                String::new()
-            } else {
-                field
-            };
-            return Err(ScenarioError {
-                file: file.to_string(),
-                line: inner.line().max(1),
-                column: inner.column().max(1),
-                field,
-                message: strip_position(&inner.to_string()),
-            });
-        }
+    let json_error = |e: &serde_json::Error, field: String| ScenarioError {
+        file: file.to_string(),
+        line: e.line().max(1),
+        column: e.column().max(1),
+        field,
+        message: strip_position(&e.to_string()),
     };
-    if let Err(e) = de.end() {
-        return Err(ScenarioError {
-            file: file.to_string(),
-            line: e.line().max(1),
-            column: e.column().max(1),
-            field: String::new(),
-            message: strip_position(&e.to_string()),
-        });
-    }
+    let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // The path is "." at the top level and "?" where serde_json could not tell.
+        let field = match e.path().to_string() {
+            f if f == "." || f == "?" => String::new(),
+            f => f,
+        };
+        json_error(e.inner(), field)
+    })?;
+    de.end().map_err(|e| json_error(&e, String::new()))?;
     validate::validate(&scenario).map_err(|(path, msg)| source.error_at(&path, msg))?;
     Ok((scenario, source))
 }

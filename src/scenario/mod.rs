@@ -341,40 +341,21 @@ pub struct Expect {
 impl FaultSpec {
     /// The names of the actions set in this fault (a valid fault has exactly one).
     pub fn actions(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.partition.is_some() {
-            v.push("partition");
-        }
-        if self.cut.is_some() {
-            v.push("cut");
-        }
-        if self.isolate.is_some() {
-            v.push("isolate");
-        }
-        if self.heal.is_some() {
-            v.push("heal");
-        }
-        if self.crash.is_some() {
-            v.push("crash");
-        }
-        if self.restart.is_some() {
-            v.push("restart");
-        }
-        if self.pause.is_some() {
-            v.push("pause");
-        }
-        if self.resume.is_some() {
-            v.push("resume");
-        }
-        if self.clock.is_some() {
-            v.push("clock");
-        }
-        if self.link.is_some() {
-            v.push("link");
-        }
-        if self.byzantine.is_some() {
-            v.push("byzantine");
-        }
-        v
+        [
+            ("partition", self.partition.is_some()),
+            ("cut", self.cut.is_some()),
+            ("isolate", self.isolate.is_some()),
+            ("heal", self.heal.is_some()),
+            ("crash", self.crash.is_some()),
+            ("restart", self.restart.is_some()),
+            ("pause", self.pause.is_some()),
+            ("resume", self.resume.is_some()),
+            ("clock", self.clock.is_some()),
+            ("link", self.link.is_some()),
+            ("byzantine", self.byzantine.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
     }
 }
