@@ -55,6 +55,15 @@ pub enum Step<S> {
     Changed(S),
 }
 
+/// Storing `v` over `state`: no change if it is already there (so the memo sees one state, not two).
+fn assign(state: &Value, v: &Value) -> Step<Value> {
+    if v == state {
+        Step::Unchanged
+    } else {
+        Step::Changed(v.clone())
+    }
+}
+
 /// A sequential specification the history is checked against.
 ///
 /// Implement it to check your own objects. Rules the search relies on:
@@ -193,15 +202,8 @@ impl Model for RegisterModel {
         match op {
             RegisterOp::Read(v) if v == state => Step::Unchanged,
             RegisterOp::Read(_) => Step::Illegal,
-            RegisterOp::Write(v) if v == state => Step::Unchanged,
-            RegisterOp::Write(v) => Step::Changed(v.clone()),
-            RegisterOp::Cas { from, to } if from == state => {
-                if to == state {
-                    Step::Unchanged
-                } else {
-                    Step::Changed(to.clone())
-                }
-            }
+            RegisterOp::Write(v) => assign(state, v),
+            RegisterOp::Cas { from, to } if from == state => assign(state, to),
             RegisterOp::Cas { .. } => Step::Illegal,
             RegisterOp::CasFailed { from } if from == state => Step::Illegal,
             RegisterOp::CasFailed { .. } => Step::Unchanged,
@@ -326,19 +328,12 @@ impl Model for KvModel {
         match op {
             KvOp::Get(v) if v == state => Step::Unchanged,
             KvOp::Get(_) => Step::Illegal,
-            KvOp::Put(v) if v == state => Step::Unchanged,
-            KvOp::Put(v) => Step::Changed(v.clone()),
+            KvOp::Put(v) => assign(state, v),
             KvOp::Append(Value::Str(s)) if s.is_empty() && !matches!(state, Value::List(_)) => {
                 Step::Unchanged
             }
             KvOp::Append(v) => Step::Changed(append(state, v)),
-            KvOp::Cas { from, to } if from == state => {
-                if to == state {
-                    Step::Unchanged
-                } else {
-                    Step::Changed(to.clone())
-                }
-            }
+            KvOp::Cas { from, to } if from == state => assign(state, to),
             KvOp::Cas { .. } => Step::Illegal,
             KvOp::CasFailed { from } if from == state => Step::Illegal,
             KvOp::CasFailed { .. } => Step::Unchanged,
