@@ -186,12 +186,12 @@ pub fn run_protocol<P: Protocol>(
     let (mut report, history) = build_report(&resolved, seed, state, &protocol);
     let mut trace_lines = None;
     if let Some(tracer) = tracer {
-        report.trace_sha256 = Some(tracer.digest_hex());
+        let sha = tracer.digest_hex();
+        report.trace_sha256 = Some(sha.clone());
         let violation = report
             .violation
             .as_ref()
             .map(|v| format!("{}: {}", v.checker, v.message));
-        let sha = tracer.digest_hex();
         let end: Line<'_, (), (), ()> = Line::End {
             outcome: report.outcome.as_str(),
             end_reason: report.end_reason.as_str(),
