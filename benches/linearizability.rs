@@ -7,7 +7,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use distsim::check::history_format::{ParsedHistory, read_file};
 use distsim::check::linearizability::{
-    CheckOptions, ModelKind, SyntheticKv, Verdict, check, check_parsed, synthetic_kv_history,
+    CheckOptions, KvModel, RegisterModel, SyntheticKv, Verdict, check, check_parsed,
+    synthetic_kv_history,
 };
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -47,12 +48,12 @@ fn benches(c: &mut Criterion) {
     let (worst_name, worst) = logs
         .iter()
         .max_by_key(|(_, parsed)| {
-            check_parsed(parsed, ModelKind::Register, &options)
+            check_parsed(parsed, &RegisterModel, &options)
                 .map(|r| r.explored_states)
                 .unwrap_or(0)
         })
         .expect("40 logs");
-    let worst_report = check_parsed(worst, ModelKind::Register, &options).expect("checks");
+    let worst_report = check_parsed(worst, &RegisterModel, &options).expect("checks");
     eprintln!(
         "worst etcd log: {worst_name} ({} states explored)",
         worst_report.explored_states
@@ -61,7 +62,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("etcd/all-40-logs", |b| {
         b.iter(|| {
             for (_, parsed) in &logs {
-                let report = check_parsed(parsed, ModelKind::Register, &options).expect("checks");
+                let report = check_parsed(parsed, &RegisterModel, &options).expect("checks");
                 black_box(report.verdict);
             }
         })
@@ -72,7 +73,7 @@ fn benches(c: &mut Criterion) {
                 let path = data(&format!("jepsen-etcd/etcd_{i:03}.log"));
                 let report = distsim::check::linearizability::check_file(
                     &path,
-                    ModelKind::Register,
+                    &RegisterModel,
                     None,
                     &options,
                 )
@@ -84,7 +85,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function(&format!("etcd/worst-{worst_name}"), |b| {
         b.iter(|| {
             black_box(
-                check_parsed(worst, ModelKind::Register, &options)
+                check_parsed(worst, &RegisterModel, &options)
                     .expect("checks")
                     .verdict,
             )
@@ -96,7 +97,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             for parsed in &kv {
                 black_box(
-                    check_parsed(parsed, ModelKind::KeyValue, &options)
+                    check_parsed(parsed, &KvModel, &options)
                         .expect("checks")
                         .verdict,
                 );
@@ -116,17 +117,11 @@ fn benches(c: &mut Criterion) {
             seed: 42,
         };
         let history = synthetic_kv_history(&spec);
-        let report = check(&history, ModelKind::KeyValue, &options).expect("checks");
+        let report = check(&history, &KvModel, &options).expect("checks");
         assert_eq!(report.verdict, Verdict::Linearizable, "{report}");
         eprintln!("{name}: {} states explored", report.explored_states);
         c.bench_function(name, |b| {
-            b.iter(|| {
-                black_box(
-                    check(&history, ModelKind::KeyValue, &options)
-                        .expect("checks")
-                        .verdict,
-                )
-            })
+            b.iter(|| black_box(check(&history, &KvModel, &options).expect("checks").verdict))
         });
     }
 }
@@ -144,17 +139,11 @@ fn raft_history(c: &mut Criterion) {
         distsim::run::run(&s, Some(&src), &distsim::run::RunOptions::default()).expect("runs");
     let history = out.history;
     let options = CheckOptions::default();
-    let report = check(&history, ModelKind::KeyValue, &options).expect("checks");
+    let report = check(&history, &KvModel, &options).expect("checks");
     assert_eq!(report.verdict, Verdict::Linearizable, "{report}");
     assert_eq!(report.operations, 10_000);
     c.bench_function("kv/raft-run-10k-ops", |b| {
-        b.iter(|| {
-            black_box(
-                check(&history, ModelKind::KeyValue, &options)
-                    .expect("checks")
-                    .verdict,
-            )
-        })
+        b.iter(|| black_box(check(&history, &KvModel, &options).expect("checks").verdict))
     });
 }
 

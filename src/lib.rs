@@ -2,7 +2,7 @@
 //!
 //! One seed plus one JSON scenario fixes a whole run, byte for byte. A virtual network delays, drops,
 //! duplicates and reorders messages, cuts partitions, crashes, restarts and pauses nodes, and skews
-//! their clocks. Protocols run as sans-IO actors ([`actor::Actor`]); checkers catch safety violations
+//! their clocks. Protocols run as sans-IO actors ([`contract::Actor`]); checkers catch safety violations
 //! as they happen and liveness failures after the faults heal; every run can write a JSONL trace that
 //! replays alone.
 //!
@@ -11,7 +11,7 @@
 //! The same binary, scenario and seed give the same trace, byte for byte, in debug and release, on any
 //! machine. Inside a run:
 //! - every consumer draws from its own ChaCha8 stream derived from the master seed by name
-//!   ([`sim::rng::stream`]), so one more draw in one place never shifts another;
+//!   ([`contract::Rng::stream`]), so one more draw in one place never shifts another;
 //! - events are ordered by `(time, seq)`, `seq` counting insertions ([`sim::queue::EventQueue`]);
 //! - no hash-ordered collection, wall clock, OS randomness or thread is visible (enforced by
 //!   `clippy.toml`); probabilities are integer parts per million; floats never decide anything;
@@ -19,15 +19,14 @@
 //!
 //! # Your own protocol
 //!
-//! Implement [`actor::Actor`] for the nodes and [`protocols::Protocol`] for the setup, then run any
+//! Implement [`contract::Actor`] for the nodes and [`contract::Protocol`] for the setup, then run any
 //! scenario with [`run::run_protocol`]:
 //!
 //! ```
-//! use distsim::actor::{Actor, Ctx, NodeId, NoteLabel};
-//! use distsim::check::Checker;
-//! use distsim::protocols::{Mutant, Protocol, Setup};
+//! use distsim::contract::{
+//!     Actor, Checker, Ctx, Duration, Mutant, NoModel, NodeId, NoteLabel, Protocol, Setup,
+//! };
 //! use distsim::run::{RunOptions, run_protocol};
-//! use distsim::sim::time::Duration;
 //! use serde::Serialize;
 //!
 //! /// Node 0 tells everyone a number once; the others note what they heard.
@@ -57,6 +56,7 @@
 //! struct ShoutProtocol;
 //! impl Protocol for ShoutProtocol {
 //!     type Actor = Shout;
+//!     type Model = NoModel;
 //!     const NAME: &'static str = "shout";
 //!     const ABOUT: &'static str = "one node shouts";
 //!     const MUTANTS: &'static [Mutant] = &[];
@@ -74,8 +74,8 @@
 //! assert_eq!(out.report.counts.messages_sent, 2);
 //! ```
 
-pub mod actor;
 pub mod check;
+pub mod contract;
 pub mod fault;
 pub mod net;
 pub mod protocols;

@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use distsim::check::history_format::{Format, to_edn_string};
-use distsim::check::linearizability::{CheckOptions, ModelKind, check_file_and_print};
+use distsim::check::linearizability::{BUILTIN_MODELS, CheckOptions, check_file_and_print};
 use distsim::protocols::registry;
 use distsim::run::{self, RunError, RunOptions};
 use distsim::scenario;
@@ -43,9 +43,10 @@ enum Command {
     CheckHistory {
         /// The history file: a Jepsen etcd log, Jepsen EDN maps, or distsim JSONL.
         file: PathBuf,
-        /// The sequential model: `register` (read/write/cas) or `kv` (get/put/append/cas per key).
+        /// The sequential model: `register` (read/write/cas) or `kv` (get/put/append/cas per key);
+        /// `distsim list` shows every built-in model.
         #[arg(long)]
-        model: ModelKind,
+        model: String,
         /// The file's format (`jepsen-log`, `edn`, `jsonl`); guessed from the content if omitted.
         #[arg(long)]
         format: Option<Format>,
@@ -95,7 +96,7 @@ fn main() -> ExitCode {
             };
             let code = check_file_and_print(
                 &file,
-                model,
+                &model,
                 format,
                 &options,
                 &mut std::io::stdout(),
@@ -188,7 +189,7 @@ fn cmd_run(
 }
 
 /// Writes the history as EDN under a temporary name, then renames it into place.
-fn write_history(dest: &Path, history: &distsim::check::history::History) -> std::io::Result<()> {
+fn write_history(dest: &Path, history: &distsim::contract::History) -> std::io::Result<()> {
     let partial = distsim::trace::writer::partial_path(dest);
     let written = std::fs::write(&partial, to_edn_string(history))
         .and_then(|()| std::fs::rename(&partial, dest));
@@ -280,6 +281,10 @@ fn list_text() -> String {
     }
     s.push_str("fault kinds (scenario \"faults\": one action each, at \"at_ms\")\n");
     for (name, about) in distsim::fault::FAULT_KINDS {
+        s.push_str(&format!("  {name:<12} {about}\n"));
+    }
+    s.push_str("models (check-history --model NAME)\n");
+    for (name, about) in BUILTIN_MODELS {
         s.push_str(&format!("  {name:<12} {about}\n"));
     }
     s.push_str("checkers\n");

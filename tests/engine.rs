@@ -3,11 +3,11 @@
 //! crash and restart with a disk, stop-the-world pauses, role-targeted faults, Byzantine silence,
 //! loss, and the event bound.
 
-use distsim::actor::{Actor, Ctx, NodeId, NoteLabel, Role};
-use distsim::check::Checker;
-use distsim::protocols::{Mutant, Protocol, Setup};
+use distsim::contract::Duration;
+use distsim::contract::{
+    Actor, Checker, Ctx, Mutant, NoModel, NodeId, NoteLabel, Protocol, Role, Setup,
+};
 use distsim::run::{RunOptions, RunOutput, run_protocol};
-use distsim::sim::time::Duration;
 use distsim::trace::TraceOutput;
 use serde::Serialize;
 use serde_json::Value;
@@ -70,6 +70,7 @@ struct ProbeProtocol;
 
 impl Protocol for ProbeProtocol {
     type Actor = Probe;
+    type Model = NoModel;
     const NAME: &'static str = "probe";
     const ABOUT: &'static str = "engine probe";
     const MUTANTS: &'static [Mutant] = &[];

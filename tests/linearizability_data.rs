@@ -3,7 +3,9 @@
 //! name says `ok` or `bad`). Every file must get its recorded verdict under the default budget.
 
 use distsim::check::history_format::{self, Format};
-use distsim::check::linearizability::{CheckOptions, ModelKind, Verdict, check_file, check_parsed};
+use distsim::check::linearizability::{
+    CheckOptions, KvModel, RegisterModel, Verdict, check_file, check_parsed,
+};
 use std::path::{Path, PathBuf};
 
 fn data_dir() -> PathBuf {
@@ -35,7 +37,7 @@ fn every_etcd_log_gets_its_recorded_verdict() {
     let options = CheckOptions::default();
     let mut wrong = Vec::new();
     for (path, expected) in &verdicts {
-        let report = check_file(path, ModelKind::Register, None, &options).expect("the log parses");
+        let report = check_file(path, &RegisterModel, None, &options).expect("the log parses");
         if report.verdict != *expected {
             wrong.push(format!(
                 "{}: expected {expected}, got {}\n{report}",
@@ -65,8 +67,7 @@ fn every_porcupine_kv_file_gets_the_verdict_its_name_gives() {
         } else {
             Verdict::NotLinearizable
         };
-        let report =
-            check_file(&path, ModelKind::KeyValue, None, &options).expect("the file parses");
+        let report = check_file(&path, &KvModel, None, &options).expect("the file parses");
         assert_eq!(report.verdict, expected, "{name}:\n{report}");
         if expected == Verdict::NotLinearizable {
             let witness = report.witness.as_ref().expect("a witness");
@@ -100,7 +101,7 @@ fn exported_histories_read_back_to_the_same_verdict() {
             "{}: EDN round trip",
             path.display()
         );
-        let report = check_parsed(&again, ModelKind::Register, &options).expect("checks");
+        let report = check_parsed(&again, &RegisterModel, &options).expect("checks");
         assert_eq!(report.verdict, *expected);
 
         let jsonl = history_format::to_jsonl_string(&parsed.history);

@@ -124,7 +124,7 @@ fn a_stale_follower_read_is_caught_by_linearizability_alone() {
     };
     let report = run(&s, Some(&src), &opts).unwrap().report;
     for c in &report.checkers {
-        let failed = matches!(c.verdict, distsim::check::Verdict::Fail(_));
+        let failed = matches!(c.verdict, distsim::contract::Verdict::Fail(_));
         assert_eq!(
             failed,
             c.name == "linearizability",

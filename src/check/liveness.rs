@@ -4,15 +4,14 @@
 //! is still in force at the end (a partition never healed, a node still down): there is no promise to
 //! keep then, and the verdict is `unknown`.
 
-use super::history::EventKind;
-use super::{RunEnd, Verdict};
-use crate::sim::time::{Duration, Time};
+use crate::contract::{Actor, Checker, EventKind, Failure, Observation, RunEnd, Verdict};
+use crate::contract::{Duration, Time};
 use std::collections::BTreeMap;
 
-fn precondition(end: &RunEnd<'_>) -> Result<Time, Verdict> {
+fn precondition<A: Actor>(end: &RunEnd<'_, A>) -> Result<Time, Verdict> {
     if end.ended_early {
         return Err(Verdict::Unknown(
-            "not judged: the run stopped before its end".into(),
+            "not judged: the run stopped at a violation".into(),
         ));
     }
     if end.faults_in_force {
@@ -24,7 +23,7 @@ fn precondition(end: &RunEnd<'_>) -> Result<Time, Verdict> {
 }
 
 /// Some server holds `role` at `within` after the last fault.
-pub fn leader_within(end: &RunEnd<'_>, role: &str, within: Duration) -> Verdict {
+pub fn leader_within<A: Actor>(end: &RunEnd<'_, A>, role: &str, within: Duration) -> Verdict {
     let heal = match precondition(end) {
         Ok(t) => t,
         Err(v) => return v,
@@ -52,7 +51,7 @@ pub fn leader_within(end: &RunEnd<'_>, role: &str, within: Duration) -> Verdict 
 /// Every client operation open at the last fault or invoked after it completes (ok or fail) within
 /// `within` of the later of its invoke and the last fault. Operations whose deadline falls after the
 /// end of the run are not judged.
-pub fn ops_complete_within(end: &RunEnd<'_>, within: Duration) -> Verdict {
+pub fn ops_complete_within<A: Actor>(end: &RunEnd<'_, A>, within: Duration) -> Verdict {
     let heal = match precondition(end) {
         Ok(t) => t,
         Err(v) => return v,
@@ -114,4 +113,52 @@ pub fn ops_complete_within(end: &RunEnd<'_>, within: Duration) -> Verdict {
         return Verdict::Unknown("not judged: no client operation after the last fault".into());
     }
     Verdict::Pass
+}
+
+/// [`leader_within`] as an end-of-run checker (`"liveness": {"leader_within_ms": X}`).
+#[derive(Clone, Debug)]
+pub struct LeaderWithin {
+    /// The role to wait for; `None` when the protocol has none (the verdict is then `unknown`).
+    pub role: Option<&'static str>,
+    /// How long after the last fault.
+    pub within: Duration,
+}
+
+impl<A: Actor> Checker<A> for LeaderWithin {
+    fn name(&self) -> &'static str {
+        "leader_within"
+    }
+
+    fn observe(&mut self, _: &Observation<'_, A>) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_, A>) -> Vec<(&'static str, Verdict)> {
+        let verdict = match self.role {
+            Some(role) => leader_within(end, role, self.within),
+            None => Verdict::Unknown("the protocol has no leader role".into()),
+        };
+        vec![("leader_within", verdict)]
+    }
+}
+
+/// [`ops_complete_within`] as an end-of-run checker (`"liveness": {"ops_complete_within_ms": X}`).
+#[derive(Clone, Debug)]
+pub struct OpsCompleteWithin {
+    /// How long after the later of an operation's invoke and the last fault.
+    pub within: Duration,
+}
+
+impl<A: Actor> Checker<A> for OpsCompleteWithin {
+    fn name(&self) -> &'static str {
+        "ops_complete_within"
+    }
+
+    fn observe(&mut self, _: &Observation<'_, A>) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_, A>) -> Vec<(&'static str, Verdict)> {
+        vec![("ops_complete_within", ops_complete_within(end, self.within))]
+    }
 }

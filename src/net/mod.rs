@@ -6,9 +6,9 @@
 
 pub mod byzantine;
 
+use crate::contract::Rng;
+use crate::contract::{Duration, NS_PER_MS};
 use crate::scenario::NetworkSpec;
-use crate::sim::rng::{self, Rng};
-use crate::sim::time::{Duration, NS_PER_MS};
 use serde::Serialize;
 
 /// One direction of one link.
@@ -47,11 +47,11 @@ impl LinkParams {
     fn latency(&self, rng: &mut Rng) -> Duration {
         // The tail is drawn first and always, so that changing the tail probability does not shift
         // the other draws of the same message.
-        let tail = rng::chance_ppm(rng, self.tail_ppm);
+        let tail = rng.chance_ppm(self.tail_ppm);
         let ns = if tail {
-            rng::between(rng, self.delay_ns_max, self.tail_delay_ns_max)
+            rng.between(self.delay_ns_max, self.tail_delay_ns_max)
         } else {
-            rng::between(rng, self.delay_ns_min, self.delay_ns_max)
+            rng.between(self.delay_ns_min, self.delay_ns_max)
         };
         Duration(ns)
     }
@@ -119,8 +119,8 @@ impl Network {
     /// fault timing.
     pub fn send(&mut self, from: u32, to: u32, rng: &mut Rng) -> Fate {
         let link = self.links[self.idx(from, to)];
-        let lost = rng::chance_ppm(rng, link.loss_ppm);
-        let dup = rng::chance_ppm(rng, link.duplicate_ppm);
+        let lost = rng.chance_ppm(link.loss_ppm);
+        let dup = rng.chance_ppm(link.duplicate_ppm);
         let delay = link.latency(rng);
         let dup_delay = link.latency(rng);
         if lost {
@@ -218,7 +218,7 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::stream;
+    use crate::contract::Rng;
 
     #[test]
     fn partitions_are_directional_and_heal() {
@@ -245,7 +245,7 @@ mod tests {
             ..NetworkSpec::default()
         };
         let mut net = Network::new(2, &spec);
-        let mut rng = stream(3, "net");
+        let mut rng = Rng::stream(3, "net");
         let (mut lost, mut dup) = (0, 0);
         for _ in 0..10_000 {
             match net.send(0, 1, &mut rng) {

@@ -5,10 +5,10 @@
 //! wrong, so one checker can hold it to an exact promise: a `Pong` only ever answers a `Ping` that
 //! node actually sent (the `pong_matches_ping` checker; the `pingpong.pong_wrong_seq` mutant breaks it).
 
-use crate::actor::{Actor, Ctx, NodeId, NoteLabel, Role};
-use crate::check::{Checker, Observation};
-use crate::protocols::{Mutant, Protocol, Setup};
-use crate::sim::time::Duration;
+use crate::contract::{
+    Actor, Checker, Ctx, Duration, Failure, Mutant, NoModel, NodeId, NoteLabel, Observation,
+    Protocol, Role, Setup,
+};
 use serde::{Deserialize, Serialize};
 
 /// Parameters (`"params"` in the scenario).
@@ -120,6 +120,7 @@ pub struct PingPong {
 
 impl Protocol for PingPong {
     type Actor = Node;
+    type Model = NoModel;
     const NAME: &'static str = "pingpong";
     const ABOUT: &'static str =
         "servers ping random peers and count pongs (engine tests and benchmarks)";
@@ -165,14 +166,15 @@ impl Checker<Node> for PongMatchesPing {
         "pong_matches_ping"
     }
 
-    fn observe(&mut self, obs: &Observation<'_, Node>) -> Result<(), String> {
+    fn observe(&mut self, obs: &Observation<'_, Node>) -> Result<(), Failure> {
         for note in obs.notes {
             let Note::Ponged { from, seq } = note;
             if *seq >= obs.state.seq_next {
                 return Err(format!(
                     "node {} got a pong from {from} for ping {seq}, which it never sent",
                     obs.node
-                ));
+                )
+                .into());
             }
         }
         Ok(())

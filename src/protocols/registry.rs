@@ -1,6 +1,6 @@
 //! The one place that maps a scenario's `"protocol"` string to a type. Everything else is generic.
 
-use super::{Mutant, Protocol};
+use crate::contract::{Mutant, Protocol};
 
 /// Something to do with a protocol type, chosen by name at run time.
 pub trait ProtocolVisitor {
@@ -25,8 +25,8 @@ pub struct ProtocolInfo {
 
 fn info<P: Protocol>() -> ProtocolInfo {
     let params = serde_json::Value::Null;
-    let setup = super::Setup {
-        cluster: crate::actor::Cluster {
+    let setup = crate::contract::Setup {
+        cluster: crate::contract::Cluster {
             servers: 3,
             clients: 1,
         },
@@ -34,7 +34,7 @@ fn info<P: Protocol>() -> ProtocolInfo {
         mutants: &[],
     };
     let checkers = P::setup(&setup)
-        .map(|p| p.checkers().iter().map(|c| c.name()).collect())
+        .map(|p| p.checkers().iter().flat_map(|c| c.properties()).collect())
         .unwrap_or_default();
     ProtocolInfo {
         name: P::NAME,

@@ -6,12 +6,11 @@
 pub mod replay;
 pub mod report;
 
-use crate::check::history::{EventKind, History};
-use crate::check::{Verdict, liveness};
+use crate::contract::Verdict;
+use crate::contract::{EventKind, History};
+use crate::contract::{Protocol, Setup};
 use crate::protocols::registry::{self, ProtocolVisitor};
-use crate::protocols::{Protocol, Setup};
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
-use crate::sim::time::Duration;
 use crate::sim::world::{RunState, Violation, World};
 use crate::trace::{Line, TraceOutput, TraceWriter};
 use report::{CheckerVerdict, OperationCounts, Outcome, RunReport};
@@ -106,7 +105,7 @@ pub fn prepare<P: Protocol>(
         }
     }
     let setup = Setup {
-        cluster: crate::actor::Cluster {
+        cluster: crate::contract::Cluster {
             servers: scenario.nodes,
             clients: scenario.clients,
         },
@@ -182,8 +181,8 @@ pub fn run_protocol<P: Protocol>(
     resolved.seed = seed;
     let tracer = TraceWriter::open(&options.trace).map_err(trace_err)?;
     let world = World::new(&resolved, seed, protocol, tracer);
-    let (state, tracer, protocol) = world.run();
-    let (mut report, history) = build_report(&resolved, seed, state, &protocol);
+    let (state, tracer) = world.run();
+    let (mut report, history) = build_report(&resolved, seed, state);
     let mut trace_lines = None;
     if let Some(tracer) = tracer {
         let sha = tracer.digest_hex();
@@ -210,15 +209,8 @@ pub fn run_protocol<P: Protocol>(
     })
 }
 
-fn build_report<P: Protocol>(
-    scenario: &Scenario,
-    seed: u64,
-    state: RunState,
-    protocol: &P,
-) -> (RunReport, History) {
-    let stopped = state.violation.is_some();
+fn build_report(scenario: &Scenario, seed: u64, state: RunState) -> (RunReport, History) {
     let mut checkers: Vec<CheckerVerdict> = Vec::new();
-    let not_judged = || Verdict::Unknown("not judged: the run stopped at a violation".into());
     for name in &state.checker_names {
         let verdict = match &state.violation {
             Some(v) if v.checker == *name => Verdict::Fail(v.message.clone()),
@@ -233,43 +225,6 @@ fn build_report<P: Protocol>(
             verdict,
         });
     }
-    if let Some(l) = &scenario.liveness {
-        let end = crate::check::RunEnd {
-            now: state.end_time,
-            last_fault: state.last_fault,
-            faults_in_force: state.faults_in_force,
-            history: &state.history,
-            roles: &state.roles,
-            cluster: crate::actor::Cluster {
-                servers: scenario.nodes,
-                clients: scenario.clients,
-            },
-            ended_early: stopped,
-        };
-        if let Some(ms) = l.leader_within_ms {
-            let verdict = match protocol.leader_role() {
-                _ if stopped => not_judged(),
-                Some(role) => liveness::leader_within(&end, role, Duration::from_millis(ms)),
-                None => Verdict::Unknown(format!("protocol {} has no leader role", P::NAME)),
-            };
-            checkers.push(CheckerVerdict {
-                name: "leader_within".into(),
-                verdict,
-            });
-        }
-        if let Some(ms) = l.ops_complete_within_ms {
-            let verdict = if stopped {
-                not_judged()
-            } else {
-                liveness::ops_complete_within(&end, Duration::from_millis(ms))
-            };
-            checkers.push(CheckerVerdict {
-                name: "ops_complete_within".into(),
-                verdict,
-            });
-        }
-    }
-
     let found: Option<Violation> = state.violation.clone().or_else(|| {
         checkers.iter().find_map(|c| match &c.verdict {
             Verdict::Fail(msg) => Some(Violation {

@@ -1,8 +1,8 @@
 //! The report of one run: what the CLI prints, what `--json` emits, and what snapshot tests pin.
 //! It holds virtual times and counts only, never wall-clock time, so it is as deterministic as the run.
 
-use crate::check::Verdict;
-use crate::sim::time::Time;
+use crate::contract::Time;
+use crate::contract::Verdict;
 use crate::sim::world::{EndReason, TimelineEntry, Violation};
 use crate::trace::Counts;
 use serde::Serialize;

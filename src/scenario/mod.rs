@@ -83,6 +83,12 @@ pub const NODES_MAX: u32 = 1_024;
 /// The longest run, in virtual milliseconds (a week).
 pub const MAX_TIME_MS_LIMIT: u64 = 7 * 24 * 3600 * 1000;
 
+/// The smallest clock drift allowed: a clock that runs at a tenth of true speed. Bounded so that a
+/// timer's true delay stays finite.
+pub const DRIFT_PPM_MIN: i64 = -900_000;
+/// The largest clock drift allowed: ten times true speed.
+pub const DRIFT_PPM_MAX: i64 = 9_000_000;
+
 fn default_max_events() -> u64 {
     MAX_EVENTS_DEFAULT
 }

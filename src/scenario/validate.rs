@@ -3,9 +3,9 @@
 
 use super::locate::Seg;
 use super::{
-    FaultSpec, MAX_EVENTS_LIMIT, MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, Scenario, Target,
+    DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultSpec, MAX_EVENTS_LIMIT, MAX_TIME_MS_LIMIT, NODES_MAX,
+    NetworkSpec, Scenario, Target,
 };
-use crate::sim::clock::{DRIFT_PPM_MAX, DRIFT_PPM_MIN};
 
 /// A field path and what is wrong there.
 pub type Problem = (Vec<Seg>, String);

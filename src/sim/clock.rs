@@ -6,13 +6,8 @@
 //! and converted to true time at the drift in force when they are set, which is what a node whose
 //! oscillator runs fast or slow experiences: its "150 ms" is not 150 ms of true time.
 
-use crate::sim::time::{Duration, Time};
-
-/// The smallest drift allowed: a clock that runs at a tenth of true speed. Bounded so that a timer's
-/// true delay stays finite.
-pub const DRIFT_PPM_MIN: i64 = -900_000;
-/// The largest drift allowed: ten times true speed.
-pub const DRIFT_PPM_MAX: i64 = 9_000_000;
+use crate::contract::{Duration, Time};
+pub use crate::scenario::{DRIFT_PPM_MAX, DRIFT_PPM_MIN};
 
 /// One node's clock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

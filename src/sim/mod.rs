@@ -2,6 +2,4 @@
 
 pub mod clock;
 pub mod queue;
-pub mod rng;
-pub mod time;
 pub mod world;

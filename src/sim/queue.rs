@@ -1,7 +1,7 @@
 //! The event queue: a binary heap ordered by `(time, seq)`, where `seq` counts insertions, so that two
 //! events at the same virtual time always come out in the order they were scheduled.
 
-use crate::sim::time::Time;
+use crate::contract::Time;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 

@@ -7,17 +7,17 @@
 //! The first safety violation stops the run. The run also stops at `max_time_ms`, after `max_events`,
 //! or when nothing is left to happen: every stop is an outcome, never a hang.
 
-use crate::actor::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Role};
-use crate::check::history::{History, HistoryEvent};
-use crate::check::linearizability::LinearizabilityChecker;
-use crate::check::{Checker, Observation, RoleChange, RunEnd, Verdict};
+use crate::check::assemble::checkers_for;
+use crate::contract::Protocol;
+use crate::contract::Rng;
+use crate::contract::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Role};
+use crate::contract::{Checker, FinalNode, Observation, RoleChange, RunEnd, Verdict};
+use crate::contract::{History, HistoryEvent};
+use crate::contract::{NS_PER_MS, Time};
 use crate::net::{DropReason, Fate, Network};
-use crate::protocols::Protocol;
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, Target};
 use crate::sim::clock::LocalClock;
 use crate::sim::queue::EventQueue;
-use crate::sim::rng::{self, Rng};
-use crate::sim::time::{NS_PER_MS, Time};
 use crate::trace::{Counts, Line, TraceWriter};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -189,7 +189,7 @@ impl<'s, P: Protocol> World<'s, P> {
             .map(|id| Slot {
                 actor: Some(protocol.new_actor(id)),
                 durable: Default::default(),
-                rng: rng::stream(seed, &format!("node/{id}")),
+                rng: Rng::stream(seed, &format!("node/{id}")),
                 clock: LocalClock::default(),
                 timers: Timers::default(),
                 paused: false,
@@ -199,12 +199,8 @@ impl<'s, P: Protocol> World<'s, P> {
                 byzantine: None,
             })
             .collect();
-        let mut checkers = protocol.checkers();
-        // Every service that promises linearizability gets the same end-of-run history check.
-        if let Some(model) = protocol.history_model() {
-            checkers.push(Box::new(LinearizabilityChecker::new(model.into())));
-        }
-        let checker_names = checkers.iter().map(|c| c.name()).collect();
+        let checkers = checkers_for(&protocol, scenario);
+        let checker_names = checkers.iter().flat_map(|c| c.properties()).collect();
         let mut world = World {
             scenario,
             cluster,
@@ -213,8 +209,8 @@ impl<'s, P: Protocol> World<'s, P> {
             queue: EventQueue::new(),
             nodes,
             net: Network::new(cluster.node_count(), &scenario.network),
-            net_rng: rng::stream(seed, "net"),
-            byzantine_rng: rng::stream(seed, "byzantine"),
+            net_rng: Rng::stream(seed, "net"),
+            byzantine_rng: Rng::stream(seed, "byzantine"),
             checkers,
             effects: Vec::with_capacity(64),
             notes: Vec::with_capacity(16),
@@ -259,7 +255,7 @@ impl<'s, P: Protocol> World<'s, P> {
     }
 
     /// Runs to the end and returns what happened, with the tracer (for the caller to close).
-    pub fn run(mut self) -> (RunState, Option<TraceWriter>, P) {
+    pub fn run(mut self) -> (RunState, Option<TraceWriter>) {
         let max_events = self.scenario.max_events;
         self.state.end_reason = loop {
             let Some(t) = self.queue.peek_time() else {
@@ -298,6 +294,14 @@ impl<'s, P: Protocol> World<'s, P> {
         // nothing wrong up to the stop passes, the history up to the stop can still be checked, and
         // liveness checkers see `ended_early` and decline.
         {
+            let nodes: Vec<FinalNode<'_, P::Actor>> = self
+                .nodes
+                .iter()
+                .map(|s| FinalNode {
+                    state: s.actor.as_ref(),
+                    durable: &s.durable,
+                })
+                .collect();
             let end = RunEnd {
                 now: self.now,
                 last_fault: self.state.last_fault,
@@ -306,14 +310,15 @@ impl<'s, P: Protocol> World<'s, P> {
                 roles: &self.state.roles,
                 cluster: self.cluster,
                 ended_early: self.state.violation.is_some(),
+                nodes: &nodes,
             };
             self.state.verdicts = self
                 .checkers
                 .iter_mut()
-                .map(|c| (c.name(), c.finish(&end)))
+                .flat_map(|c| c.finish(&end))
                 .collect();
         }
-        (self.state, self.tracer, self.protocol)
+        (self.state, self.tracer)
     }
 
     /// Handles one event taken off the queue; false if it turned out to be bookkeeping only.
@@ -476,13 +481,13 @@ impl<'s, P: Protocol> World<'s, P> {
                 cluster,
             };
             for checker in &mut self.checkers {
-                if let Err(message) = checker.observe(&obs) {
+                if let Err(failure) = checker.observe(&obs) {
                     let v = Violation {
-                        checker: checker.name().to_string(),
+                        checker: failure.property.unwrap_or(checker.name()).to_string(),
                         event_index: self.event_index,
                         time_ns: now.0,
                         node: Some(node),
-                        message,
+                        message: failure.message,
                     };
                     if let Some(tr) = &mut self.tracer {
                         tr.line(&Trace::<P::Actor>::Violation {

@@ -1,6 +1,6 @@
 //! The shape of every trace line.
 
-use crate::check::history::HistoryEvent;
+use crate::contract::HistoryEvent;
 use crate::net::DropReason;
 use crate::scenario::{FaultSpec, Scenario};
 use serde::{Deserialize, Serialize};

@@ -22,7 +22,7 @@
 //! Jepsen `:timed-out` survives a round trip.
 
 use super::HistoryError;
-use crate::check::history::{EventKind, Func, History, HistoryEvent, Value};
+use crate::contract::{EventKind, Func, History, HistoryEvent, Value};
 use std::fmt::Write as _;
 use std::io;
 
@@ -399,19 +399,6 @@ pub(crate) fn event_kind(name: &str) -> Option<EventKind> {
     })
 }
 
-/// Parses a function keyword (`read`, `write`, `cas`, `get`, `put`, `append`).
-pub(crate) fn func(name: &str) -> Option<Func> {
-    Some(match name {
-        "read" => Func::Read,
-        "write" => Func::Write,
-        "cas" => Func::Cas,
-        "get" => Func::Get,
-        "put" => Func::Put,
-        "append" => Func::Append,
-        _ => return None,
-    })
-}
-
 /// The keyword name of an event type.
 pub fn kind_name(kind: EventKind) -> &'static str {
     match kind {
@@ -419,18 +406,6 @@ pub fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Ok => "ok",
         EventKind::Fail => "fail",
         EventKind::Info => "info",
-    }
-}
-
-/// The keyword name of a function.
-pub fn func_name(f: Func) -> &'static str {
-    match f {
-        Func::Read => "read",
-        Func::Write => "write",
-        Func::Cas => "cas",
-        Func::Get => "get",
-        Func::Put => "put",
-        Func::Append => "append",
     }
 }
 
@@ -484,18 +459,7 @@ fn event_from_map(
                 _ => return Err(located(*pos, "type", "expected a keyword".into())),
             },
             "f" => match v {
-                Edn::Keyword(name) => match func(name) {
-                    Some(func) => f = Some(func),
-                    None => {
-                        return Err(located(
-                            *pos,
-                            "f",
-                            format!(
-                                "unknown function `:{name}`: expected :read, :write, :cas, :get, :put or :append"
-                            ),
-                        ));
-                    }
-                },
+                Edn::Keyword(name) => f = Some(Func::new(name.as_str())),
                 _ => return Err(located(*pos, "f", "expected a keyword".into())),
             },
             "key" => match v {
@@ -618,51 +582,9 @@ pub(crate) fn parse(text: &str) -> Result<(History, Vec<u64>), HistoryError> {
     Ok((History { events }, lines))
 }
 
-fn is_keyword_body(s: &str) -> bool {
-    !s.is_empty()
-        && !s.as_bytes()[0].is_ascii_digit()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"*+!-_?<>=/.".contains(&b))
-}
-
 /// Appends `value` to `out` as EDN.
 pub fn push_value(out: &mut String, value: &Value) {
-    match value {
-        Value::Nil => out.push_str("nil"),
-        Value::Int(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Str(s) => match s.strip_prefix(':') {
-            Some(body) if is_keyword_body(body) => out.push_str(s),
-            _ => {
-                out.push('"');
-                for c in s.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\t' => out.push_str("\\t"),
-                        '\r' => out.push_str("\\r"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(out, "\\u{:04x}", c as u32);
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push('"');
-            }
-        },
-        Value::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                push_value(out, item);
-            }
-            out.push(']');
-        }
-    }
+    let _ = write!(out, "{value}");
 }
 
 /// A value as EDN text (`nil`, `3`, `"x"`, `[1 2]`).
@@ -678,7 +600,7 @@ fn push_event(out: &mut String, event: &HistoryEvent, with_time: bool) {
         "{{:process {}, :type :{}, :f :{}",
         event.process,
         kind_name(event.kind),
-        func_name(event.f)
+        event.f
     );
     if let Some(key) = &event.key {
         out.push_str(", :key ");

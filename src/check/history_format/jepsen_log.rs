@@ -14,8 +14,8 @@
 //! line, column and field. An event's `time_ns` is its line number.
 
 use super::HistoryError;
-use super::edn::{Edn, Reader, edn_to_value, event_kind, func};
-use crate::check::history::{History, HistoryEvent};
+use super::edn::{Edn, Reader, edn_to_value, event_kind};
+use crate::contract::{Func, History, HistoryEvent};
 
 /// Parses the log text into events and the line of each.
 pub(crate) fn parse(text: &str) -> Result<(History, Vec<u64>), HistoryError> {
@@ -97,15 +97,7 @@ fn parse_line(line: &str, line_no: u64) -> Result<Option<HistoryEvent>, HistoryE
         ));
     };
     let f_text = keyword(&fields[2], "f")?;
-    let Some(f) = func(&f_text) else {
-        return Err(err(
-            fields[2].offset,
-            Some("f"),
-            format!(
-                "unknown function `:{f_text}`: expected :read, :write, :cas, :get, :put or :append"
-            ),
-        ));
-    };
+    let f = Func::new(f_text);
 
     // The value: exactly one EDN form.
     let value_field = &fields[3];

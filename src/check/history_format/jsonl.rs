@@ -8,7 +8,7 @@
 //! skipped. A bad line gives an error naming its line, column and the offending field.
 
 use super::HistoryError;
-use crate::check::history::{History, HistoryEvent};
+use crate::contract::{History, HistoryEvent};
 use std::io;
 
 /// Parses JSON-lines text into events and the line of each.

@@ -6,7 +6,7 @@
 //!   see [`jepsen_log`];
 //! - [`Format::Edn`]: Jepsen's EDN operation maps (`{:process 0, :type :invoke, :f :append, :key "0", :value "x"}`),
 //!   one a line or a whole vector of them, see [`edn`];
-//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::check::history::HistoryEvent) as JSON a line, see [`jsonl`].
+//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::contract::HistoryEvent) as JSON a line, see [`jsonl`].
 //!
 //! Parsers never panic: any input, binary garbage included, gives either a history or a [`HistoryError`]
 //! that names the file, the line, the column and, where it helps, the field. Writers exist for EDN (so a
@@ -20,7 +20,7 @@ pub mod edn;
 pub mod jepsen_log;
 pub mod jsonl;
 
-use crate::check::history::{History, HistoryEvent};
+use crate::contract::{History, HistoryEvent};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

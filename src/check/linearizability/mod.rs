@@ -33,29 +33,29 @@
 //!   [`CheckReport::render`] on request) depends on the machine. Never feed it into a simulation.
 
 mod memo;
-pub mod model;
+pub mod models;
 mod partition;
 mod search;
 pub mod synth;
 mod wall_clock;
 pub mod witness;
 
-pub use model::{Completion, KvModel, KvOp, Model, RegisterModel, RegisterOp, Step};
+pub use crate::contract::model::{
+    Completion, KvModel, KvOp, Model, RegisterModel, RegisterOp, Step,
+};
+pub use models::{BUILTIN_MODELS, ModelVisitor, with_model};
 pub use synth::{SyntheticKv, synthetic_kv_history};
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
-use crate::actor::Actor;
-use crate::check::history::{EventKind, History};
 use crate::check::history_format::{self, Format, HistoryError, ParsedHistory};
-use crate::check::{Checker, Observation, RunEnd};
-use crate::protocols::HistoryModel;
+use crate::contract::{Actor, EventKind, History};
+use crate::contract::{Checker, Failure, Observation, RunEnd};
 use rayon::prelude::*;
 use search::{Budget, Exhausted, Outcome, PartOp, SearchResult};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 use wall_clock::Stopwatch;
 
@@ -126,52 +126,6 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// Which built-in model to check against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ModelKind {
-    /// [`RegisterModel`]: read / write / cas.
-    Register,
-    /// [`KvModel`]: get / put / append / cas per key.
-    KeyValue,
-}
-
-impl ModelKind {
-    /// The command-line name: `register` or `kv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Register => "register",
-            ModelKind::KeyValue => "kv",
-        }
-    }
-}
-
-impl FromStr for ModelKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "register" | "cas-register" => Ok(ModelKind::Register),
-            "kv" | "key-value" | "keyvalue" => Ok(ModelKind::KeyValue),
-            _ => Err(format!("unknown model `{s}`: expected register or kv")),
-        }
-    }
-}
-
-impl fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl From<HistoryModel> for ModelKind {
-    fn from(model: HistoryModel) -> Self {
-        match model {
-            HistoryModel::Register => ModelKind::Register,
-            HistoryModel::KeyValue => ModelKind::KeyValue,
-        }
-    }
-}
-
 /// What the checker found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckReport {
@@ -206,9 +160,9 @@ impl CheckReport {
     }
 
     /// The verdict in the form end-of-run checkers give.
-    pub fn checker_verdict(&self) -> crate::check::Verdict {
+    pub fn checker_verdict(&self) -> crate::contract::Verdict {
         match self.verdict {
-            Verdict::Linearizable => crate::check::Verdict::Pass,
+            Verdict::Linearizable => crate::contract::Verdict::Pass,
             Verdict::NotLinearizable => {
                 let detail = match &self.witness {
                     Some(w) => {
@@ -226,9 +180,9 @@ impl CheckReport {
                     }
                     None => "not linearizable".to_string(),
                 };
-                crate::check::Verdict::Fail(detail)
+                crate::contract::Verdict::Fail(detail)
             }
-            Verdict::Unknown => crate::check::Verdict::Unknown(format!(
+            Verdict::Unknown => crate::contract::Verdict::Unknown(format!(
                 "linearizability unknown: {}",
                 self.unknown_reason.as_deref().unwrap_or("budget exhausted")
             )),
@@ -391,23 +345,12 @@ fn prepare<M: Model>(model: &M, history: &History) -> Result<PreparedOps<M::Op>,
     Ok((ops, dropped))
 }
 
-/// Checks `history` against one of the built-in models.
+/// Checks `history` against a sequential [`Model`]: one of the built-in ones ([`RegisterModel`],
+/// [`KvModel`]) or a protocol's own.
 ///
 /// `Err` only for a history that does not make sense (a completion with no invoke, a compare-and-set
 /// without `[from to]`, a function the model does not know).
-pub fn check(
-    history: &History,
-    model: ModelKind,
-    options: &CheckOptions,
-) -> Result<CheckReport, HistoryError> {
-    match model {
-        ModelKind::Register => check_model(history, &RegisterModel, options),
-        ModelKind::KeyValue => check_model(history, &KvModel, options),
-    }
-}
-
-/// Checks `history` against any [`Model`].
-pub fn check_model<M: Model>(
+pub fn check<M: Model>(
     history: &History,
     model: &M,
     options: &CheckOptions,
@@ -498,9 +441,9 @@ pub fn check_model<M: Model>(
 }
 
 /// Checks a parsed history, placing history errors at their line in the file.
-pub fn check_parsed(
+pub fn check_parsed<M: Model>(
     parsed: &ParsedHistory,
-    model: ModelKind,
+    model: &M,
     options: &CheckOptions,
 ) -> Result<CheckReport, HistoryError> {
     check(&parsed.history, model, options).map_err(|err| match err {
@@ -521,9 +464,9 @@ pub fn check_parsed(
 
 /// Reads, parses (detecting the format when `format` is `None`) and checks a history file. The elapsed
 /// time in the report covers the check, not the reading.
-pub fn check_file(
+pub fn check_file<M: Model>(
     path: &Path,
-    model: ModelKind,
+    model: &M,
     format: Option<Format>,
     options: &CheckOptions,
 ) -> Result<CheckReport, HistoryError> {
@@ -531,17 +474,34 @@ pub fn check_file(
     check_parsed(&parsed, model, options)
 }
 
-/// The command line in one call: checks the file, prints the report (verdict, witness, elapsed time) to
-/// `out` or the error to `err`, and returns the exit code (0 linearizable, 1 not, 3 unknown, 2 bad input).
+/// The command line in one call: checks the file against the built-in model called `model` (see
+/// [`BUILTIN_MODELS`]), prints the report (verdict, witness, elapsed time) to `out` or the error to
+/// `err`, and returns the exit code (0 linearizable, 1 not, 3 unknown, 2 bad input or unknown model).
 pub fn check_file_and_print(
     path: &Path,
-    model: ModelKind,
+    model: &str,
     format: Option<Format>,
     options: &CheckOptions,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    match check_file(path, model, format, options) {
+    struct CheckFile<'a>(&'a Path, Option<Format>, &'a CheckOptions);
+    impl ModelVisitor for CheckFile<'_> {
+        type Output = Result<CheckReport, HistoryError>;
+        fn visit<M: Model>(self, model: &M) -> Self::Output {
+            check_file(self.0, model, self.1, self.2)
+        }
+    }
+    let Some(result) = with_model(model, CheckFile(path, format, options)) else {
+        let known: Vec<&str> = BUILTIN_MODELS.iter().map(|(name, _)| *name).collect();
+        let _ = writeln!(
+            err,
+            "error: unknown model `{model}`: expected one of {}",
+            known.join(", ")
+        );
+        return HistoryError::EXIT_CODE;
+    };
+    match result {
         Ok(report) => {
             // A closed pipe must not turn a verdict into a panic; the exit code still says it.
             let _ = write!(out, "{}", report.render(true));
@@ -554,18 +514,18 @@ pub fn check_file_and_print(
     }
 }
 
-/// The end-of-run checker: judges the clients' history against a model when the run ends.
+/// The end-of-run checker: judges the clients' history against the protocol's model when the run ends.
 #[derive(Clone, Debug)]
-pub struct LinearizabilityChecker {
+pub struct LinearizabilityChecker<M> {
     /// The model.
-    pub model: ModelKind,
+    pub model: M,
     /// The budget (keep the default, deterministic one in simulations).
     pub options: CheckOptions,
 }
 
-impl LinearizabilityChecker {
+impl<M: Model> LinearizabilityChecker<M> {
     /// A checker with the default options.
-    pub fn new(model: ModelKind) -> Self {
+    pub fn new(model: M) -> Self {
         LinearizabilityChecker {
             model,
             options: CheckOptions::default(),
@@ -573,21 +533,22 @@ impl LinearizabilityChecker {
     }
 }
 
-impl<A: Actor> Checker<A> for LinearizabilityChecker {
+impl<A: Actor, M: Model> Checker<A> for LinearizabilityChecker<M> {
     fn name(&self) -> &'static str {
         "linearizability"
     }
 
-    fn observe(&mut self, _obs: &Observation<'_, A>) -> Result<(), String> {
+    fn observe(&mut self, _obs: &Observation<'_, A>) -> Result<(), Failure> {
         Ok(())
     }
 
-    fn finish(&mut self, end: &RunEnd<'_>) -> crate::check::Verdict {
-        match check(end.history, self.model, &self.options) {
+    fn finish(&mut self, end: &RunEnd<'_, A>) -> Vec<(&'static str, crate::contract::Verdict)> {
+        let verdict = match check(end.history, &self.model, &self.options) {
             Ok(report) => report.checker_verdict(),
             Err(err) => {
-                crate::check::Verdict::Fail(format!("the clients' history is malformed: {err}"))
+                crate::contract::Verdict::Fail(format!("the clients' history is malformed: {err}"))
             }
-        }
+        };
+        vec![("linearizability", verdict)]
     }
 }

@@ -6,7 +6,7 @@
 //! Parts come out ordered by key (`None` first), so whatever is reported first is the same on every run.
 
 use super::Prepared;
-use crate::check::history::History;
+use crate::contract::History;
 use std::collections::BTreeMap;
 
 /// One key's operations, in history order.

@@ -36,8 +36,8 @@
 //! "unknown").
 
 use super::memo::Memo;
-use super::model::{Model, Step};
 use super::wall_clock::Deadline;
+use crate::contract::{Model, Step};
 use std::hash::{Hash, Hasher};
 
 /// No node.

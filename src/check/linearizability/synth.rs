@@ -6,7 +6,7 @@
 //! much overlap as the durations give. Some operations may end in `Info` (outcome unknown): those take
 //! effect or not at random, and the client goes on under a fresh process id, as Jepsen's do.
 
-use crate::check::history::{EventKind, Func, History, HistoryEvent, Value};
+use crate::contract::{EventKind, Func, History, HistoryEvent, Value};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
@@ -82,9 +82,9 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
         clock_ns[client] = return_ns;
         let key = (rng.next() % keys).to_string();
         let (f, argument) = match rng.next() % 10 {
-            0..=3 => (Func::Get, Value::Nil),
-            4..=5 => (Func::Put, Value::Str(format!("x {client} {n} y"))),
-            _ => (Func::Append, Value::Str(format!("x {client} {n} y"))),
+            0..=3 => (Func::GET, Value::Nil),
+            4..=5 => (Func::PUT, Value::Str(format!("x {client} {n} y"))),
+            _ => (Func::APPEND, Value::Str(format!("x {client} {n} y"))),
         };
         let unknown = rng.next() % 1000 < spec.unknown_per_mille;
         let happened = !unknown || rng.next().is_multiple_of(2);
@@ -119,8 +119,8 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
             op.result = Value::Str(store.get(&op.key).cloned().unwrap_or_default());
             continue;
         };
-        match op.f {
-            Func::Put => {
+        match op.f.as_str() {
+            "put" => {
                 store.insert(op.key.clone(), arg.clone());
             }
             _ => store.entry(op.key.clone()).or_default().push_str(arg),
@@ -140,7 +140,7 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
                 time_ns: op.invoke_ns,
                 process: op.process,
                 kind: EventKind::Invoke,
-                f: op.f,
+                f: op.f.clone(),
                 key: key.clone(),
                 value: op.argument.clone(),
             },
@@ -158,7 +158,7 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
                 time_ns: op.return_ns,
                 process: op.process,
                 kind,
-                f: op.f,
+                f: op.f.clone(),
                 key,
                 value,
             },

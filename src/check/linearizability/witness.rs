@@ -7,10 +7,9 @@
 //! register at 3; then this read returned 0.
 
 use super::Prepared;
-use super::model::{Model, Step};
 use super::search::DeadEnd;
-use crate::check::history::{EventKind, Func, History, Value};
-use crate::check::history_format::edn::{func_name, value_to_edn};
+use crate::contract::{EventKind, Func, History, Value};
+use crate::contract::{Model, Step};
 use std::fmt;
 
 /// How many operations of the prefix the report prints (the last ones; the struct keeps them all).
@@ -53,7 +52,7 @@ impl WitnessOp {
         let done = completion.map(|c| &history.events[c]);
         WitnessOp {
             process: inv.process,
-            f: inv.f,
+            f: inv.f.clone(),
             key: inv.key.clone(),
             argument: inv.value.clone(),
             outcome: done.map_or(EventKind::Info, |d| d.kind),
@@ -72,13 +71,13 @@ impl fmt::Display for WitnessOp {
         if let Some(key) = &self.key {
             write!(f, ", key {key:?}")?;
         }
-        write!(f, ": {}", func_name(self.f))?;
-        let reads = matches!(self.f, Func::Read | Func::Get);
+        write!(f, ": {}", self.f)?;
+        let reads = matches!(self.f.as_str(), "read" | "get");
         if !reads || self.argument != Value::Nil {
-            write!(f, " {}", value_to_edn(&self.argument))?;
+            write!(f, " {}", self.argument)?;
         }
         match (self.outcome, &self.result) {
-            (EventKind::Ok, Some(result)) if reads => write!(f, " -> {}", value_to_edn(result))?,
+            (EventKind::Ok, Some(result)) if reads => write!(f, " -> {}", result)?,
             (EventKind::Ok, _) => write!(f, " -> ok")?,
             (EventKind::Fail, _) => write!(f, " -> fail")?,
             (_, Some(_)) => write!(f, " -> unknown (info)")?,

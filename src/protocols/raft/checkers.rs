@@ -14,13 +14,11 @@
 //! that (Figure 8). Committing `(i, t)` commits the prefix before it, so the record is one committed
 //! chain of prefix hashes, extended from the ghost log of the server that completed the majority.
 //!
-//! **One ghost, several verdicts.** `log_matching`, `leader_completeness` and `commit_safety` all
-//! need the ghost logs, and the last two the same commitment record. Rather than each keeping (and
-//! hashing) its own copy, [`all`] gives them one [`SharedGhost`]: the first of them to see an event
-//! updates it from the event's notes, note by note, and judges all three properties along the way,
-//! each at the point in the notes where that checker used to judge it; each checker then reports its
-//! own verdict under its own name. The ghost is kept whole past a violation (every note is applied),
-//! so the reports after one stay accurate.
+//! **One ghost, several properties.** `log_matching`, `leader_completeness` and `commit_safety` all
+//! need the ghost logs, and the last two the same commitment record. One checker, [`GhostLogs`],
+//! keeps them and judges the three properties: it updates the ghost from each event's notes, note by
+//! note, judging each property at its own point in the notes, and names the property a violation
+//! breaks. The ghost is kept whole past a violation (every note is applied).
 //!
 //! Every checker costs, per event, time proportional to the notes of that event (plus a logarithm),
 //! except truncation, which is paid for by the appends it undoes.
@@ -28,26 +26,19 @@
 use super::liveness::RaftLiveness;
 use super::message::{EntryId, Index, Term};
 use super::{RaftActor, RaftNote, RaftParams};
-use crate::actor::{Cluster, NodeId};
-use crate::check::{Checker, Observation};
-use crate::sim::time::Duration;
-use std::cell::RefCell;
+use crate::contract::{Checker, Cluster, Duration, Failure, NodeId, Observation};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry as MapEntry;
-use std::rc::Rc;
 
 /// Every Raft checker, safety first; `raft_liveness` only when `liveness_catch_up_ms` is set.
 ///
-/// `log_matching`, `leader_completeness` and `commit_safety` share one ghost (see the module docs);
-/// they are listed, and so observed, in the order [`SharedGhost`] requires.
+/// `log_matching`, `leader_completeness` and `commit_safety` are the properties of one checker,
+/// [`GhostLogs`] (see the module docs).
 pub fn all(cluster: Cluster, params: &RaftParams) -> Vec<Box<dyn Checker<RaftActor>>> {
-    let ghost = SharedGhost::new(cluster);
     let mut all: Vec<Box<dyn Checker<RaftActor>>> = vec![
         Box::new(ElectionSafety::new()),
-        Box::new(LogMatching::sharing(&ghost)),
+        Box::new(GhostLogs::new(cluster)),
         Box::new(LeaderAppendOnly::new(cluster)),
-        Box::new(LeaderCompleteness::sharing(&ghost)),
-        Box::new(CommitSafety::sharing(&ghost)),
         Box::new(StateMachineSafety::new(cluster)),
     ];
     if let Some(ms) = params.liveness_catch_up_ms {
@@ -103,14 +94,6 @@ fn keep_first(first: &mut Result<(), String>, next: Result<(), String>) {
 
 // ---------------------------------------------------------------------------------------------
 
-/// The checkers that read a [`SharedGhost`], in the order in which they observe each event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum View {
-    LogMatching = 0,
-    LeaderCompleteness = 1,
-    CommitSafety = 2,
-}
-
 /// The ghost state of `log_matching`, `leader_completeness` and `commit_safety` (see the module
 /// docs), and the three verdicts on the last event.
 #[derive(Debug)]
@@ -128,10 +111,6 @@ struct Ghost {
     holders: BTreeMap<(Index, Term, u64), u32>,
     /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
     chain: Vec<(Term, u64)>,
-    /// The last checker to observe, to tell when a new event starts.
-    last_view: Option<View>,
-    /// The last event's verdicts, indexed by [`View`].
-    verdicts: [Result<(), String>; 3],
 }
 
 impl Ghost {
@@ -143,27 +122,14 @@ impl Ghost {
             majority: cluster.majority(),
             holders: BTreeMap::new(),
             chain: Vec::new(),
-            last_view: None,
-            verdicts: [Ok(()), Ok(()), Ok(())],
         }
-    }
-
-    /// `view`'s verdict on the event in `obs`. The checkers observe each event in [`View`] order
-    /// (the engine shows an event to its checkers in list order, and stops the run at the first
-    /// violation), so a view at or before the last one to observe is the first to see a new event:
-    /// it brings the ghost up to date and judges for all three.
-    fn verdict(&mut self, view: View, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        if self.last_view.is_none_or(|last| view <= last) {
-            self.observe(obs);
-        }
-        self.last_view = Some(view);
-        self.verdicts[view as usize].clone()
     }
 
     /// Applies the event's notes in order, judging each property where its checker did alone:
     /// leader completeness and commit safety before each note is applied, log matching as each entry
-    /// is appended and, at the end, against the server's log. Each verdict is the first violation.
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) {
+    /// is appended and, at the end, against the server's log. Each verdict is the first violation of
+    /// its property: `[log_matching, leader_completeness, commit_safety]`.
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> [Result<(), String>; 3] {
         let node = obs.node;
         let (mut matching, mut complete, mut commit) = (Ok(()), Ok(()), Ok(()));
         if obs.cluster.is_server(node) {
@@ -193,7 +159,7 @@ impl Ghost {
             }
             keep_first(&mut matching, self.check_log_end(node, obs));
         }
-        self.verdicts = [matching, complete, commit];
+        [matching, complete, commit]
     }
 
     fn len(&self, node: NodeId) -> Index {
@@ -409,20 +375,52 @@ impl Ghost {
     }
 }
 
-/// One ghost (see the module docs) for `log_matching`, `leader_completeness` and `commit_safety`
-/// to share; clones share it too. Each event must be shown to the checkers that share it in that
-/// order, as [`all`] lists them, and as the engine shows every event to its checkers.
-#[derive(Clone, Debug)]
-pub struct SharedGhost(Rc<RefCell<Ghost>>);
+/// Log Matching, Leader Completeness and Commit Safety, judged from one ghost (see the module docs).
+///
+/// - `log_matching`: if two logs hold an entry with the same index and term, they are identical up to
+///   it. Every `(index, term)` ever appended keeps its prefix hash and first holder; an append whose
+///   prefix hash differs is a violation. After each event the notes must also account for the
+///   server's whole log (length and last term), so a protocol that forgets a note cannot slip past.
+/// - `leader_completeness`: a server that becomes leader of term `T` holds every entry committed in
+///   terms before `T` (its ghost prefix hash at the highest committed index of an earlier term equals
+///   the committed chain's). Also reports two different entries committed at one index.
+/// - `commit_safety`: a server's commitIndex only ever covers committed entries (by the checker's
+///   record), and no server ever removes a committed entry. This is where a leader that commits by
+///   counting replicas of an earlier-term entry (Figure 8) is caught, at the moment it advances its
+///   commit index.
+#[derive(Debug)]
+pub struct GhostLogs {
+    ghost: Ghost,
+}
 
-impl SharedGhost {
-    /// An empty ghost for `cluster`.
-    pub fn new(cluster: Cluster) -> SharedGhost {
-        SharedGhost(Rc::new(RefCell::new(Ghost::new(cluster))))
+impl GhostLogs {
+    /// The properties, in the order a violation of several at one event is reported.
+    pub const PROPERTIES: [&'static str; 3] =
+        ["log_matching", "leader_completeness", "commit_safety"];
+
+    /// A fresh checker for `cluster`.
+    pub fn new(cluster: Cluster) -> Self {
+        GhostLogs {
+            ghost: Ghost::new(cluster),
+        }
+    }
+}
+
+impl Checker<RaftActor> for GhostLogs {
+    fn name(&self) -> &'static str {
+        "ghost_logs"
     }
 
-    fn verdict(&self, view: View, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        self.0.borrow_mut().verdict(view, obs)
+    fn properties(&self) -> Vec<&'static str> {
+        Self::PROPERTIES.to_vec()
+    }
+
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), Failure> {
+        let verdicts = self.ghost.observe(obs);
+        for (property, verdict) in Self::PROPERTIES.into_iter().zip(verdicts) {
+            verdict.map_err(|message| Failure::of(property, message))?;
+        }
+        Ok(())
     }
 }
 
@@ -446,7 +444,7 @@ impl Checker<RaftActor> for ElectionSafety {
         "election_safety"
     }
 
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), Failure> {
         for note in obs.notes {
             if let RaftNote::BecameLeader { term } = note {
                 match self.leaders.entry(*term) {
@@ -455,7 +453,8 @@ impl Checker<RaftActor> for ElectionSafety {
                             "term {term} has two leaders: node {} and node {}",
                             o.get(),
                             obs.node
-                        ));
+                        )
+                        .into());
                     }
                     MapEntry::Occupied(_) => {}
                     MapEntry::Vacant(v) => {
@@ -465,43 +464,6 @@ impl Checker<RaftActor> for ElectionSafety {
             }
         }
         Ok(())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Log Matching: if two logs hold an entry with the same index and term, they are identical up to it.
-///
-/// Reads the ghost logs and, for every `(index, term)` ever appended, the prefix hash and the first
-/// server that held it; an append whose prefix hash differs is a violation. After each event it also
-/// checks that the notes account for the server's whole log (length and last term), so a protocol
-/// that forgets a note cannot slip past the other checkers.
-#[derive(Debug)]
-pub struct LogMatching {
-    ghost: SharedGhost,
-}
-
-impl LogMatching {
-    /// A fresh checker for `cluster`, with a ghost of its own.
-    pub fn new(cluster: Cluster) -> Self {
-        Self::sharing(&SharedGhost::new(cluster))
-    }
-
-    /// A checker that reads `ghost`, shared with `leader_completeness` and `commit_safety`.
-    pub fn sharing(ghost: &SharedGhost) -> Self {
-        LogMatching {
-            ghost: ghost.clone(),
-        }
-    }
-}
-
-impl Checker<RaftActor> for LogMatching {
-    fn name(&self) -> &'static str {
-        "log_matching"
-    }
-
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        self.ghost.verdict(View::LogMatching, obs)
     }
 }
 
@@ -534,7 +496,7 @@ impl Checker<RaftActor> for LeaderAppendOnly {
         "leader_append_only"
     }
 
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), Failure> {
         let n = obs.node as usize;
         if !obs.cluster.is_server(obs.node) {
             return Ok(());
@@ -553,7 +515,7 @@ impl Checker<RaftActor> for LeaderAppendOnly {
                     if let Some(term) = self.leading[n] {
                         return Err(format!(
                             "node {n}, leader of term {term}, removed its entries from index {from_index}"
-                        ));
+                        ).into());
                     }
                     self.len[n] = self.len[n].min(from_index.saturating_sub(1));
                 }
@@ -563,7 +525,8 @@ impl Checker<RaftActor> for LeaderAppendOnly {
                     {
                         return Err(format!(
                             "node {n}, leader of term {term}, overwrote its entry at index {index}"
-                        ));
+                        )
+                        .into());
                     }
                     self.len[n] = index;
                 }
@@ -571,79 +534,6 @@ impl Checker<RaftActor> for LeaderAppendOnly {
             }
         }
         Ok(())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Leader Completeness: a server that becomes leader of term `T` holds every entry committed in
-/// terms before `T`.
-///
-/// Checked when `BecameLeader` is noted: the new leader's ghost prefix hash at the highest committed
-/// index of an earlier term must equal the committed chain's (which covers the whole prefix). Entries
-/// committed only after the election are not re-checked against it. Also reports two different
-/// entries committed at one index.
-#[derive(Debug)]
-pub struct LeaderCompleteness {
-    ghost: SharedGhost,
-}
-
-impl LeaderCompleteness {
-    /// A fresh checker for `cluster`, with a ghost of its own.
-    pub fn new(cluster: Cluster) -> Self {
-        Self::sharing(&SharedGhost::new(cluster))
-    }
-
-    /// A checker that reads `ghost`, shared with `log_matching` and `commit_safety`.
-    pub fn sharing(ghost: &SharedGhost) -> Self {
-        LeaderCompleteness {
-            ghost: ghost.clone(),
-        }
-    }
-}
-
-impl Checker<RaftActor> for LeaderCompleteness {
-    fn name(&self) -> &'static str {
-        "leader_completeness"
-    }
-
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        self.ghost.verdict(View::LeaderCompleteness, obs)
-    }
-}
-
-/// Commit safety: a server's commitIndex only ever covers committed entries (by the checker's
-/// record), and no server ever removes a committed entry from its log.
-///
-/// This is where a leader that commits by counting replicas of an earlier-term entry (Figure 8) is
-/// caught, at the moment it advances its commit index, before anything diverges. Also reports two
-/// different entries committed at one index.
-#[derive(Debug)]
-pub struct CommitSafety {
-    ghost: SharedGhost,
-}
-
-impl CommitSafety {
-    /// A fresh checker for `cluster`, with a ghost of its own.
-    pub fn new(cluster: Cluster) -> Self {
-        Self::sharing(&SharedGhost::new(cluster))
-    }
-
-    /// A checker that reads `ghost`, shared with `log_matching` and `leader_completeness`.
-    pub fn sharing(ghost: &SharedGhost) -> Self {
-        CommitSafety {
-            ghost: ghost.clone(),
-        }
-    }
-}
-
-impl Checker<RaftActor> for CommitSafety {
-    fn name(&self) -> &'static str {
-        "commit_safety"
-    }
-
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
-        self.ghost.verdict(View::CommitSafety, obs)
     }
 }
 
@@ -674,7 +564,7 @@ impl Checker<RaftActor> for StateMachineSafety {
         "state_machine_safety"
     }
 
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), Failure> {
         let node = obs.node;
         if !obs.cluster.is_server(node) {
             return Ok(());
@@ -687,7 +577,7 @@ impl Checker<RaftActor> for StateMachineSafety {
                     if index != expected {
                         return Err(format!(
                             "node {node} applied index {index} out of order (next should be {expected})"
-                        ));
+                        ).into());
                     }
                     self.next[node as usize] = index + 1;
                     let i = (index - 1) as usize;
@@ -696,7 +586,8 @@ impl Checker<RaftActor> for StateMachineSafety {
                             return Err(format!(
                                 "index {index}: node {other} applied {other_id:?} of term {t}, \
                                  node {node} applied {id:?} of term {term}"
-                            ));
+                            )
+                            .into());
                         }
                         Some(_) => {}
                         None => {

@@ -19,10 +19,9 @@
 
 use super::message::{ClientOutcome, KvOp, KvResult, Msg, RaftTimer, Request};
 use super::{RaftActor, RaftNote};
-use crate::actor::{Cluster, Ctx, NodeId};
-use crate::check::history::{EventKind, Func, Value};
-use crate::sim::rng;
-use crate::sim::time::Duration;
+use crate::contract::Duration;
+use crate::contract::{Cluster, Ctx, NodeId};
+use crate::contract::{EventKind, Func, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -193,12 +192,12 @@ impl Client {
         if self.pending.is_some() || ctx.durable().client.ops_started >= self.cfg.ops_per_client {
             return;
         }
-        let key_text = format!("k{}", rng::below(ctx.rng(), u64::from(self.cfg.keys)));
+        let key_text = format!("k{}", ctx.rng().below(u64::from(self.cfg.keys)));
         let key: Arc<str> = Arc::from(key_text.as_str());
         let total = u64::from(self.cfg.get_weight)
             + u64::from(self.cfg.put_weight)
             + u64::from(self.cfg.cas_weight);
-        let draw = rng::below(ctx.rng(), total);
+        let draw = ctx.rng().below(total);
         let d = &mut ctx.durable_mut().client;
         d.ops_started += 1;
         d.last_seq += 1;
@@ -213,22 +212,27 @@ impl Client {
                     from: from.clone(),
                     to: Arc::from(fresh.as_str()),
                 },
-                Func::Cas,
+                Func::CAS,
                 Value::List(vec![Value::Str(String::from(&**from)), Value::Str(fresh)]),
             ),
             // A compare-and-set needs a value to expect: learn one first.
-            (true, None) => (KvOp::Get { key: key.clone() }, Func::Get, Value::Nil),
+            (true, None) => (KvOp::Get { key: key.clone() }, Func::GET, Value::Nil),
             (false, _) if wants_put => (
                 KvOp::Put {
                     key: key.clone(),
                     value: Arc::from(fresh.as_str()),
                 },
-                Func::Put,
+                Func::PUT,
                 Value::Str(fresh),
             ),
-            (false, _) => (KvOp::Get { key: key.clone() }, Func::Get, Value::Nil),
+            (false, _) => (KvOp::Get { key: key.clone() }, Func::GET, Value::Nil),
         };
-        ctx.invoke(self.process, f, Some(key_text), invoke_value.clone());
+        ctx.invoke(
+            self.process,
+            f.clone(),
+            Some(key_text),
+            invoke_value.clone(),
+        );
         self.pending = Some(Pending {
             seq,
             op,

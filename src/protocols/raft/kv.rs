@@ -10,7 +10,7 @@
 //! enough.
 
 use super::message::{KvOp, KvResult, Request};
-use crate::actor::NodeId;
+use crate::contract::NodeId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -17,9 +17,9 @@
 use super::RaftActor;
 use super::RaftNote;
 use super::message::Index;
-use crate::actor::Cluster;
-use crate::check::{Checker, Observation, RunEnd, Verdict};
-use crate::sim::time::{Duration, Time};
+use crate::contract::Cluster;
+use crate::contract::{Checker, Failure, Observation, RunEnd, Verdict};
+use crate::contract::{Duration, Time};
 
 /// "Every server catches up within the window after the last heal."
 #[derive(Clone, Debug)]
@@ -47,7 +47,7 @@ impl Checker<RaftActor> for RaftLiveness {
         "raft_liveness"
     }
 
-    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), Failure> {
         let Some(applied) = self.applied.get_mut(obs.node as usize) else {
             return Ok(()); // a client
         };
@@ -66,7 +66,13 @@ impl Checker<RaftActor> for RaftLiveness {
         Ok(())
     }
 
-    fn finish(&mut self, end: &RunEnd<'_>) -> Verdict {
+    fn finish(&mut self, end: &RunEnd<'_, RaftActor>) -> Vec<(&'static str, Verdict)> {
+        vec![("raft_liveness", self.judge(end))]
+    }
+}
+
+impl RaftLiveness {
+    fn judge(&self, end: &RunEnd<'_, RaftActor>) -> Verdict {
         if end.ended_early {
             return Verdict::Unknown("not judged: the run stopped before its end".into());
         }

@@ -124,8 +124,8 @@ impl Log {
 
 #[cfg(test)]
 mod tests {
+    use super::super::message::Command;
     use super::*;
-    use crate::protocols::raft::message::Command;
 
     fn log_of(terms: &[Term]) -> Log {
         let mut log = Log::new();

@@ -14,7 +14,7 @@
 //! not an allocation. Both serialise exactly as the owned `String` and `Command` would (serde's `rc`
 //! feature), so traces do not change. `Arc` rather than `Rc` keeps messages `Send`.
 
-use crate::actor::NodeId;
+use crate::contract::NodeId;
 use serde::Serialize;
 use std::sync::Arc;
 

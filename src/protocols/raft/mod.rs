@@ -41,11 +41,11 @@ pub mod node;
 #[cfg(test)]
 mod tests;
 
-use crate::actor::{Actor, Cluster, Ctx, NodeId, NoteLabel, Role};
-use crate::check::Checker;
-use crate::check::history::EventKind;
-use crate::protocols::{HistoryModel, Mutant, Protocol, Setup};
-use crate::sim::time::Duration;
+use crate::contract::Checker;
+use crate::contract::Duration;
+use crate::contract::EventKind;
+use crate::contract::{Actor, Cluster, Ctx, KvModel, NodeId, NoteLabel, Role};
+use crate::contract::{Mutant, Protocol, Setup};
 use client::{Client, ClientConfig, ClientDisk};
 use message::{EntryId, Index, Msg, RaftTimer, Term};
 use mutants::Flags;
@@ -401,6 +401,7 @@ impl Raft {
 
 impl Protocol for Raft {
     type Actor = RaftActor;
+    type Model = KvModel;
 
     const NAME: &'static str = "raft";
     const ABOUT: &'static str =
@@ -440,7 +441,7 @@ impl Protocol for Raft {
         Some("leader")
     }
 
-    fn history_model(&self) -> Option<HistoryModel> {
-        Some(HistoryModel::KeyValue)
+    fn history_model(&self) -> Option<KvModel> {
+        Some(KvModel)
     }
 }

@@ -9,7 +9,7 @@
 //! | `raft.count_duplicate_votes` | a candidate counts vote responses, not voters, so a duplicated reply counts twice | `election_safety` |
 //! | `raft.read_from_follower` | a follower answers `get` from its own state machine | the linearizability check of the history |
 
-use crate::protocols::Mutant;
+use crate::contract::Mutant;
 
 /// The mutants Raft offers.
 pub const MUTANTS: &[Mutant] = &[

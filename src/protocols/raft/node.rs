@@ -41,8 +41,8 @@ use super::message::{
 };
 use super::mutants::Flags;
 use super::{RaftActor, RaftNote};
-use crate::actor::{Cluster, Ctx, NodeId};
-use crate::sim::time::Duration;
+use crate::contract::Duration;
+use crate::contract::{Cluster, Ctx, NodeId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

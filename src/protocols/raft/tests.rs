@@ -12,11 +12,11 @@ use super::message::{
     ClientOutcome, Command, Entry, EntryId, Index, KvOp, KvResult, Msg, RaftTimer, Request, Term,
 };
 use super::*;
-use crate::actor::{Effect, Record};
-use crate::check::history::{EventKind, Func, History, Value};
-use crate::check::{Observation, RunEnd, Verdict};
-use crate::sim::rng::{self, Rng};
-use crate::sim::time::Time;
+use crate::contract::Rng;
+use crate::contract::Time;
+use crate::contract::{Effect, Record};
+use crate::contract::{EventKind, Func, History, Value};
+use crate::contract::{Failure, Observation, RunEnd, Verdict};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 
@@ -59,7 +59,7 @@ impl Harness {
             .map(|id| Slot {
                 actor: None,
                 disk: RaftDisk::default(),
-                rng: rng::stream(7, &format!("node/{id}")),
+                rng: Rng::stream(7, &format!("node/{id}")),
                 timers: BTreeMap::new(),
                 records: Vec::new(),
             })
@@ -109,7 +109,7 @@ impl Harness {
 
     /// Runs one handler on node `id` and applies its effects, then shows the event to the checkers.
     fn handle(&mut self, id: NodeId, input: Input) {
-        self.now += crate::sim::time::Duration::from_millis(1);
+        self.now += crate::contract::Duration::from_millis(1);
         let Harness {
             nodes,
             queue,
@@ -173,8 +173,9 @@ impl Harness {
         *event_index += 1;
         for c in checkers.iter_mut() {
             if let Err(e) = c.observe(&obs) {
-                let _ = writeln!(transcript, "  !! {}: {e}", c.name());
-                violations.push((c.name(), e));
+                let property = e.property.unwrap_or(c.name());
+                let _ = writeln!(transcript, "  !! {property}: {}", e.message);
+                violations.push((property, e.message));
             }
         }
     }
@@ -1042,12 +1043,12 @@ fn vote_ignores_log_elects_a_leader_without_committed_entries() {
         assert_eq!(h.role(2) == "leader", caught, "mutants {mutants:?}");
         if caught {
             // Then the consequences: the new leader overwrites a committed entry, and applies another.
+            // (One event that breaks two properties of one checker reports the first of them.)
             assert_eq!(
                 h.names(),
                 vec![
                     "leader_completeness",
                     "leader_completeness",
-                    "commit_safety",
                     "commit_safety",
                     "state_machine_safety"
                 ],
@@ -1124,7 +1125,7 @@ fn the_client_follows_redirects_retries_and_gives_up() {
     let (proto, cluster) = client_harness();
     let mut actor = proto.new_actor(3);
     let mut disk = RaftDisk::default();
-    let mut rng = rng::stream(1, "node/3");
+    let mut rng = Rng::stream(1, "node/3");
     let mut step =
         |actor: &mut RaftActor, input| client_step(actor, &mut disk, &mut rng, cluster, input);
 
@@ -1141,8 +1142,8 @@ fn the_client_follows_redirects_retries_and_gives_up() {
     let r = records(&e);
     assert_eq!(r.len(), 1);
     assert_eq!(
-        (r[0].process, r[0].kind, r[0].f),
-        (3, EventKind::Invoke, Func::Put)
+        (r[0].process, r[0].kind, r[0].f.clone()),
+        (3, EventKind::Invoke, Func::PUT)
     );
     assert_eq!(r[0].value, Value::Str("c3-1".into()));
     let s = sends(&e);
@@ -1230,7 +1231,7 @@ fn the_client_follows_redirects_retries_and_gives_up() {
 fn a_restarted_client_takes_a_fresh_process_and_sequence() {
     let (proto, cluster) = client_harness();
     let mut disk = RaftDisk::default();
-    let mut rng = rng::stream(1, "node/3");
+    let mut rng = Rng::stream(1, "node/3");
     let mut actor = proto.new_actor(3);
     client_step(&mut actor, &mut disk, &mut rng, cluster, Input::Start);
     client_step(
@@ -1305,16 +1306,23 @@ fn protocol_surface() {
     let (proto, _) = client_harness();
     assert_eq!(Raft::NAME, "raft");
     assert_eq!(proto.leader_role(), Some("leader"));
-    assert_eq!(proto.history_model(), Some(HistoryModel::KeyValue));
-    let names: Vec<&str> = proto.checkers().iter().map(|c| c.name()).collect();
+    assert!(
+        proto.history_model().is_some(),
+        "raft serves a linearizable key-value store"
+    );
+    let names: Vec<&str> = proto
+        .checkers()
+        .iter()
+        .flat_map(|c| c.properties())
+        .collect();
     assert_eq!(
         names,
         [
             "election_safety",
             "log_matching",
-            "leader_append_only",
             "leader_completeness",
             "commit_safety",
+            "leader_append_only",
             "state_machine_safety",
         ]
     );
@@ -1370,7 +1378,7 @@ impl Feed {
         }
     }
 
-    /// Node `node`, whose current term is now `term`, writes `notes`.
+    /// Node `node`, whose current term is now `term`, writes `notes`; the violation's message.
     fn feed(
         &mut self,
         checker: &mut dyn Checker<RaftActor>,
@@ -1378,6 +1386,18 @@ impl Feed {
         term: Term,
         notes: &[RaftNote],
     ) -> Result<(), String> {
+        self.feed_one(checker, node, term, notes)
+            .map_err(|e| e.message)
+    }
+
+    /// As [`Feed::feed`], with the whole failure (its property included).
+    fn feed_one(
+        &mut self,
+        checker: &mut dyn Checker<RaftActor>,
+        node: NodeId,
+        term: Term,
+        notes: &[RaftNote],
+    ) -> Result<(), Failure> {
         let disk = &mut self.disks[node as usize];
         disk.server.current_term = term;
         for n in notes {
@@ -1420,12 +1440,10 @@ impl Feed {
         notes: &[RaftNote],
     ) -> Vec<(&'static str, String)> {
         let (first, rest) = checkers.split_first_mut().expect("a checker");
-        let mut found: Vec<_> = self
-            .feed(first.as_mut(), node, term, notes)
-            .err()
-            .map(|e| (first.name(), e))
-            .into_iter()
-            .collect();
+        let mut found: Vec<(&'static str, String)> = Vec::new();
+        if let Err(e) = self.feed_one(first.as_mut(), node, term, notes) {
+            found.push((e.property.unwrap_or(first.name()), e.message));
+        }
         let obs = Observation {
             event_index: self.index,
             now: Time::ZERO,
@@ -1437,7 +1455,7 @@ impl Feed {
         };
         for c in rest {
             if let Err(e) = c.observe(&obs) {
-                found.push((c.name(), e));
+                found.push((e.property.unwrap_or(c.name()), e.message));
             }
         }
         found
@@ -1478,7 +1496,7 @@ fn election_safety_checker() {
 #[test]
 fn log_matching_checker() {
     // Good: two nodes hold the same entries.
-    let mut c = checkers::LogMatching::new(Cluster {
+    let mut c = checkers::GhostLogs::new(Cluster {
         servers: 3,
         clients: 0,
     });
@@ -1494,7 +1512,7 @@ fn log_matching_checker() {
     assert!(e.contains("index 2 of term 1"), "{e}");
 
     // Bad: the entries at (2, 2) agree but the prefixes under them do not.
-    let mut c = checkers::LogMatching::new(f.cluster);
+    let mut c = checkers::GhostLogs::new(f.cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 2, &[app(1, 1, 0, 0), app(2, 2, 1, 0)])
         .unwrap();
@@ -1504,7 +1522,7 @@ fn log_matching_checker() {
     assert!(e.contains("index 2 of term 2"), "{e}");
 
     // Bad: the disk holds an entry no note announced.
-    let mut c = checkers::LogMatching::new(f.cluster);
+    let mut c = checkers::GhostLogs::new(f.cluster);
     let mut f = Feed::new(3);
     f.disks[0]
         .server
@@ -1514,7 +1532,7 @@ fn log_matching_checker() {
     assert!(e.contains("notes say index 0"), "{e}");
 
     // Good: truncation then a different entry.
-    let mut c = checkers::LogMatching::new(f.cluster);
+    let mut c = checkers::GhostLogs::new(f.cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)])
         .unwrap();
@@ -1608,7 +1626,7 @@ fn leader_completeness_checker() {
         clients: 0,
     };
     // Bad: (1, t1) is held by 0 and 1 in term 1 (committed); node 2 leads term 2 without it.
-    let mut c = checkers::LeaderCompleteness::new(cluster);
+    let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0)]).unwrap();
     f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0)]).unwrap();
@@ -1621,7 +1639,7 @@ fn leader_completeness_checker() {
 
     // Figure 8: (1, t1) reaches a majority only by a later term's replication: not committed, so a
     // leader without it is fine.
-    let mut c = checkers::LeaderCompleteness::new(cluster);
+    let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0)]).unwrap();
     f.feed(&mut c, 1, 3, &[app(1, 1, 0, 0)]).unwrap(); // accepted during term 3
@@ -1635,7 +1653,7 @@ fn commit_safety_checker() {
         clients: 0,
     };
     // Bad: node 0 commits an entry only it holds.
-    let mut c = checkers::CommitSafety::new(cluster);
+    let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0)]).unwrap();
     let e = f
@@ -1643,7 +1661,7 @@ fn commit_safety_checker() {
         .expect_err("uncommitted");
     assert!(e.contains("never held by a majority during term 1"), "{e}");
     // Bad: Figure 8, a prior-term entry on a majority.
-    let mut c = checkers::CommitSafety::new(cluster);
+    let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 2, &[app(1, 2, 0, 0)]).unwrap();
     f.feed(&mut c, 1, 4, &[app(1, 2, 0, 0)]).unwrap();
@@ -1652,7 +1670,7 @@ fn commit_safety_checker() {
             .is_err()
     );
     // Good: held by a majority in its term; then a committed entry must never be removed.
-    let mut c = checkers::CommitSafety::new(cluster);
+    let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)])
         .unwrap();
@@ -1667,7 +1685,7 @@ fn commit_safety_checker() {
         .expect_err("removed a committed entry");
     assert!(e.contains("removed committed entry 2"), "{e}");
     // Bad: a commit index past the end of the log.
-    let mut c = checkers::CommitSafety::new(cluster);
+    let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
     assert!(
         f.feed(&mut c, 2, 1, &[RaftNote::Committed { index: 3 }])
@@ -1741,7 +1759,7 @@ fn raft_liveness_checker() {
         servers: 3,
         clients: 0,
     };
-    let window = crate::sim::time::Duration::from_millis(1_000);
+    let window = crate::contract::Duration::from_millis(1_000);
     let history = History::default();
     let judge = |c: &mut liveness::RaftLiveness, now_ms: u64, fault_ms: u64, in_force: bool| {
         let e = RunEnd {
@@ -1752,8 +1770,11 @@ fn raft_liveness_checker() {
             roles: &[],
             cluster,
             ended_early: false,
+            nodes: &[],
         };
-        Checker::<RaftActor>::finish(c, &e)
+        let mut verdicts = Checker::<RaftActor>::finish(c, &e);
+        assert_eq!(verdicts.len(), 1, "one property");
+        verdicts.remove(0).1
     };
     let feed = |c: &mut liveness::RaftLiveness, node: NodeId, ms: u64, notes: &[RaftNote]| {
         let (proto, _) = client_harness();
@@ -1823,16 +1844,16 @@ fn soak(seed: u64, mutants: &[&str], steps: usize) -> Harness {
         serde_json::json!({"max_entries_per_append": 3}),
         mutants,
     );
-    let mut r = rng::stream(seed, "soak");
+    let mut r = Rng::stream(seed, "soak");
     let mut seq = 0;
     for _ in 0..steps {
-        let dice = rng::below(&mut r, 100);
-        let n = rng::below(&mut r, 5) as NodeId;
+        let dice = r.below(100);
+        let n = r.below(5) as NodeId;
         let alive = h.nodes[n as usize].actor.is_some();
         match dice {
             0..=69 if !h.queue.is_empty() => {
-                let i = rng::below(&mut r, h.queue.len() as u64) as usize;
-                let fate = rng::below(&mut r, 20);
+                let i = r.below(h.queue.len() as u64) as usize;
+                let fate = r.below(20);
                 let (from, to, msg) = if fate == 0 {
                     h.queue[i].clone() // duplicate: deliver a copy, keep the original
                 } else {

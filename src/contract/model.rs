@@ -7,8 +7,7 @@
 //! Both describe one key: histories with keys are split by key before the search (P-compositionality),
 //! so each key is checked from a fresh initial state.
 
-use crate::check::history::{EventKind, Func, HistoryEvent, Value};
-use crate::check::history_format::edn;
+use crate::contract::history::{EventKind, HistoryEvent, Value};
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -124,8 +123,7 @@ fn cas_pair(value: &Value) -> Result<(Value, Value), String> {
     match value {
         Value::List(items) if items.len() == 2 => Ok((items[0].clone(), items[1].clone())),
         other => Err(format!(
-            "a compare-and-set takes `[from to]`, not `{}`",
-            edn::value_to_edn(other)
+            "a compare-and-set takes `[from to]`, not `{other}`"
         )),
     }
 }
@@ -173,26 +171,26 @@ impl Model for RegisterModel {
         invoke: &HistoryEvent,
         completion: Completion<'_>,
     ) -> Result<Option<RegisterOp>, String> {
-        Ok(match (invoke.f, completion) {
-            (Func::Read, Completion::Ok(done)) => Some(RegisterOp::Read(done.value.clone())),
+        Ok(match (invoke.f.as_str(), completion) {
+            ("read", Completion::Ok(done)) => Some(RegisterOp::Read(done.value.clone())),
             // A read that failed or whose answer never came tells nothing.
-            (Func::Read, _) => None,
+            ("read", _) => None,
             // A write that failed did not happen.
-            (Func::Write, Completion::Fail(_)) => None,
-            (Func::Write, _) => Some(RegisterOp::Write(invoke.value.clone())),
-            (Func::Cas, Completion::Fail(_)) => Some(RegisterOp::CasFailed {
+            ("write", Completion::Fail(_)) => None,
+            ("write", _) => Some(RegisterOp::Write(invoke.value.clone())),
+            ("cas", Completion::Fail(_)) => Some(RegisterOp::CasFailed {
                 from: cas_pair(&invoke.value)?.0,
             }),
             // A compare-and-set of unknown outcome that did not match changed nothing, which is the same
             // as never happening: so only its successful form needs considering.
-            (Func::Cas, _) => {
+            ("cas", _) => {
                 let (from, to) = cas_pair(&invoke.value)?;
                 Some(RegisterOp::Cas { from, to })
             }
             (f, _) => {
                 return Err(format!(
                     "the register model takes read, write and cas, not {}",
-                    edn::func_name(f)
+                    f
                 ));
             }
         })
@@ -219,7 +217,7 @@ impl Model for RegisterModel {
     }
 
     fn describe_state(&self, state: &Value) -> String {
-        edn::value_to_edn(state)
+        state.to_string()
     }
 }
 
@@ -299,16 +297,16 @@ impl Model for KvModel {
         invoke: &HistoryEvent,
         completion: Completion<'_>,
     ) -> Result<Option<KvOp>, String> {
-        Ok(match (invoke.f, completion) {
-            (Func::Get, Completion::Ok(done)) => Some(KvOp::Get(normalize(&done.value))),
-            (Func::Get, _) => None,
-            (Func::Put | Func::Append, Completion::Fail(_)) => None,
-            (Func::Put, _) => Some(KvOp::Put(normalize(&invoke.value))),
-            (Func::Append, _) => Some(KvOp::Append(invoke.value.clone())),
-            (Func::Cas, Completion::Fail(_)) => Some(KvOp::CasFailed {
+        Ok(match (invoke.f.as_str(), completion) {
+            ("get", Completion::Ok(done)) => Some(KvOp::Get(normalize(&done.value))),
+            ("get", _) => None,
+            ("put" | "append", Completion::Fail(_)) => None,
+            ("put", _) => Some(KvOp::Put(normalize(&invoke.value))),
+            ("append", _) => Some(KvOp::Append(invoke.value.clone())),
+            ("cas", Completion::Fail(_)) => Some(KvOp::CasFailed {
                 from: normalize(&cas_pair(&invoke.value)?.0),
             }),
-            (Func::Cas, _) => {
+            ("cas", _) => {
                 let (from, to) = cas_pair(&invoke.value)?;
                 Some(KvOp::Cas {
                     from: normalize(&from),
@@ -318,7 +316,7 @@ impl Model for KvModel {
             (f, _) => {
                 return Err(format!(
                     "the kv model takes get, put, append and cas, not {}",
-                    edn::func_name(f)
+                    f
                 ));
             }
         })
@@ -351,7 +349,31 @@ impl Model for KvModel {
     fn describe_state(&self, state: &Value) -> String {
         match state {
             Value::Nil => "absent".to_string(),
-            other => edn::value_to_edn(other),
+            other => other.to_string(),
         }
+    }
+}
+
+/// The model of a protocol whose clients promise nothing checkable (`type Model = NoModel;`): it knows
+/// no function, so a history checked against it is refused.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoModel;
+
+impl Model for NoModel {
+    type State = ();
+    type Op = ();
+
+    fn name(&self) -> &'static str {
+        "none"
+    }
+
+    fn init(&self) {}
+
+    fn op(&self, invoke: &HistoryEvent, _: Completion<'_>) -> Result<Option<()>, String> {
+        Err(format!("no model: cannot check `{}`", invoke.f))
+    }
+
+    fn step(&self, _: &(), _: &()) -> Step<()> {
+        Step::Illegal
     }
 }

@@ -14,9 +14,9 @@
 //! Clients are actors of the same type as the servers (usually one enum with a server and a client
 //! variant). Node ids `0..servers` are servers, `servers..servers + clients` are clients.
 
-use crate::check::history::{EventKind, Func, Value};
-use crate::sim::rng::{self, Rng};
-use crate::sim::time::{Duration, Time};
+use crate::contract::history::{EventKind, Func, Value};
+use crate::contract::rng::Rng;
+use crate::contract::time::{Duration, Time};
 use serde::Serialize;
 use std::fmt::Debug;
 use std::ops::Range;
@@ -206,12 +206,12 @@ impl<'a, A: Actor> Ctx<'a, A> {
 
     /// A uniform draw in `lo..=hi`.
     pub fn random_between(&mut self, lo: u64, hi: u64) -> u64 {
-        rng::between(self.rng, lo, hi)
+        self.rng.between(lo, hi)
     }
 
     /// A uniform duration in `lo..=hi`.
     pub fn random_duration(&mut self, lo: Duration, hi: Duration) -> Duration {
-        Duration(rng::between(self.rng, lo.0, hi.0))
+        self.rng.duration_between(lo, hi)
     }
 
     /// The node's disk, as last written.

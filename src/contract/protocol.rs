@@ -1,0 +1,63 @@
+//! How a protocol is built from a scenario: its name, mutants, parameters, nodes, checkers and the
+//! sequential model its clients' history must satisfy.
+
+use crate::contract::actor::{Actor, Cluster, NodeId};
+use crate::contract::checker::Checker;
+use crate::contract::model::Model;
+
+/// What a protocol is given to set itself up: the cluster's shape, its own parameters from the
+/// scenario (`"params"`, parsed by the protocol with `deny_unknown_fields`), and the mutants switched on.
+#[derive(Clone, Debug)]
+pub struct Setup<'a> {
+    /// Servers and clients.
+    pub cluster: Cluster,
+    /// The scenario's `"params"` object (`Null` when absent).
+    pub params: &'a serde_json::Value,
+    /// The scenario's `"mutants"`, already checked against [`Protocol::MUTANTS`].
+    pub mutants: &'a [String],
+}
+
+/// A planted bug a protocol can switch on, for showing that its checkers catch it.
+#[derive(Clone, Copy, Debug)]
+pub struct Mutant {
+    /// The name used in scenarios: `"raft.vote_ignores_log"`.
+    pub name: &'static str,
+    /// One line: what the bug does.
+    pub about: &'static str,
+}
+
+/// A protocol: how to build its nodes and which checkers watch them.
+pub trait Protocol: Sized {
+    /// The node type (servers and clients).
+    type Actor: Actor;
+    /// The sequential model of the service the clients use ([`crate::contract::NoModel`] for none).
+    type Model: Model + 'static;
+
+    /// The scenario name of the protocol (`"raft"`).
+    const NAME: &'static str;
+    /// One line for `distsim list`.
+    const ABOUT: &'static str;
+    /// The planted bugs this protocol offers.
+    const MUTANTS: &'static [Mutant];
+
+    /// Builds the protocol from a scenario. An `Err` names the offending parameter (with its path
+    /// under `params`, e.g. `"params.election_timeout_ms_min: must be below ..._max"`).
+    fn setup(setup: &Setup<'_>) -> Result<Self, String>;
+
+    /// Builds node `id` (a server or a client), at the start and again at every restart.
+    fn new_actor(&self, id: NodeId) -> Self::Actor;
+
+    /// The safety and liveness checkers for this run.
+    fn checkers(&self) -> Vec<Box<dyn Checker<Self::Actor>>>;
+
+    /// The role that liveness ("a leader within X ms of the last heal") waits for, if any.
+    fn leader_role(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The model the clients' history must be linearizable against, if the service promises that.
+    /// The default, `None`, checks nothing.
+    fn history_model(&self) -> Option<Self::Model> {
+        None
+    }
+}
