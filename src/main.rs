@@ -280,7 +280,7 @@ fn list_text() -> String {
         }
     }
     s.push_str("fault kinds (scenario \"faults\": one action each, at \"at_ms\")\n");
-    for (name, about) in distsim::fault::FAULT_KINDS {
+    for (name, about) in distsim::fault::FaultAction::KINDS {
         s.push_str(&format!("  {name:<12} {about}\n"));
     }
     s.push_str("models (check-history --model NAME)\n");

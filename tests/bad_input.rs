@@ -72,9 +72,9 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
     (
         "two_actions.json",
         8,
-        41,
-        "faults[0].pause",
-        "exactly one action",
+        38,
+        "faults[0]",
+        "exactly one action; this one has crash and then `pause`",
     ),
     (
         "fault_after_end.json",

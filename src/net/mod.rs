@@ -4,7 +4,6 @@
 //!
 //! The network draws from its own random stream, so protocol behaviour never shifts network draws.
 
-pub mod byzantine;
 
 use crate::contract::Rng;
 use crate::contract::{Duration, NS_PER_MS};
@@ -90,6 +89,8 @@ pub enum Fate {
 /// The network between `nodes` nodes.
 pub struct Network {
     nodes: usize,
+    /// Every link as the scenario set it up, to tell when a link fault is still in force.
+    baseline: LinkParams,
     links: Vec<LinkParams>,
     /// `blocked[from * nodes + to]`: messages from `from` to `to` are lost on arrival.
     blocked: Vec<bool>,
@@ -103,6 +104,7 @@ impl Network {
         let n = nodes as usize;
         Network {
             nodes: n,
+            baseline: LinkParams::from_spec(spec),
             links: vec![LinkParams::from_spec(spec); n * n],
             blocked: vec![false; n * n],
             in_flight: 0,
@@ -204,6 +206,20 @@ impl Network {
         self.blocked.iter_mut().for_each(|b| *b = false);
     }
 
+    /// Whether some link is worse than the scenario's network set it up (a link fault still in
+    /// force): more loss or duplication, or slower. A link made better than that is no fault.
+    pub fn links_degraded(&self) -> bool {
+        let b = &self.baseline;
+        self.links.iter().any(|l| {
+            l.loss_ppm > b.loss_ppm
+                || l.duplicate_ppm > b.duplicate_ppm
+                || l.delay_ns_min > b.delay_ns_min
+                || l.delay_ns_max > b.delay_ns_max
+                || l.tail_delay_ns_max > b.tail_delay_ns_max
+                || l.tail_ppm > b.tail_ppm
+        })
+    }
+
     /// Changes the links from each of `from` to each of `to` with `change`.
     pub fn change_links(&mut self, from: &[u32], to: &[u32], change: impl Fn(&mut LinkParams)) {
         for &x in from {
@@ -235,6 +251,25 @@ mod tests {
         net.heal();
         net.isolate(3);
         assert!(net.is_blocked(3, 0) && net.is_blocked(1, 3) && !net.is_blocked(0, 1));
+    }
+
+    #[test]
+    fn a_degraded_link_is_in_force_until_set_back() {
+        let mut net = Network::new(3, &NetworkSpec::default());
+        assert!(!net.links_degraded());
+        net.change_links(&[0], &[1, 2], |p| p.loss_ppm = 200_000);
+        assert!(net.links_degraded());
+        net.change_links(&[0], &[1], |p| p.loss_ppm = 0);
+        assert!(net.links_degraded(), "0 -> 2 is still lossy");
+        net.change_links(&[0], &[2], |p| p.loss_ppm = 0);
+        assert!(!net.links_degraded());
+        net.change_links(&[1], &[2], |p| p.delay_ns_max += 1);
+        assert!(net.links_degraded(), "slower is a fault too");
+        net.change_links(&[1], &[2], |p| {
+            p.delay_ns_max -= 1;
+            p.delay_ns_min = 0;
+        });
+        assert!(!net.links_degraded(), "faster than the scenario is no fault");
     }
 
     #[test]

@@ -28,8 +28,7 @@ mod validate;
 pub use load::{ScenarioError, Source, load, parse, validate_in};
 pub use locate::{Seg, position};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
 /// A whole scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,178 +149,9 @@ pub struct TailSpec {
     pub delay_ms_max: u64,
 }
 
-/// Which node a fault hits: a node id, whoever holds a role when the fault fires, or every server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// One node by id.
-    Node(u32),
-    /// The node holding this role when the fault fires (the one that took it most recently).
-    Role(String),
-    /// Every server (for `restart` and `resume`: every server that is down or paused).
-    All,
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Node(n) => write!(f, "node {n}"),
-            Target::Role(r) => write!(f, "the {r}"),
-            Target::All => write!(f, "all"),
-        }
-    }
-}
-
-impl Serialize for Target {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Target::Node(n) => s.serialize_u32(*n),
-            Target::Role(r) => s.serialize_str(r),
-            Target::All => s.serialize_str("all"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Target {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Target;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a node id, a role name such as \"leader\", or \"all\"")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Target, E> {
-                u32::try_from(v)
-                    .map(Target::Node)
-                    .map_err(|_| E::custom("node id too large"))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Target, E> {
-                Err(E::custom(format!("node id must not be negative, got {v}")))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Target, E> {
-                if v == "all" {
-                    Ok(Target::All)
-                } else if v.is_empty() {
-                    Err(E::custom("empty role name"))
-                } else {
-                    Ok(Target::Role(v.to_string()))
-                }
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// One scheduled fault: `at_ms` and exactly one action.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultSpec {
-    /// When the fault fires.
-    pub at_ms: u64,
-    /// Split the servers into groups that cannot reach each other. Nodes in no group (usually the
-    /// clients) still reach everyone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<Vec<Vec<u32>>>,
-    /// Cut messages one way only: from every node in `from` to every node in `to`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cut: Option<CutSpec>,
-    /// Cut one node (or the holder of a role) off from every other node, clients included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isolate: Option<Target>,
-    /// Remove every partition, cut and isolation (`"heal": true`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heal: Option<bool>,
-    /// Crash a node: its volatile state is lost, its disk is kept, messages to it are lost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crash: Option<Target>,
-    /// Restart a crashed node (or `"all"` crashed servers) from its disk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart: Option<Target>,
-    /// Stop-the-world pause: the node handles nothing until resumed, then catches up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<Target>,
-    /// Resume a paused node (or `"all"` paused nodes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume: Option<Target>,
-    /// Skew a node's clock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<ClockSpec>,
-    /// Change latency, loss or duplication on some links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<LinkSpec>,
-    /// Make a node Byzantine.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub byzantine: Option<ByzantineSpec>,
-}
-
-/// A one-way cut.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CutSpec {
-    /// Senders.
-    pub from: Vec<u32>,
-    /// Receivers.
-    pub to: Vec<u32>,
-}
-
-/// A clock skew.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClockSpec {
-    /// The node.
-    pub node: Target,
-    /// Jump the clock by this much (negative: back).
-    #[serde(default)]
-    pub offset_ms: i64,
-    /// From now on, run fast (positive) or slow (negative) by this many parts per million.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drift_ppm: Option<i64>,
-}
-
-/// New link parameters for the links from `from` to `to` (every node where omitted).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkSpec {
-    /// Senders (all nodes if omitted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<u32>>,
-    /// Receivers (all nodes if omitted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Vec<u32>>,
-    /// New smallest latency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay_ms_min: Option<u64>,
-    /// New largest latency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay_ms_max: Option<u64>,
-    /// New loss probability.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub loss_ppm: Option<u32>,
-    /// New duplication probability.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duplicate_ppm: Option<u32>,
-}
-
-/// How a Byzantine node misbehaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ByzantineMode {
-    /// Sends nothing at all (but keeps receiving).
-    Silent,
-    /// Corrupts its outgoing messages with the protocol's `Actor::forge`.
-    Forge,
-    /// Behaves correctly again.
-    Honest,
-}
-
-/// A Byzantine fault.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ByzantineSpec {
-    /// The node.
-    pub node: Target,
-    /// The behaviour.
-    pub mode: ByzantineMode,
-}
+pub use crate::fault::{
+    ByzantineMode, ByzantineSpec, ClockSpec, CutSpec, FaultAction, FaultSpec, LinkSpec, Target,
+};
 
 /// Liveness promises, judged after the last fault.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,26 +172,4 @@ pub struct LivenessSpec {
 pub struct Expect {
     /// The checker that must report a violation (`"any"` for whichever).
     pub violation: String,
-}
-
-impl FaultSpec {
-    /// The names of the actions set in this fault (a valid fault has exactly one).
-    pub fn actions(&self) -> Vec<&'static str> {
-        [
-            ("partition", self.partition.is_some()),
-            ("cut", self.cut.is_some()),
-            ("isolate", self.isolate.is_some()),
-            ("heal", self.heal.is_some()),
-            ("crash", self.crash.is_some()),
-            ("restart", self.restart.is_some()),
-            ("pause", self.pause.is_some()),
-            ("resume", self.resume.is_some()),
-            ("clock", self.clock.is_some()),
-            ("link", self.link.is_some()),
-            ("byzantine", self.byzantine.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, set)| set.then_some(name))
-        .collect()
-    }
 }

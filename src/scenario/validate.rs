@@ -3,8 +3,8 @@
 
 use super::locate::Seg;
 use super::{
-    DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultSpec, MAX_EVENTS_LIMIT, MAX_TIME_MS_LIMIT, NODES_MAX,
-    NetworkSpec, Scenario, Target,
+    DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT, MAX_TIME_MS_LIMIT,
+    NODES_MAX, NetworkSpec, Scenario, Target,
 };
 
 /// A field path and what is wrong there.
@@ -157,26 +157,6 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
         p.push(key(k));
         p
     };
-    let actions = f.actions();
-    match actions.len() {
-        0 => {
-            return at(
-                base.to_vec(),
-                "a fault needs one action: partition, cut, isolate, heal, crash, restart, pause, \
-                 resume, clock, link or byzantine",
-            );
-        }
-        1 => {}
-        _ => {
-            return at(
-                field(actions[1]),
-                format!(
-                    "a fault has exactly one action; this one has {}",
-                    actions.join(", ")
-                ),
-            );
-        }
-    }
     let node_list = |path: Vec<Seg>, ids: &[u32], limit: u32, what: &str| -> Result<(), Problem> {
         for (j, id) in ids.iter().enumerate() {
             if *id >= limit {
@@ -202,127 +182,121 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
         Target::All if !all_ok => at(path, "\"all\" is not allowed here; name a node or a role"),
         _ => Ok(()),
     };
-    if let Some(groups) = &f.partition {
-        let mut seen = vec![false; total as usize];
-        for (g, group) in groups.iter().enumerate() {
-            let mut gp = field("partition");
-            gp.push(Seg::Index(g));
-            node_list(gp.clone(), group, total, "nodes")?;
-            for (j, id) in group.iter().enumerate() {
-                if std::mem::replace(&mut seen[*id as usize], true) {
-                    let mut p = gp.clone();
-                    p.push(Seg::Index(j));
-                    return at(p, format!("node {id} is in two groups"));
+    let field_of_action = field(f.action.name());
+    match &f.action {
+        FaultAction::Partition(groups) => {
+            let mut seen = vec![false; total as usize];
+            for (g, group) in groups.iter().enumerate() {
+                let mut gp = field("partition");
+                gp.push(Seg::Index(g));
+                node_list(gp.clone(), group, total, "nodes")?;
+                for (j, id) in group.iter().enumerate() {
+                    if std::mem::replace(&mut seen[*id as usize], true) {
+                        let mut p = gp.clone();
+                        p.push(Seg::Index(j));
+                        return at(p, format!("node {id} is in two groups"));
+                    }
                 }
             }
-        }
-        if groups.len() < 2 {
-            return at(field("partition"), "a partition needs at least two groups");
-        }
-    }
-    if let Some(c) = &f.cut {
-        let mut p = field("cut");
-        p.push(key("from"));
-        node_list(p, &c.from, total, "nodes")?;
-        let mut p = field("cut");
-        p.push(key("to"));
-        node_list(p, &c.to, total, "nodes")?;
-    }
-    if let Some(h) = f.heal
-        && !h
-    {
-        return at(
-            field("heal"),
-            "write \"heal\": true (there is nothing to un-heal)",
-        );
-    }
-    if let Some(t) = &f.isolate {
-        target(field("isolate"), t, true, false)?;
-    }
-    if let Some(t) = &f.crash {
-        target(field("crash"), t, true, false)?;
-    }
-    if let Some(t) = &f.pause {
-        target(field("pause"), t, true, false)?;
-    }
-    if let Some(t) = &f.restart {
-        target(field("restart"), t, false, true)?;
-    }
-    if let Some(t) = &f.resume {
-        target(field("resume"), t, false, true)?;
-    }
-    if let Some(c) = &f.clock {
-        let mut p = field("clock");
-        p.push(key("node"));
-        target(p, &c.node, true, false)?;
-        if c.offset_ms.unsigned_abs() > MAX_TIME_MS_LIMIT {
-            let mut p = field("clock");
-            p.push(key("offset_ms"));
-            return at(p, "offset too large");
-        }
-        if let Some(d) = c.drift_ppm
-            && !(DRIFT_PPM_MIN..=DRIFT_PPM_MAX).contains(&d)
-        {
-            let mut p = field("clock");
-            p.push(key("drift_ppm"));
-            return at(
-                p,
-                format!("{d} is outside {DRIFT_PPM_MIN}..={DRIFT_PPM_MAX}"),
-            );
-        }
-    }
-    if let Some(l) = &f.link {
-        let lp = |k: &str| {
-            let mut p = field("link");
-            p.push(key(k));
-            p
-        };
-        if let Some(ids) = &l.from {
-            node_list(lp("from"), ids, total, "nodes")?;
-        }
-        if let Some(ids) = &l.to {
-            node_list(lp("to"), ids, total, "nodes")?;
-        }
-        for (name, v) in [
-            ("delay_ms_min", l.delay_ms_min),
-            ("delay_ms_max", l.delay_ms_max),
-        ] {
-            if v.is_some_and(|v| v > MAX_TIME_MS_LIMIT) {
-                return at(lp(name), "latency too large");
+            if groups.len() < 2 {
+                return at(field("partition"), "a partition needs at least two groups");
             }
         }
-        if let (Some(lo), Some(hi)) = (l.delay_ms_min, l.delay_ms_max)
-            && lo > hi
-        {
-            return at(
-                lp("delay_ms_min"),
-                format!("{lo} is above delay_ms_max ({hi})"),
-            );
+        FaultAction::Cut(c) => {
+            let mut p = field("cut");
+            p.push(key("from"));
+            node_list(p, &c.from, total, "nodes")?;
+            let mut p = field("cut");
+            p.push(key("to"));
+            node_list(p, &c.to, total, "nodes")?;
         }
-        for (name, v) in [("loss_ppm", l.loss_ppm), ("duplicate_ppm", l.duplicate_ppm)] {
-            if let Some(v) = v
-                && v > PPM_MAX
-            {
+        FaultAction::Heal(h) => {
+            if !h {
                 return at(
-                    lp(name),
-                    format!("{v} is above 1000000 (parts per million)"),
+                    field("heal"),
+                    "write \"heal\": true (there is nothing to un-heal)",
                 );
             }
         }
-    }
-    if let Some(b) = &f.byzantine {
-        let mut p = field("byzantine");
-        p.push(key("node"));
-        target(p, &b.node, true, false)?;
-        if let Target::Node(n) = b.node
-            && n >= servers
-        {
+        FaultAction::Isolate(t) | FaultAction::Crash(t) | FaultAction::Pause(t) => {
+            target(field_of_action, t, true, false)?;
+        }
+        FaultAction::Restart(t) | FaultAction::Resume(t) => {
+            target(field_of_action, t, false, true)?;
+        }
+        FaultAction::Clock(c) => {
+            let mut p = field("clock");
+            p.push(key("node"));
+            target(p, &c.node, true, false)?;
+            if c.offset_ms.unsigned_abs() > MAX_TIME_MS_LIMIT {
+                let mut p = field("clock");
+                p.push(key("offset_ms"));
+                return at(p, "offset too large");
+            }
+            if let Some(d) = c.drift_ppm
+                && !(DRIFT_PPM_MIN..=DRIFT_PPM_MAX).contains(&d)
+            {
+                let mut p = field("clock");
+                p.push(key("drift_ppm"));
+                return at(
+                    p,
+                    format!("{d} is outside {DRIFT_PPM_MIN}..={DRIFT_PPM_MAX}"),
+                );
+            }
+        }
+        FaultAction::Link(l) => {
+            let lp = |k: &str| {
+                let mut p = field("link");
+                p.push(key(k));
+                p
+            };
+            if let Some(ids) = &l.from {
+                node_list(lp("from"), ids, total, "nodes")?;
+            }
+            if let Some(ids) = &l.to {
+                node_list(lp("to"), ids, total, "nodes")?;
+            }
+            for (name, v) in [
+                ("delay_ms_min", l.delay_ms_min),
+                ("delay_ms_max", l.delay_ms_max),
+            ] {
+                if v.is_some_and(|v| v > MAX_TIME_MS_LIMIT) {
+                    return at(lp(name), "latency too large");
+                }
+            }
+            if let (Some(lo), Some(hi)) = (l.delay_ms_min, l.delay_ms_max)
+                && lo > hi
+            {
+                return at(
+                    lp("delay_ms_min"),
+                    format!("{lo} is above delay_ms_max ({hi})"),
+                );
+            }
+            for (name, v) in [("loss_ppm", l.loss_ppm), ("duplicate_ppm", l.duplicate_ppm)] {
+                if let Some(v) = v
+                    && v > PPM_MAX
+                {
+                    return at(
+                        lp(name),
+                        format!("{v} is above 1000000 (parts per million)"),
+                    );
+                }
+            }
+        }
+        FaultAction::Byzantine(b) => {
             let mut p = field("byzantine");
             p.push(key("node"));
-            return at(
-                p,
-                format!("node {n} is a client; only servers turn Byzantine"),
-            );
+            target(p, &b.node, true, false)?;
+            if let Target::Node(n) = b.node
+                && n >= servers
+            {
+                let mut p = field("byzantine");
+                p.push(key("node"));
+                return at(
+                    p,
+                    format!("node {n} is a client; only servers turn Byzantine"),
+                );
+            }
         }
     }
     Ok(())

@@ -10,12 +10,14 @@
 use crate::check::assemble::checkers_for;
 use crate::contract::Protocol;
 use crate::contract::Rng;
+use crate::contract::Time;
 use crate::contract::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Role};
 use crate::contract::{Checker, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 use crate::contract::{History, HistoryEvent};
-use crate::contract::{NS_PER_MS, Time};
+use crate::fault::ByzantineMode;
+use crate::fault::apply::{self as fault, FaultSurface, Want};
 use crate::net::{DropReason, Fate, Network};
-use crate::scenario::{ByzantineMode, FaultSpec, Scenario, Target};
+use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
 use crate::sim::queue::EventQueue;
 use crate::trace::{Counts, Line, TraceWriter};
@@ -285,11 +287,13 @@ impl<'s, P: Protocol> World<'s, P> {
         self.state.counts.events = self.event_index;
         self.state.notes = self.note_counts.to_map();
         self.state.end_time = self.now;
+        // Every change a fault made counts until it is undone: a cut, a node down or paused, a
+        // Byzantine node, a link worse than the scenario set it up, a drifting clock.
         self.state.faults_in_force = self.net.any_blocked()
-            || self
-                .nodes
-                .iter()
-                .any(|s| s.actor.is_none() || s.paused || s.byzantine.is_some());
+            || self.net.links_degraded()
+            || self.nodes.iter().any(|s| {
+                s.actor.is_none() || s.paused || s.byzantine.is_some() || s.clock.drift_ppm() != 0
+            });
         // End-of-run checkers judge even a run that stopped at a violation: a safety checker that saw
         // nothing wrong up to the stop passes, the history up to the stop can still be checked, and
         // liveness checkers see `ended_early` and decline.
@@ -648,223 +652,121 @@ impl<'s, P: Protocol> World<'s, P> {
         }
     }
 
-    /// The nodes a target names now. A role resolves to the node that took it most recently (ties:
-    /// the lowest id), since an older holder may be a stale leader cut off from the rest.
-    fn resolve(&self, target: &Target, want: impl Fn(&Slot<P::Actor>) -> bool) -> Vec<NodeId> {
-        match target {
-            Target::Node(n) => vec![*n],
-            Target::All => self
-                .cluster
-                .server_ids()
-                .filter(|n| want(&self.nodes[*n as usize]))
-                .collect(),
-            Target::Role(r) => {
-                let mut best: Option<NodeId> = None;
-                for n in self.cluster.server_ids() {
-                    let s = &self.nodes[n as usize];
-                    if s.role == Some(r.as_str())
-                        && best.is_none_or(|b| s.role_since > self.nodes[b as usize].role_since)
-                    {
-                        best = Some(n);
-                    }
-                }
-                best.into_iter().collect()
-            }
-        }
-    }
-
     fn fault(&mut self, index: usize) {
-        let spec: &FaultSpec = &self.scenario.faults[index];
-        // The fault goes on the timeline before the role changes it causes.
-        let timeline_at = self.state.timeline.len();
-        let (nodes, effect) = self.apply_fault(spec);
+        let action = &self.scenario.faults[index].action;
+        // Resolve and describe first, so the fault's line and timeline entry come before its effects
+        // (the role changes, restarts and deliveries it causes).
+        let planned = fault::plan(action, self);
         self.state.counts.faults += 1;
         self.state.last_fault = Some(self.now);
-        self.state.timeline.insert(
-            timeline_at,
-            TimelineEntry {
-                time_ns: self.now.0,
-                what: effect.clone(),
-            },
-        );
+        self.state.timeline.push(TimelineEntry {
+            time_ns: self.now.0,
+            what: planned.effect.clone(),
+        });
         if let Some(tr) = &mut self.tracer {
             tr.line(&Trace::<P::Actor>::Fault {
                 e: self.event_index,
                 t: self.now.0,
-                fault: spec,
-                nodes: &nodes,
-                effect: &effect,
+                fault: &self.scenario.faults[index],
+                nodes: &planned.nodes,
+                effect: &planned.effect,
             });
+        }
+        fault::apply(action, &planned, self);
+    }
+}
+
+/// The engine's side of every fault kind (see `crate::fault::apply`).
+impl<P: Protocol> FaultSurface for World<'_, P> {
+    fn node_count(&self) -> u32 {
+        self.cluster.node_count()
+    }
+
+    fn is(&self, node: NodeId, want: Want) -> bool {
+        let Some(s) = self.nodes.get(node as usize) else {
+            return false;
+        };
+        match want {
+            Want::Any => true,
+            Want::Up => s.actor.is_some(),
+            Want::Running => s.actor.is_some() && !s.paused,
+            Want::Down => s.actor.is_none(),
+            Want::Paused => s.paused,
         }
     }
 
-    fn apply_fault(&mut self, f: &FaultSpec) -> (Vec<NodeId>, String) {
-        let list = |v: &[NodeId]| {
-            v.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if let Some(groups) = &f.partition {
-            self.net.partition(groups);
-            let text = groups
-                .iter()
-                .map(|g| format!("{{{}}}", list(g)))
-                .collect::<Vec<_>>()
-                .join(" | ");
-            return (groups.concat(), format!("partition {text}"));
-        }
-        if let Some(c) = &f.cut {
-            self.net.cut(&c.from, &c.to);
-            return (
-                c.from.clone(),
-                format!("cut {{{}}} -> {{{}}}", list(&c.from), list(&c.to)),
-            );
-        }
-        if f.heal.is_some() {
-            self.net.heal();
-            return (Vec::new(), "heal all partitions".into());
-        }
-        if let Some(t) = &f.isolate {
-            let nodes = self.resolve(t, |_| true);
-            for &n in &nodes {
-                self.net.isolate(n);
+    /// A role resolves to the node that took it most recently (ties: the lowest id), since an older
+    /// holder may be a stale leader cut off from the rest.
+    fn holder_of(&self, role: &str) -> Option<NodeId> {
+        let mut best: Option<NodeId> = None;
+        for n in self.cluster.server_ids() {
+            let s = &self.nodes[n as usize];
+            if s.role == Some(role)
+                && best.is_none_or(|b| s.role_since > self.nodes[b as usize].role_since)
+            {
+                best = Some(n);
             }
-            return self.described(nodes, "isolate", t);
         }
-        if let Some(t) = &f.crash {
-            let nodes = self.resolve(t, |s| s.actor.is_some());
-            for &n in &nodes {
-                let slot = &mut self.nodes[n as usize];
-                slot.actor = None;
-                slot.timers.clear();
-                slot.paused = false;
-                slot.deferred.clear(); // what arrived during a pause dies with the node
-                self.set_role(n, None);
-            }
-            return self.described(nodes, "crash", t);
-        }
-        if let Some(t) = &f.restart {
-            let nodes: Vec<NodeId> = self
-                .resolve(t, |s| s.actor.is_none())
-                .into_iter()
-                .filter(|n| self.nodes[*n as usize].actor.is_none())
-                .collect();
-            for &n in &nodes {
-                self.nodes[n as usize].actor = Some(self.protocol.new_actor(n));
-                self.trace(|e, t| Line::Start { e, t, node: n });
-                self.dispatch(n, Input::Start);
-            }
-            return self.described(nodes, "restart", t);
-        }
-        if let Some(t) = &f.pause {
-            let nodes = self.resolve(t, |s| s.actor.is_some() && !s.paused);
-            for &n in &nodes {
-                self.nodes[n as usize].paused = true;
-            }
-            return self.described(nodes, "pause", t);
-        }
-        if let Some(t) = &f.resume {
-            let nodes: Vec<NodeId> = self
-                .resolve(t, |s| s.paused)
-                .into_iter()
-                .filter(|n| self.nodes[*n as usize].paused)
-                .collect();
-            for &n in &nodes {
-                let slot = &mut self.nodes[n as usize];
-                slot.paused = false;
-                // Everything that arrived during the pause is handled now, in arrival order, as
-                // a process does when it wakes from a stop-the-world pause.
-                for d in std::mem::take(&mut slot.deferred) {
-                    if self.state.violation.is_some() || self.nodes[n as usize].actor.is_none() {
-                        break;
-                    }
-                    match d {
-                        Deferred::Msg { from, id, msg } => self.hand_over(from, n, id, msg),
-                        Deferred::Timer { timer } => {
-                            if self.nodes[n as usize].timers.is_due(&timer, self.now) {
-                                self.fire(n, timer);
-                            }
-                        }
-                    }
-                }
-            }
-            return self.described(nodes, "resume", t);
-        }
-        if let Some(c) = &f.clock {
-            let nodes = self.resolve(&c.node, |_| true);
-            for &n in &nodes {
-                let clock = &mut self.nodes[n as usize].clock;
-                clock.jump(self.now, c.offset_ms.saturating_mul(NS_PER_MS as i64));
-                if let Some(d) = c.drift_ppm {
-                    clock.set_drift(self.now, d);
-                }
-            }
-            let (_, who) = self.described(nodes.clone(), "clock", &c.node);
-            return (
-                nodes,
-                format!(
-                    "{who}: clock jumps {} ms{}",
-                    c.offset_ms,
-                    c.drift_ppm
-                        .map(|d| format!(", drift {d} ppm"))
-                        .unwrap_or_default()
-                ),
-            );
-        }
-        if let Some(l) = &f.link {
-            let all: Vec<NodeId> = (0..self.cluster.node_count()).collect();
-            let from = l.from.clone().unwrap_or_else(|| all.clone());
-            let to = l.to.clone().unwrap_or(all);
-            self.net.change_links(&from, &to, |p| {
-                if let Some(v) = l.delay_ms_min {
-                    p.delay_ns_min = v * NS_PER_MS;
-                }
-                if let Some(v) = l.delay_ms_max {
-                    p.delay_ns_max = v * NS_PER_MS;
-                    p.tail_delay_ns_max = p.tail_delay_ns_max.max(p.delay_ns_max);
-                }
-                p.delay_ns_min = p.delay_ns_min.min(p.delay_ns_max);
-                if let Some(v) = l.loss_ppm {
-                    p.loss_ppm = v;
-                }
-                if let Some(v) = l.duplicate_ppm {
-                    p.duplicate_ppm = v;
-                }
-            });
-            return (
-                from.clone(),
-                format!("links {{{}}} -> {{{}}} changed", list(&from), list(&to)),
-            );
-        }
-        if let Some(b) = &f.byzantine {
-            let nodes = self.resolve(&b.node, |_| true);
-            for &n in &nodes {
-                self.nodes[n as usize].byzantine = match b.mode {
-                    ByzantineMode::Honest => None,
-                    mode => Some(mode),
-                };
-            }
-            return self.described(nodes, "byzantine", &b.node);
-        }
-        // Validation guarantees one action per fault.
-        (Vec::new(), "no action".into())
+        best
     }
 
-    fn described(&self, nodes: Vec<NodeId>, verb: &str, target: &Target) -> (Vec<NodeId>, String) {
-        let text = match (&nodes[..], target) {
-            ([], _) => format!("{verb} {target}: nobody to {verb}"),
-            ([n], Target::Role(r)) => format!("{verb} node {n} (the {r})"),
-            (ns, _) => format!(
-                "{verb} node{} {}",
-                if ns.len() > 1 { "s" } else { "" },
-                ns.iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        (nodes, text)
+    fn servers(&self) -> std::ops::Range<NodeId> {
+        self.cluster.server_ids()
+    }
+
+    fn network(&mut self) -> &mut Network {
+        &mut self.net
+    }
+
+    fn crash(&mut self, n: NodeId) {
+        let slot = &mut self.nodes[n as usize];
+        slot.actor = None;
+        slot.timers.clear();
+        slot.paused = false;
+        slot.deferred.clear(); // what arrived during a pause dies with the node
+        self.set_role(n, None);
+    }
+
+    fn restart(&mut self, n: NodeId) {
+        self.nodes[n as usize].actor = Some(self.protocol.new_actor(n));
+        self.trace(|e, t| Line::Start { e, t, node: n });
+        self.dispatch(n, Input::Start);
+    }
+
+    fn pause(&mut self, n: NodeId) {
+        self.nodes[n as usize].paused = true;
+    }
+
+    fn resume(&mut self, n: NodeId) {
+        let slot = &mut self.nodes[n as usize];
+        slot.paused = false;
+        // Everything that arrived during the pause is handled now, in arrival order, as a process
+        // does when it wakes from a stop-the-world pause.
+        for d in std::mem::take(&mut slot.deferred) {
+            if self.state.violation.is_some() || self.nodes[n as usize].actor.is_none() {
+                break;
+            }
+            match d {
+                Deferred::Msg { from, id, msg } => self.hand_over(from, n, id, msg),
+                Deferred::Timer { timer } => {
+                    if self.nodes[n as usize].timers.is_due(&timer, self.now) {
+                        self.fire(n, timer);
+                    }
+                }
+            }
+        }
+    }
+
+    fn skew_clock(&mut self, n: NodeId, offset_ns: i64, drift_ppm: Option<i64>) {
+        let clock = &mut self.nodes[n as usize].clock;
+        clock.jump(self.now, offset_ns);
+        if let Some(d) = drift_ppm {
+            clock.set_drift(self.now, d);
+        }
+    }
+
+    fn set_byzantine(&mut self, n: NodeId, mode: Option<ByzantineMode>) {
+        self.nodes[n as usize].byzantine = mode;
     }
 }
 

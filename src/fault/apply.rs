@@ -1,0 +1,211 @@
+//! Applying a fault to a running world, in two steps: [`plan`] resolves who it hits (a role names
+//! whoever holds it now) and describes it, so that the trace can write the fault's line *before* its
+//! effects; then [`apply`] makes the change through the [`FaultSurface`] the engine offers.
+
+use super::action::{ByzantineMode, FaultAction};
+use super::target::Target;
+use crate::contract::{NS_PER_MS, NodeId};
+use crate::net::Network;
+
+/// Which nodes a target may name, by their state when the fault fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// Any node.
+    Any,
+    /// Nodes that are up (not crashed).
+    Up,
+    /// Nodes that are up and not paused.
+    Running,
+    /// Nodes that are down.
+    Down,
+    /// Nodes that are paused.
+    Paused,
+}
+
+/// What the engine lets a fault do to a running world.
+pub trait FaultSurface {
+    /// How many nodes there are.
+    fn node_count(&self) -> u32;
+    /// Whether `node` is in the state `want` asks for.
+    fn is(&self, node: NodeId, want: Want) -> bool;
+    /// The server that took `role` most recently (ties: the lowest id), if any holds it now.
+    fn holder_of(&self, role: &str) -> Option<NodeId>;
+    /// The server ids.
+    fn servers(&self) -> std::ops::Range<NodeId>;
+    /// The network.
+    fn network(&mut self) -> &mut Network;
+    /// Crashes `node`: its volatile state, timers and anything it had not yet handled are lost.
+    fn crash(&mut self, node: NodeId);
+    /// Restarts a crashed `node` from its disk.
+    fn restart(&mut self, node: NodeId);
+    /// Pauses `node`: it handles nothing until resumed.
+    fn pause(&mut self, node: NodeId);
+    /// Resumes a paused `node`: it handles what arrived meanwhile, in arrival order.
+    fn resume(&mut self, node: NodeId);
+    /// Jumps `node`'s clock by `offset_ns` and, if given, sets its drift.
+    fn skew_clock(&mut self, node: NodeId, offset_ns: i64, drift_ppm: Option<i64>);
+    /// Makes `node` Byzantine with `mode`, or honest again with `None`.
+    fn set_byzantine(&mut self, node: NodeId, mode: Option<ByzantineMode>);
+}
+
+/// A fault resolved against the world as it is when the fault fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// The nodes it hits (for a partition, every node in a group; for a cut or link, the senders).
+    pub nodes: Vec<NodeId>,
+    /// What it does, in words, for the timeline and the trace.
+    pub effect: String,
+}
+
+fn list(nodes: &[NodeId]) -> String {
+    nodes
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The nodes `target` names now, among those in state `want`.
+fn resolve(surface: &impl FaultSurface, target: &Target, want: Want) -> Vec<NodeId> {
+    match target {
+        Target::Node(n) => vec![*n],
+        Target::All => surface.servers().filter(|n| surface.is(*n, want)).collect(),
+        Target::Role(r) => surface.holder_of(r).into_iter().collect(),
+    }
+}
+
+fn described(nodes: Vec<NodeId>, verb: &str, target: &Target) -> Planned {
+    let effect = match (&nodes[..], target) {
+        ([], _) => format!("{verb} {target}: nobody to {verb}"),
+        ([n], Target::Role(r)) => format!("{verb} node {n} (the {r})"),
+        (ns, _) => format!(
+            "{verb} node{} {}",
+            if ns.len() > 1 { "s" } else { "" },
+            list(ns)
+        ),
+    };
+    Planned { nodes, effect }
+}
+
+/// Who `action` hits now, and what it does, in words. Changes nothing.
+pub fn plan(action: &FaultAction, surface: &impl FaultSurface) -> Planned {
+    match action {
+        FaultAction::Partition(groups) => {
+            let text = groups
+                .iter()
+                .map(|g| format!("{{{}}}", list(g)))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            Planned {
+                nodes: groups.concat(),
+                effect: format!("partition {text}"),
+            }
+        }
+        FaultAction::Cut(c) => Planned {
+            nodes: c.from.clone(),
+            effect: format!("cut {{{}}} -> {{{}}}", list(&c.from), list(&c.to)),
+        },
+        FaultAction::Heal(_) => Planned {
+            nodes: Vec::new(),
+            effect: "heal all partitions".into(),
+        },
+        FaultAction::Isolate(t) => described(resolve(surface, t, Want::Any), "isolate", t),
+        FaultAction::Crash(t) => described(resolve(surface, t, Want::Up), "crash", t),
+        FaultAction::Restart(t) => {
+            let nodes = resolve(surface, t, Want::Down)
+                .into_iter()
+                .filter(|n| surface.is(*n, Want::Down))
+                .collect();
+            described(nodes, "restart", t)
+        }
+        FaultAction::Pause(t) => described(resolve(surface, t, Want::Running), "pause", t),
+        FaultAction::Resume(t) => {
+            let nodes = resolve(surface, t, Want::Paused)
+                .into_iter()
+                .filter(|n| surface.is(*n, Want::Paused))
+                .collect();
+            described(nodes, "resume", t)
+        }
+        FaultAction::Clock(c) => {
+            let who = described(resolve(surface, &c.node, Want::Any), "clock", &c.node);
+            Planned {
+                effect: format!(
+                    "{}: clock jumps {} ms{}",
+                    who.effect,
+                    c.offset_ms,
+                    c.drift_ppm
+                        .map(|d| format!(", drift {d} ppm"))
+                        .unwrap_or_default()
+                ),
+                nodes: who.nodes,
+            }
+        }
+        FaultAction::Link(l) => {
+            let all: Vec<NodeId> = (0..surface.node_count()).collect();
+            let from = l.from.clone().unwrap_or_else(|| all.clone());
+            let to = l.to.clone().unwrap_or(all);
+            Planned {
+                effect: format!("links {{{}}} -> {{{}}} changed", list(&from), list(&to)),
+                nodes: from,
+            }
+        }
+        FaultAction::Byzantine(b) => {
+            described(resolve(surface, &b.node, Want::Any), "byzantine", &b.node)
+        }
+    }
+}
+
+/// Makes the change `action` describes to the nodes `planned` resolved.
+pub fn apply(action: &FaultAction, planned: &Planned, surface: &mut impl FaultSurface) {
+    let nodes = &planned.nodes;
+    match action {
+        FaultAction::Partition(groups) => surface.network().partition(groups),
+        FaultAction::Cut(c) => surface.network().cut(&c.from, &c.to),
+        FaultAction::Heal(_) => surface.network().heal(),
+        FaultAction::Isolate(_) => {
+            for &n in nodes {
+                surface.network().isolate(n);
+            }
+        }
+        FaultAction::Crash(_) => nodes.iter().for_each(|&n| surface.crash(n)),
+        FaultAction::Restart(_) => nodes.iter().for_each(|&n| surface.restart(n)),
+        FaultAction::Pause(_) => nodes.iter().for_each(|&n| surface.pause(n)),
+        FaultAction::Resume(_) => nodes.iter().for_each(|&n| surface.resume(n)),
+        FaultAction::Clock(c) => {
+            let offset_ns = c.offset_ms.saturating_mul(NS_PER_MS as i64);
+            for &n in nodes {
+                surface.skew_clock(n, offset_ns, c.drift_ppm);
+            }
+        }
+        FaultAction::Link(l) => {
+            let all: Vec<NodeId> = (0..surface.node_count()).collect();
+            let from = l.from.clone().unwrap_or_else(|| all.clone());
+            let to = l.to.clone().unwrap_or(all);
+            surface.network().change_links(&from, &to, |p| {
+                if let Some(v) = l.delay_ms_min {
+                    p.delay_ns_min = v * NS_PER_MS;
+                }
+                if let Some(v) = l.delay_ms_max {
+                    p.delay_ns_max = v * NS_PER_MS;
+                    p.tail_delay_ns_max = p.tail_delay_ns_max.max(p.delay_ns_max);
+                }
+                p.delay_ns_min = p.delay_ns_min.min(p.delay_ns_max);
+                if let Some(v) = l.loss_ppm {
+                    p.loss_ppm = v;
+                }
+                if let Some(v) = l.duplicate_ppm {
+                    p.duplicate_ppm = v;
+                }
+            });
+        }
+        FaultAction::Byzantine(b) => {
+            let mode = match b.mode {
+                ByzantineMode::Honest => None,
+                mode => Some(mode),
+            };
+            for &n in nodes {
+                surface.set_byzantine(n, mode);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Who a fault hits: a node id, whoever holds a role when the fault fires, or every server.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// Which node a fault hits: a node id, whoever holds a role when the fault fires, or every server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One node by id.
+    Node(u32),
+    /// The node holding this role when the fault fires (the one that took it most recently).
+    Role(String),
+    /// Every server (for `restart` and `resume`: every server that is down or paused).
+    All,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Node(n) => write!(f, "node {n}"),
+            Target::Role(r) => write!(f, "the {r}"),
+            Target::All => write!(f, "all"),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Target::Node(n) => s.serialize_u32(*n),
+            Target::Role(r) => s.serialize_str(r),
+            Target::All => s.serialize_str("all"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Target;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a node id, a role name such as \"leader\", or \"all\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Target, E> {
+                u32::try_from(v)
+                    .map(Target::Node)
+                    .map_err(|_| E::custom("node id too large"))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Target, E> {
+                Err(E::custom(format!("node id must not be negative, got {v}")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Target, E> {
+                if v == "all" {
+                    Ok(Target::All)
+                } else if v.is_empty() {
+                    Err(E::custom("empty role name"))
+                } else {
+                    Ok(Target::Role(v.to_string()))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
