@@ -41,7 +41,7 @@ pub trait Actor: Sized + 'static {
     /// Messages between nodes (servers and clients alike).
     type Msg: Clone + Debug + Serialize;
     /// Timer tags. Setting a tag that is already set replaces it.
-    type Timer: Clone + Debug + Ord + Serialize;
+    type Timer: Clone + Debug + PartialEq + Serialize;
     /// What survives a crash: the node's disk.
     type Durable: Clone + Debug + Default;
     /// Protocol events for checkers and traces (became leader, appended, committed, acquired...).

@@ -2,4 +2,5 @@
 
 pub mod clock;
 pub mod queue;
+mod timers;
 pub mod world;

@@ -20,6 +20,7 @@ use crate::net::{DropReason, Fate, Network};
 use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
 use crate::sim::queue::EventQueue;
+use crate::sim::timers::{Popped, Timers};
 use crate::trace::{Counts, Line, TraceWriter};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -795,129 +796,5 @@ impl LabelCounts {
             *map.entry(*label).or_insert(0) += n;
         }
         map
-    }
-}
-
-/// What a popped timer event turned out to be.
-enum Popped {
-    /// Not the node's pending event for that tag (replaced by an earlier deadline, or lost in a
-    /// crash), or the timer was cancelled.
-    Stale,
-    /// The timer was set again, to a later deadline, after this event was queued: queue it again.
-    Rearm(Time),
-    /// The timer is due now.
-    Due,
-}
-
-/// One timer tag of one node: the deadline the node wants, and the one event in the queue for it.
-struct TimerEntry<T> {
-    tag: T,
-    /// When the node wants it to fire; `None` once cancelled or fired.
-    deadline: Option<Time>,
-    /// The queued event for this tag: its time and generation.
-    queued: Option<(Time, u64)>,
-}
-
-/// One node's timers.
-///
-/// Protocols re-set timers far more often than they fire them (a follower pushes its election
-/// timeout back on every heartbeat). Rather than queueing an event per set and skipping the stale
-/// ones, each tag keeps at most one queued event: setting a later deadline only records it, and when
-/// the early event pops it is re-armed for the recorded deadline. Only a set to an *earlier* time
-/// queues a new event. Tags are typed and few per node, so a small vector scanned linearly beats a
-/// tree, and it keeps its capacity: steady-state timer traffic allocates nothing.
-struct Timers<T> {
-    entries: Vec<TimerEntry<T>>,
-}
-
-impl<T> Default for Timers<T> {
-    fn default() -> Self {
-        Timers {
-            entries: Vec::new(),
-        }
-    }
-}
-
-impl<T: Ord + Clone> Timers<T> {
-    fn find(&mut self, tag: &T) -> Option<usize> {
-        self.entries.iter().position(|e| e.tag == *tag)
-    }
-
-    fn forget_if_idle(&mut self, i: usize) {
-        let e = &self.entries[i];
-        if e.deadline.is_none() && e.queued.is_none() {
-            self.entries.swap_remove(i);
-        }
-    }
-
-    /// Sets `tag` to fire at `at`. True if an event must be queued (then call [`Timers::queued`]).
-    fn set(&mut self, tag: &T, at: Time) -> bool {
-        let i = match self.find(tag) {
-            Some(i) => i,
-            None => {
-                self.entries.push(TimerEntry {
-                    tag: tag.clone(),
-                    deadline: None,
-                    queued: None,
-                });
-                self.entries.len() - 1
-            }
-        };
-        let e = &mut self.entries[i];
-        e.deadline = Some(at);
-        !matches!(e.queued, Some((queued_at, _)) if queued_at <= at)
-    }
-
-    /// Records the event queued for `tag`.
-    fn queued(&mut self, tag: &T, at: Time, generation: u64) {
-        if let Some(i) = self.find(tag) {
-            self.entries[i].queued = Some((at, generation));
-        }
-    }
-
-    fn cancel(&mut self, tag: &T) {
-        if let Some(i) = self.find(tag) {
-            self.entries[i].deadline = None;
-            self.forget_if_idle(i);
-        }
-    }
-
-    /// Classifies a popped event for `tag`.
-    fn popped(&mut self, tag: &T, generation: u64, now: Time) -> Popped {
-        let Some(i) = self.find(tag) else {
-            return Popped::Stale;
-        };
-        let e = &mut self.entries[i];
-        if e.queued.map(|(_, g)| g) != Some(generation) {
-            return Popped::Stale;
-        }
-        e.queued = None;
-        match e.deadline {
-            None => {
-                self.forget_if_idle(i);
-                Popped::Stale
-            }
-            Some(at) if at > now => Popped::Rearm(at),
-            Some(_) => Popped::Due,
-        }
-    }
-
-    /// Whether `tag` is due and waiting (a timer that came due while its node was paused).
-    fn is_due(&mut self, tag: &T, now: Time) -> bool {
-        self.find(tag).is_some_and(|i| {
-            let e = &self.entries[i];
-            e.queued.is_none() && e.deadline.is_some_and(|at| at <= now)
-        })
-    }
-
-    fn fired(&mut self, tag: &T) {
-        if let Some(i) = self.find(tag) {
-            self.entries[i].deadline = None;
-            self.forget_if_idle(i);
-        }
-    }
-
-    fn clear(&mut self) {
-        self.entries.clear();
     }
 }
