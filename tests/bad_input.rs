@@ -70,6 +70,13 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
     ),
     ("bad_param.json", 7, 30, "params.interval_ms", "at least 1"),
     (
+        "forge_without_adversary.json",
+        8,
+        54,
+        "faults[0].byzantine.mode",
+        "no Byzantine adversary",
+    ),
+    (
         "two_actions.json",
         8,
         38,

@@ -5,7 +5,8 @@
 
 use distsim::contract::Duration;
 use distsim::contract::{
-    Actor, Checker, Ctx, Mutant, NoModel, NodeId, NoteLabel, Protocol, Role, Setup,
+    Actor, Adversary, Checker, Ctx, Mutant, NoModel, NodeId, NoteLabel, Protocol, Role, Setup,
+    Tamper,
 };
 use distsim::run::{RunOptions, RunOutput, run_protocol};
 use distsim::trace::TraceOutput;
@@ -82,6 +83,27 @@ impl Protocol for ProbeProtocol {
     }
     fn checkers(&self) -> Vec<Box<dyn Checker<Probe>>> {
         Vec::new()
+    }
+    fn adversary(&self, _node: NodeId) -> Option<Box<dyn Adversary<Probe>>> {
+        Some(Box::new(ProbeAdversary { seen: 0 }))
+    }
+}
+
+/// Forges a tick as 1000 plus how many messages the adversary has seen (its own memory);
+/// equivocates by telling each receiver a different tick (100 times its id more).
+struct ProbeAdversary {
+    seen: u64,
+}
+
+impl Adversary<Probe> for ProbeAdversary {
+    fn saw(&mut self, _ctx: &mut Tamper<'_>, _msg: &u64) {
+        self.seen += 1;
+    }
+    fn forge(&mut self, _ctx: &mut Tamper<'_>, _msg: &u64) -> Option<u64> {
+        Some(1000 + self.seen)
+    }
+    fn equivocate(&mut self, ctx: &mut Tamper<'_>, msg: &u64) -> Option<u64> {
+        Some(msg + 100 * u64::from(ctx.to))
     }
 }
 
@@ -284,4 +306,26 @@ fn the_pingpong_checker_catches_its_mutant_and_only_then() {
     let v = caught.violation.expect("caught");
     assert_eq!(v.checker, "pong_matches_ping");
     assert!(v.message.contains("never sent"), "{}", v.message);
+}
+
+#[test]
+fn an_adversary_forges_and_equivocates_with_memory_and_destination() {
+    let got = |lines: &[Value], node: u64| -> Vec<u64> {
+        notes(lines, node, "Got")
+            .map(|l| l["note"]["Got"]["value"].as_u64().unwrap())
+            .collect()
+    };
+    // Forge from 25 ms (after ticks 1 and 2): the adversary's count of messages seen keeps growing
+    // (two sends per tick), and every receiver gets the forged value.
+    let (_, lines) = probe(
+        r#", "faults": [{"at_ms": 25, "byzantine": {"node": 0, "mode": "forge"}},
+                        {"at_ms": 55, "byzantine": {"node": 0, "mode": "honest"}}]"#,
+    );
+    assert_eq!(got(&lines, 1), [1, 2, 1001, 1003, 1005, 6, 7, 8, 9]);
+    assert_eq!(got(&lines, 2), [1, 2, 1002, 1004, 1006, 6, 7, 8, 9]);
+    // Equivocation: each receiver hears its own version of the same tick.
+    let (_, lines) =
+        probe(r#", "faults": [{"at_ms": 25, "byzantine": {"node": 0, "mode": "equivocate"}}]"#);
+    assert_eq!(got(&lines, 1)[2..4], [103, 104]);
+    assert_eq!(got(&lines, 2)[2..4], [203, 204]);
 }

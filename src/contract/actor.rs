@@ -58,13 +58,6 @@ pub trait Actor: Sized + 'static {
     fn role(&self) -> Role {
         None
     }
-
-    /// The Byzantine seam: how a node under a `forge` fault corrupts one of its outgoing messages.
-    /// Returning `None` sends the message unchanged. Protocols that study Byzantine faults override it.
-    fn forge(msg: &Self::Msg, rng: &mut Rng) -> Option<Self::Msg> {
-        let _ = (msg, rng);
-        None
-    }
 }
 
 /// The shape of the cluster: how many servers and clients there are.

@@ -13,6 +13,7 @@
 //!   linearizability checker, with the built-in [`RegisterModel`] and [`KvModel`].
 
 pub mod actor;
+pub mod byzantine;
 pub mod checker;
 pub mod history;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod rng;
 pub mod time;
 
 pub use actor::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Record, Role};
+pub use byzantine::{Adversary, Tamper};
 pub use checker::{Checker, Failure, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 pub use history::{EventKind, Func, History, HistoryEvent, Value};
 pub use model::{Completion, KvModel, KvOp, Model, NoModel, RegisterModel, RegisterOp, Step};

@@ -2,6 +2,7 @@
 //! sequential model its clients' history must satisfy.
 
 use crate::contract::actor::{Actor, Cluster, NodeId};
+use crate::contract::byzantine::Adversary;
 use crate::contract::checker::Checker;
 use crate::contract::model::Model;
 
@@ -49,6 +50,14 @@ pub trait Protocol: Sized {
 
     /// The safety and liveness checkers for this run.
     fn checkers(&self) -> Vec<Box<dyn Checker<Self::Actor>>>;
+
+    /// The adversary of node `node` when a scenario makes it Byzantine (see
+    /// [`crate::contract::Adversary`]); the default has none, so `forge` and `equivocate` change
+    /// nothing and a scenario asking for them on this protocol is refused.
+    fn adversary(&self, node: NodeId) -> Option<Box<dyn Adversary<Self::Actor>>> {
+        let _ = node;
+        None
+    }
 
     /// The role that liveness ("a leader within X ms of the last heal") waits for, if any.
     fn leader_role(&self) -> Option<&'static str> {

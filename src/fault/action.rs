@@ -246,8 +246,11 @@ pub struct LinkSpec {
 pub enum ByzantineMode {
     /// Sends nothing at all (but keeps receiving).
     Silent,
-    /// Corrupts its outgoing messages with the protocol's `Actor::forge`.
+    /// Alters fields of its outgoing messages (the protocol's `Adversary::forge`).
     Forge,
+    /// Sends different receivers conflicting versions of each message (the protocol's
+    /// `Adversary::equivocate`).
+    Equivocate,
     /// Behaves correctly again.
     Honest,
 }

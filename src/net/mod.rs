@@ -4,7 +4,6 @@
 //!
 //! The network draws from its own random stream, so protocol behaviour never shifts network draws.
 
-
 use crate::contract::Rng;
 use crate::contract::{Duration, NS_PER_MS};
 use crate::scenario::NetworkSpec;
@@ -269,7 +268,10 @@ mod tests {
             p.delay_ns_max -= 1;
             p.delay_ns_min = 0;
         });
-        assert!(!net.links_degraded(), "faster than the scenario is no fault");
+        assert!(
+            !net.links_degraded(),
+            "faster than the scenario is no fault"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod report;
 use crate::contract::Verdict;
 use crate::contract::{EventKind, History};
 use crate::contract::{Protocol, Setup};
+use crate::fault::{ByzantineMode, FaultAction};
 use crate::protocols::registry::{self, ProtocolVisitor};
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
 use crate::sim::world::{RunState, Violation, World};
@@ -112,10 +113,32 @@ pub fn prepare<P: Protocol>(
         params: &scenario.params,
         mutants: &scenario.mutants,
     };
-    P::setup(&setup).map_err(|e| {
+    let protocol = P::setup(&setup).map_err(|e| {
         let (path, msg) = split_setup_error(&e);
         source_or_inline(source, scenario).error_at(&path, msg)
-    })
+    })?;
+    // A Byzantine mode that needs the protocol's adversary would silently change nothing without one.
+    for (i, fault) in scenario.faults.iter().enumerate() {
+        if let FaultAction::Byzantine(b) = &fault.action
+            && matches!(b.mode, ByzantineMode::Forge | ByzantineMode::Equivocate)
+            && protocol.adversary(0).is_none()
+        {
+            return Err(source_or_inline(source, scenario).error_at(
+                &[
+                    Seg::Key("faults".into()),
+                    Seg::Index(i),
+                    Seg::Key("byzantine".into()),
+                    Seg::Key("mode".into()),
+                ],
+                format!(
+                    "protocol {} has no Byzantine adversary, so this mode would change nothing; \
+                     use \"silent\"",
+                    P::NAME
+                ),
+            ));
+        }
+    }
+    Ok(protocol)
 }
 
 fn unknown_protocol(scenario: &Scenario, source: Option<&Source>) -> ScenarioError {

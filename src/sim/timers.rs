@@ -160,7 +160,10 @@ mod tests {
             matches!(timers.popped(&"election", 2, Time(300)), Popped::Stale),
             "the replaced event is stale"
         );
-        assert!(matches!(timers.popped(&"election", 3, Time(50)), Popped::Due));
+        assert!(matches!(
+            timers.popped(&"election", 3, Time(50)),
+            Popped::Due
+        ));
     }
 
     #[test]

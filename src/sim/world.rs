@@ -11,7 +11,7 @@ use crate::check::assemble::checkers_for;
 use crate::contract::Protocol;
 use crate::contract::Rng;
 use crate::contract::Time;
-use crate::contract::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Role};
+use crate::contract::{Actor, Adversary, Cluster, Ctx, Effect, NodeId, NoteLabel, Role, Tamper};
 use crate::contract::{Checker, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 use crate::contract::{History, HistoryEvent};
 use crate::fault::ByzantineMode;
@@ -149,6 +149,11 @@ struct Slot<A: Actor> {
     role: Role,
     role_since: Time,
     byzantine: Option<ByzantineMode>,
+    /// The node's adversary, built the first time it turns Byzantine and kept (with its memory)
+    /// for the rest of the run.
+    adversary: Option<Box<dyn Adversary<A>>>,
+    /// The adversary's own random stream.
+    adversary_rng: Rng,
 }
 
 /// One run in progress.
@@ -162,7 +167,6 @@ pub struct World<'s, P: Protocol> {
     nodes: Vec<Slot<P::Actor>>,
     net: Network,
     net_rng: Rng,
-    byzantine_rng: Rng,
     checkers: Vec<Box<dyn Checker<P::Actor>>>,
     effects: Vec<Effect<P::Actor>>,
     notes: Vec<<P::Actor as Actor>::Note>,
@@ -200,6 +204,8 @@ impl<'s, P: Protocol> World<'s, P> {
                 role: None,
                 role_since: Time::ZERO,
                 byzantine: None,
+                adversary: None,
+                adversary_rng: Rng::stream(seed, &format!("byzantine/{id}")),
             })
             .collect();
         let checkers = checkers_for(&protocol, scenario);
@@ -213,7 +219,6 @@ impl<'s, P: Protocol> World<'s, P> {
             nodes,
             net: Network::new(cluster.node_count(), &scenario.network),
             net_rng: Rng::stream(seed, "net"),
-            byzantine_rng: Rng::stream(seed, "byzantine"),
             checkers,
             effects: Vec::with_capacity(64),
             notes: Vec::with_capacity(16),
@@ -573,12 +578,7 @@ impl<'s, P: Protocol> World<'s, P> {
         let id = self.msg_id_next;
         self.msg_id_next += 1;
         self.state.counts.messages_sent += 1;
-        let msg = match self.nodes[from as usize].byzantine {
-            Some(ByzantineMode::Forge) => {
-                <P::Actor as Actor>::forge(&msg, &mut self.byzantine_rng).unwrap_or(msg)
-            }
-            _ => msg,
-        };
+        let msg = self.tamper(from, to, msg);
         if let Some(tr) = &mut self.tracer {
             tr.line(&Trace::<P::Actor>::Send {
                 e: self.event_index,
@@ -614,6 +614,33 @@ impl<'s, P: Protocol> World<'s, P> {
                     .push(self.now + delay, Event::Deliver { from, to, id, msg });
             }
         }
+    }
+
+    /// What a Byzantine node's adversary makes of a message its honest code sends to `to`.
+    fn tamper(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: <P::Actor as Actor>::Msg,
+    ) -> <P::Actor as Actor>::Msg {
+        let now = self.now;
+        let slot = &mut self.nodes[from as usize];
+        let (Some(mode), Some(adversary)) = (slot.byzantine, slot.adversary.as_mut()) else {
+            return msg;
+        };
+        let mut ctx = Tamper {
+            node: from,
+            to,
+            now,
+            rng: &mut slot.adversary_rng,
+        };
+        adversary.saw(&mut ctx, &msg);
+        let changed = match mode {
+            ByzantineMode::Forge => adversary.forge(&mut ctx, &msg),
+            ByzantineMode::Equivocate => adversary.equivocate(&mut ctx, &msg),
+            ByzantineMode::Silent | ByzantineMode::Honest => None,
+        };
+        changed.unwrap_or(msg)
     }
 
     fn set_role(&mut self, node: NodeId, role: Role) {
@@ -767,7 +794,11 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
     }
 
     fn set_byzantine(&mut self, n: NodeId, mode: Option<ByzantineMode>) {
-        self.nodes[n as usize].byzantine = mode;
+        let slot = &mut self.nodes[n as usize];
+        if mode.is_some() && slot.adversary.is_none() {
+            slot.adversary = self.protocol.adversary(n);
+        }
+        slot.byzantine = mode;
     }
 }
 
