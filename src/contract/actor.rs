@@ -60,16 +60,84 @@ pub trait Actor: Sized + 'static {
     }
 }
 
-/// The shape of the cluster: how many servers and clients there are.
+/// The most named groups a protocol may declare.
+pub const GROUPS_MAX: usize = 8;
+
+/// One named group of servers, as laid out in a run: node ids `first..first + len`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupRange {
+    /// The group's name, as the protocol declares it (`"coordinator"`, `"participants"`).
+    pub name: &'static str,
+    /// Its first node id.
+    pub first: NodeId,
+    /// How many nodes it has.
+    pub len: u32,
+}
+
+impl GroupRange {
+    /// Its node ids.
+    pub fn ids(&self) -> Range<NodeId> {
+        self.first..self.first + self.len
+    }
+}
+
+/// The shape of the cluster: servers `0..servers`, split into the protocol's named groups in the
+/// order it declares them, then clients `servers..servers + clients`. Ids are dense.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Cluster {
     /// Servers: node ids `0..servers`.
     pub servers: u32,
     /// Clients: node ids `servers..servers + clients`.
     pub clients: u32,
+    /// The server groups, in order; `groups[..group_count]` are set.
+    #[serde(skip)]
+    groups: [GroupRange; GROUPS_MAX],
+    #[serde(skip)]
+    group_count: u8,
 }
 
 impl Cluster {
+    /// `servers` servers in one group called `"servers"`, and `clients` clients.
+    pub fn new(servers: u32, clients: u32) -> Cluster {
+        let mut cluster = Cluster {
+            servers,
+            clients,
+            groups: [GroupRange {
+                name: "",
+                first: 0,
+                len: 0,
+            }; GROUPS_MAX],
+            group_count: 1,
+        };
+        cluster.groups[0] = GroupRange {
+            name: "servers",
+            first: 0,
+            len: servers,
+        };
+        cluster
+    }
+
+    /// Servers in named groups of the given sizes, in order, and `clients` clients. `Err` if there
+    /// are more than [`GROUPS_MAX`] groups.
+    pub fn with_groups(groups: &[(&'static str, u32)], clients: u32) -> Result<Cluster, String> {
+        if groups.len() > GROUPS_MAX {
+            return Err(format!("at most {GROUPS_MAX} groups"));
+        }
+        let servers = groups.iter().map(|(_, n)| *n).sum();
+        let mut cluster = Cluster::new(servers, clients);
+        let mut first = 0;
+        for (i, (name, len)) in groups.iter().enumerate() {
+            cluster.groups[i] = GroupRange {
+                name,
+                first,
+                len: *len,
+            };
+            first += len;
+        }
+        cluster.group_count = groups.len() as u8;
+        Ok(cluster)
+    }
+
     /// The server ids.
     pub fn server_ids(&self) -> Range<NodeId> {
         0..self.servers
@@ -93,6 +161,27 @@ impl Cluster {
     /// The smallest number of servers that is a majority.
     pub fn majority(&self) -> u32 {
         self.servers / 2 + 1
+    }
+
+    /// The server groups, in order.
+    pub fn groups(&self) -> &[GroupRange] {
+        &self.groups[..usize::from(self.group_count)]
+    }
+
+    /// The group called `name`: its ids, or `None` if the protocol declares no such group.
+    pub fn group(&self, name: &str) -> Option<Range<NodeId>> {
+        self.groups()
+            .iter()
+            .find(|g| g.name == name)
+            .map(GroupRange::ids)
+    }
+
+    /// The group a server belongs to and its index in it (`("participants", 2)`); `None` for a client.
+    pub fn group_of(&self, id: NodeId) -> Option<(&'static str, u32)> {
+        self.groups()
+            .iter()
+            .find(|g| g.ids().contains(&id))
+            .map(|g| (g.name, id - g.first))
     }
 }
 

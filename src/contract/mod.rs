@@ -21,11 +21,11 @@ pub mod protocol;
 pub mod rng;
 pub mod time;
 
-pub use actor::{Actor, Cluster, Ctx, Effect, NodeId, NoteLabel, Record, Role};
+pub use actor::{Actor, Cluster, Ctx, Effect, GroupRange, NodeId, NoteLabel, Record, Role};
 pub use byzantine::{Adversary, Tamper};
 pub use checker::{Checker, Failure, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 pub use history::{EventKind, Func, History, HistoryEvent, Value};
 pub use model::{Completion, KvModel, KvOp, Model, NoModel, RegisterModel, RegisterOp, Step};
-pub use protocol::{Mutant, Protocol, Setup};
+pub use protocol::{GroupSize, GroupSpec, Mutant, Protocol, Setup};
 pub use rng::Rng;
 pub use time::{Duration, NS_PER_MS, Time};

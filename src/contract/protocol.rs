@@ -18,6 +18,37 @@ pub struct Setup<'a> {
     pub mutants: &'a [String],
 }
 
+/// How many servers a group has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupSize {
+    /// This many unless the scenario's `"groups"` says otherwise.
+    Default(u32),
+    /// Every server the other groups leave (at most one group per protocol). The scenario's
+    /// `"nodes"` is the number of servers in all groups together.
+    Rest,
+}
+
+/// A named group of servers a protocol declares: a coordinator and participants; lock servers and a
+/// storage service; a master and workers. Faults and reports can name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// Its name in scenarios (`{"crash": {"group": "participants", "member": 2}}`) and reports.
+    pub name: &'static str,
+    /// One line: what its members do.
+    pub about: &'static str,
+    /// How many members it has.
+    pub size: GroupSize,
+}
+
+impl GroupSpec {
+    /// The one group of a protocol whose servers are all alike.
+    pub const SERVERS: GroupSpec = GroupSpec {
+        name: "servers",
+        about: "the servers",
+        size: GroupSize::Rest,
+    };
+}
+
 /// A planted bug a protocol can switch on, for showing that its checkers catch it.
 #[derive(Clone, Copy, Debug)]
 pub struct Mutant {
@@ -40,6 +71,8 @@ pub trait Protocol: Sized {
     const ABOUT: &'static str;
     /// The planted bugs this protocol offers.
     const MUTANTS: &'static [Mutant];
+    /// The server groups, in the order their node ids are laid out (clients come after them).
+    const GROUPS: &'static [GroupSpec] = &[GroupSpec::SERVERS];
 
     /// Builds the protocol from a scenario. An `Err` names the offending parameter (with its path
     /// under `params`, e.g. `"params.election_timeout_ms_min: must be below ..._max"`).

@@ -94,6 +94,24 @@ impl FaultAction {
         Self::KINDS[index].0
     }
 
+    /// The targets this action names, each with its field path below the action (`[]` for the
+    /// action's own value, `["node"]` for a clock's or Byzantine fault's node).
+    pub fn targets(&self) -> Vec<(Option<&'static str>, &Target)> {
+        match self {
+            FaultAction::Isolate(t)
+            | FaultAction::Crash(t)
+            | FaultAction::Restart(t)
+            | FaultAction::Pause(t)
+            | FaultAction::Resume(t) => vec![(None, t)],
+            FaultAction::Clock(c) => vec![(Some("node"), &c.node)],
+            FaultAction::Byzantine(b) => vec![(Some("node"), &b.node)],
+            FaultAction::Partition(_)
+            | FaultAction::Cut(_)
+            | FaultAction::Heal(_)
+            | FaultAction::Link(_) => Vec::new(),
+        }
+    }
+
     /// Whether this action undoes faults rather than adding one (heal, restart, resume, an honest
     /// Byzantine node).
     pub fn is_repair(&self) -> bool {

@@ -32,6 +32,8 @@ pub trait FaultSurface {
     fn holder_of(&self, role: &str) -> Option<NodeId>;
     /// The server ids.
     fn servers(&self) -> std::ops::Range<NodeId>;
+    /// The ids of the protocol's group called `name` (validation made sure it exists).
+    fn group(&self, name: &str) -> std::ops::Range<NodeId>;
     /// The network.
     fn network(&mut self) -> &mut Network;
     /// Crashes `node`: its volatile state, timers and anything it had not yet handled are lost.
@@ -71,6 +73,17 @@ fn resolve(surface: &impl FaultSurface, target: &Target, want: Want) -> Vec<Node
         Target::Node(n) => vec![*n],
         Target::All => surface.servers().filter(|n| surface.is(*n, want)).collect(),
         Target::Role(r) => surface.holder_of(r).into_iter().collect(),
+        Target::Group {
+            name,
+            member: Some(m),
+        } => {
+            let ids = surface.group(name);
+            vec![ids.start + m]
+        }
+        Target::Group { name, member: None } => surface
+            .group(name)
+            .filter(|n| surface.is(*n, want))
+            .collect(),
     }
 }
 
@@ -78,6 +91,12 @@ fn described(nodes: Vec<NodeId>, verb: &str, target: &Target) -> Planned {
     let effect = match (&nodes[..], target) {
         ([], _) => format!("{verb} {target}: nobody to {verb}"),
         ([n], Target::Role(r)) => format!("{verb} node {n} (the {r})"),
+        (
+            [n],
+            Target::Group {
+                member: Some(_), ..
+            },
+        ) => format!("{verb} node {n} ({target})"),
         (ns, _) => format!(
             "{verb} node{} {}",
             if ns.len() > 1 { "s" } else { "" },

@@ -1,4 +1,5 @@
-//! Who a fault hits: a node id, whoever holds a role when the fault fires, or every server.
+//! Who a fault hits: a node id, whoever holds a role when the fault fires, a protocol's named group
+//! (or one member of it), or every server.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -12,6 +13,23 @@ pub enum Target {
     Role(String),
     /// Every server (for `restart` and `resume`: every server that is down or paused).
     All,
+    /// The members of one of the protocol's named groups (`{"group": "participants"}`), or one of
+    /// them by its index in the group (`{"group": "participants", "member": 2}`).
+    Group {
+        /// The group's name.
+        name: String,
+        /// The member's index in the group; every member when `None`.
+        member: Option<u32>,
+    },
+}
+
+/// The object form of a group target.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupTarget {
+    group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    member: Option<u32>,
 }
 
 impl fmt::Display for Target {
@@ -20,6 +38,11 @@ impl fmt::Display for Target {
             Target::Node(n) => write!(f, "node {n}"),
             Target::Role(r) => write!(f, "the {r}"),
             Target::All => write!(f, "all"),
+            Target::Group { name, member: None } => write!(f, "group {name}"),
+            Target::Group {
+                name,
+                member: Some(m),
+            } => write!(f, "{name}[{m}]"),
         }
     }
 }
@@ -30,6 +53,11 @@ impl Serialize for Target {
             Target::Node(n) => s.serialize_u32(*n),
             Target::Role(r) => s.serialize_str(r),
             Target::All => s.serialize_str("all"),
+            Target::Group { name, member } => GroupTarget {
+                group: name.clone(),
+                member: *member,
+            }
+            .serialize(s),
         }
     }
 }
@@ -37,10 +65,23 @@ impl Serialize for Target {
 impl<'de> Deserialize<'de> for Target {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl serde::de::Visitor<'_> for V {
+        impl<'de> serde::de::Visitor<'de> for V {
             type Value = Target;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a node id, a role name such as \"leader\", or \"all\"")
+                f.write_str(
+                    "a node id, a role name such as \"leader\", \"all\", or {\"group\": NAME}",
+                )
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Target, M::Error> {
+                let g =
+                    GroupTarget::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                if g.group.is_empty() {
+                    return Err(serde::de::Error::custom("empty group name"));
+                }
+                Ok(Target::Group {
+                    name: g.group,
+                    member: g.member,
+                })
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Target, E> {
                 u32::try_from(v)

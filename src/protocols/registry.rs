@@ -26,10 +26,7 @@ pub struct ProtocolInfo {
 fn info<P: Protocol>() -> ProtocolInfo {
     let params = serde_json::Value::Null;
     let setup = crate::contract::Setup {
-        cluster: crate::contract::Cluster {
-            servers: 3,
-            clients: 1,
-        },
+        cluster: crate::contract::Cluster::new(3, 1),
         params: &params,
         mutants: &[],
     };

@@ -7,9 +7,10 @@ pub mod replay;
 pub mod report;
 
 use crate::contract::Verdict;
+use crate::contract::{Cluster, GroupSize};
 use crate::contract::{EventKind, History};
 use crate::contract::{Protocol, Setup};
-use crate::fault::{ByzantineMode, FaultAction};
+use crate::fault::{ByzantineMode, FaultAction, Target};
 use crate::protocols::registry::{self, ProtocolVisitor};
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
 use crate::sim::world::{RunState, Violation, World};
@@ -83,6 +84,83 @@ fn split_setup_error(err: &str) -> (Vec<Seg>, String) {
     (segs, msg.to_string())
 }
 
+/// Lays out the protocol's server groups (see [`crate::contract::GroupSpec`]) with the sizes the
+/// scenario gives, and checks every group a fault names.
+pub fn cluster_of<P: Protocol>(scenario: &Scenario) -> Result<Cluster, (Vec<Seg>, String)> {
+    let names: Vec<&str> = P::GROUPS.iter().map(|g| g.name).collect();
+    let known = || format!("protocol {} has the groups {}", P::NAME, names.join(", "));
+    for name in scenario.groups.keys() {
+        let path = vec![Seg::Key("groups".into()), Seg::Key(name.clone())];
+        match P::GROUPS.iter().find(|g| g.name == name) {
+            None => return Err((path, format!("no group `{name}`: {}", known()))),
+            Some(g) if g.size == GroupSize::Rest => {
+                return Err((
+                    path,
+                    format!("group `{name}` takes the servers the others leave: set \"nodes\""),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let mut sizes: Vec<(&'static str, u32)> = Vec::with_capacity(P::GROUPS.len());
+    let mut fixed = 0u64;
+    for g in P::GROUPS {
+        let size = match g.size {
+            GroupSize::Default(n) => scenario.groups.get(g.name).copied().unwrap_or(n),
+            GroupSize::Rest => 0,
+        };
+        fixed += u64::from(size);
+        sizes.push((g.name, size));
+    }
+    let nodes = u64::from(scenario.nodes);
+    let rest = P::GROUPS.iter().position(|g| g.size == GroupSize::Rest);
+    let nodes_path = vec![Seg::Key("nodes".into())];
+    match rest {
+        Some(i) if fixed <= nodes => sizes[i].1 = (nodes - fixed) as u32,
+        _ if fixed == nodes => {}
+        _ => {
+            let layout: Vec<String> = sizes
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(g, n)| format!("{g} {n}"))
+                .collect();
+            return Err((
+                nodes_path,
+                format!(
+                    "the groups of protocol {} hold {fixed} servers ({}), but nodes is {nodes}",
+                    P::NAME,
+                    layout.join(", ")
+                ),
+            ));
+        }
+    }
+    let cluster = Cluster::with_groups(&sizes, scenario.clients).map_err(|m| (nodes_path, m))?;
+    for (i, fault) in scenario.faults.iter().enumerate() {
+        for (below, target) in fault.action.targets() {
+            let Target::Group { name, member } = target else {
+                continue;
+            };
+            let mut path = vec![
+                Seg::Key("faults".into()),
+                Seg::Index(i),
+                Seg::Key(fault.action.name().into()),
+            ];
+            path.extend(below.map(|b| Seg::Key(b.into())));
+            let Some(ids) = cluster.group(name) else {
+                path.push(Seg::Key("group".into()));
+                return Err((path, format!("no group `{name}`: {}", known())));
+            };
+            if let Some(m) = member
+                && *m >= ids.len() as u32
+            {
+                path.push(Seg::Key("member".into()));
+                return Err((path, format!("group `{name}` has members 0..{}", ids.len())));
+            }
+        }
+    }
+    Ok(cluster)
+}
+
 /// Checks what only the protocol can check (its name, mutants and parameters) and builds it.
 pub fn prepare<P: Protocol>(
     scenario: &Scenario,
@@ -105,11 +183,10 @@ pub fn prepare<P: Protocol>(
             ));
         }
     }
+    let cluster = cluster_of::<P>(scenario)
+        .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
     let setup = Setup {
-        cluster: crate::contract::Cluster {
-            servers: scenario.nodes,
-            clients: scenario.clients,
-        },
+        cluster,
         params: &scenario.params,
         mutants: &scenario.mutants,
     };
@@ -203,7 +280,9 @@ pub fn run_protocol<P: Protocol>(
     let mut resolved = scenario.clone();
     resolved.seed = seed;
     let tracer = TraceWriter::open(&options.trace).map_err(trace_err)?;
-    let world = World::new(&resolved, seed, protocol, tracer);
+    let cluster = cluster_of::<P>(scenario)
+        .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
+    let world = World::new(&resolved, seed, protocol, cluster, tracer);
     let (state, tracer) = world.run();
     let (mut report, history) = build_report(&resolved, seed, state);
     let mut trace_lines = None;

@@ -29,6 +29,7 @@ pub use load::{ScenarioError, Source, load, parse, validate_in};
 pub use locate::{Seg, position};
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A whole scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +49,10 @@ pub struct Scenario {
     /// Clients: node ids `nodes..nodes + clients`.
     #[serde(default)]
     pub clients: u32,
+    /// Sizes of the protocol's named server groups (`{"coordinator": 1}`), where it has several;
+    /// the group that takes "the rest" gets what `nodes` leaves.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, u32>,
     /// The run stops at this virtual time.
     pub max_time_ms: u64,
     /// The run stops after this many events (a bound, so that no scenario can run for ever).

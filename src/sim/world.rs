@@ -181,17 +181,15 @@ pub struct World<'s, P: Protocol> {
 type Trace<'a, A> = Line<'a, <A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Note>;
 
 impl<'s, P: Protocol> World<'s, P> {
-    /// Sets up a run. `tracer` receives the header at once and every event after.
+    /// Sets up a run of `protocol` on `cluster` (laid out from the scenario by
+    /// `crate::run::cluster_of`). `tracer` receives the header at once and every event after.
     pub fn new(
         scenario: &'s Scenario,
         seed: u64,
         protocol: P,
+        cluster: Cluster,
         tracer: Option<TraceWriter>,
     ) -> Self {
-        let cluster = Cluster {
-            servers: scenario.nodes,
-            clients: scenario.clients,
-        };
         let nodes = (0..cluster.node_count())
             .map(|id| Slot {
                 actor: Some(protocol.new_actor(id)),
@@ -740,6 +738,10 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
 
     fn servers(&self) -> std::ops::Range<NodeId> {
         self.cluster.server_ids()
+    }
+
+    fn group(&self, name: &str) -> std::ops::Range<NodeId> {
+        self.cluster.group(name).unwrap_or(0..0)
     }
 
     fn network(&mut self) -> &mut Network {

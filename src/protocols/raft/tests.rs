@@ -47,7 +47,7 @@ struct Harness {
 
 impl Harness {
     fn new(servers: u32, clients: u32, params: serde_json::Value, mutants: &[&str]) -> Harness {
-        let cluster = Cluster { servers, clients };
+        let cluster = Cluster::new(servers, clients);
         let mutants: Vec<String> = mutants.iter().map(|m| m.to_string()).collect();
         let proto = Raft::setup(&Setup {
             cluster,
@@ -1065,10 +1065,7 @@ fn vote_ignores_log_elects_a_leader_without_committed_entries() {
 // The client.
 
 fn client_harness() -> (Raft, Cluster) {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 1,
-    };
+    let cluster = Cluster::new(3, 1);
     let params = serde_json::json!({
         "ops_per_client": 2, "think_ms_min": 1, "think_ms_max": 1,
         "attempt_timeout_ms": 100, "op_deadline_ms": 250, "put_weight": 1, "get_weight": 0, "cas_weight": 0
@@ -1289,10 +1286,7 @@ fn params_default_and_name_their_errors() {
     assert!(e.starts_with("params.get_weight"), "{e}");
     let e = err(serde_json::json!({"op_deadline_ms": 10}));
     assert!(e.starts_with("params.op_deadline_ms"), "{e}");
-    let cluster = Cluster {
-        servers: 0,
-        clients: 1,
-    };
+    let cluster = Cluster::new(0, 1);
     let setup = Setup {
         cluster,
         params: &serde_json::Value::Null,
@@ -1328,10 +1322,7 @@ fn protocol_surface() {
     );
     let with_liveness = serde_json::json!({"liveness_catch_up_ms": 2000});
     let setup = Setup {
-        cluster: Cluster {
-            servers: 3,
-            clients: 1,
-        },
+        cluster: Cluster::new(3, 1),
         params: &with_liveness,
         mutants: &[],
     };
@@ -1362,10 +1353,7 @@ struct Feed {
 
 impl Feed {
     fn new(servers: u32) -> Feed {
-        let cluster = Cluster {
-            servers,
-            clients: 0,
-        };
+        let cluster = Cluster::new(servers, 0);
         let (proto, _) = client_harness();
         let cfg = proto.params().server_config(Flags::default());
         Feed {
@@ -1496,10 +1484,7 @@ fn election_safety_checker() {
 #[test]
 fn log_matching_checker() {
     // Good: two nodes hold the same entries.
-    let mut c = checkers::GhostLogs::new(Cluster {
-        servers: 3,
-        clients: 0,
-    });
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)])
         .unwrap();
@@ -1570,10 +1555,7 @@ fn prefix_hash_is_fnv_1a() {
 
 #[test]
 fn leader_append_only_checker() {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 0,
-    };
+    let cluster = Cluster::new(3, 0);
     let mut c = checkers::LeaderAppendOnly::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[app(1, 1, 5, 1), app(2, 1, 5, 2)])
@@ -1621,10 +1603,7 @@ fn leader_append_only_checker() {
 
 #[test]
 fn leader_completeness_checker() {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 0,
-    };
+    let cluster = Cluster::new(3, 0);
     // Bad: (1, t1) is held by 0 and 1 in term 1 (committed); node 2 leads term 2 without it.
     let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
@@ -1648,10 +1627,7 @@ fn leader_completeness_checker() {
 
 #[test]
 fn commit_safety_checker() {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 0,
-    };
+    let cluster = Cluster::new(3, 0);
     // Bad: node 0 commits an entry only it holds.
     let mut c = checkers::GhostLogs::new(cluster);
     let mut f = Feed::new(3);
@@ -1695,10 +1671,7 @@ fn commit_safety_checker() {
 
 #[test]
 fn checkers_sharing_a_ghost_keep_their_own_verdicts() {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 0,
-    };
+    let cluster = Cluster::new(3, 0);
     let mut all = checkers::all(cluster, &RaftParams::default());
     let mut f = Feed::new(3);
     let names =
@@ -1720,10 +1693,7 @@ fn checkers_sharing_a_ghost_keep_their_own_verdicts() {
 
 #[test]
 fn state_machine_safety_checker() {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 0,
-    };
+    let cluster = Cluster::new(3, 0);
     let mut c = checkers::StateMachineSafety::new(cluster);
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[applied(1, 1, 0, 0), applied(2, 1, 9, 1)])
@@ -1755,10 +1725,7 @@ fn state_machine_safety_checker() {
 
 #[test]
 fn raft_liveness_checker() {
-    let cluster = Cluster {
-        servers: 3,
-        clients: 0,
-    };
+    let cluster = Cluster::new(3, 0);
     let window = crate::contract::Duration::from_millis(1_000);
     let history = History::default();
     let judge = |c: &mut liveness::RaftLiveness, now_ms: u64, fault_ms: u64, in_force: bool| {
