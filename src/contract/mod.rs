@@ -15,6 +15,7 @@
 pub mod actor;
 pub mod byzantine;
 pub mod checker;
+pub mod client;
 pub mod history;
 pub mod model;
 pub mod protocol;

@@ -15,6 +15,7 @@
 //! feature), so traces do not change. `Arc` rather than `Rc` keeps messages `Send`.
 
 use crate::contract::NodeId;
+pub use crate::contract::client::{ClientOutcome, KvOp, KvResult};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -23,42 +24,6 @@ pub type Term = u64;
 
 /// A 1-based log index. 0 is the empty-log sentinel (term 0).
 pub type Index = u64;
-
-/// A key-value operation, as a client asks for it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "f", rename_all = "snake_case")]
-pub enum KvOp {
-    /// Read `key`.
-    Get {
-        /// The key.
-        key: Arc<str>,
-    },
-    /// Write `value` under `key`.
-    Put {
-        /// The key.
-        key: Arc<str>,
-        /// The new value.
-        value: Arc<str>,
-    },
-    /// Write `to` under `key` if it currently holds `from`.
-    Cas {
-        /// The key.
-        key: Arc<str>,
-        /// The expected current value.
-        from: Arc<str>,
-        /// The new value.
-        to: Arc<str>,
-    },
-}
-
-impl KvOp {
-    /// The key the operation touches.
-    pub fn key(&self) -> &str {
-        match self {
-            KvOp::Get { key } | KvOp::Put { key, .. } | KvOp::Cas { key, .. } => key,
-        }
-    }
-}
 
 /// A client request: the operation and its session identity (client, sequence number), which lets the
 /// state machine apply a retried request at most once (Raft paper §8).
@@ -131,39 +96,6 @@ impl Entry {
             },
         }
     }
-}
-
-/// The result of applying a client operation to the key-value state machine.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum KvResult {
-    /// A put took effect.
-    Written,
-    /// A get read `value` (`None`: the key was never written).
-    Read {
-        /// What was read.
-        value: Option<Arc<str>>,
-    },
-    /// A compare-and-set matched and wrote its new value.
-    Swapped,
-    /// A compare-and-set did not match; nothing was written.
-    CasFailed {
-        /// The key's value at the time.
-        current: Option<Arc<str>>,
-    },
-}
-
-/// A server's answer to a client request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum ClientOutcome {
-    /// The request was applied (now, or earlier for a retried request) with this result.
-    Done(KvResult),
-    /// This server is not the leader; try `leader_hint` if it knows one.
-    NotLeader {
-        /// The leader of the server's current term, if it has heard from one.
-        leader_hint: Option<NodeId>,
-    },
 }
 
 /// Everything servers and clients send each other.
