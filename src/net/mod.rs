@@ -69,6 +69,8 @@ pub enum DropReason {
     InFlightMax,
     /// The sender is Byzantine and silent.
     Silenced,
+    /// A test script or explorer dropped it.
+    Scripted,
 }
 
 /// What happens to one sent message.

@@ -96,6 +96,31 @@ impl<E> EventQueue<E> {
         event.map(|e| (key.time(), e))
     }
 
+    /// Every waiting event with its time, in the order they would come out. Costs a sort: for
+    /// harnesses and explorers, not for the event loop.
+    pub fn ordered(&self) -> Vec<(Time, &E)> {
+        let mut keys: Vec<Key> = self.heap.iter().copied().collect();
+        keys.sort_unstable_by_key(|k| k.order);
+        keys.iter()
+            .filter_map(|k| self.slab[k.slot as usize].as_ref().map(|e| (k.time(), e)))
+            .collect()
+    }
+
+    /// Takes the earliest event that `matches`, out of turn. Costs a pass over the queue: for
+    /// harnesses and explorers that choose what happens next, not for the event loop.
+    pub fn take_first(&mut self, matches: impl Fn(&E) -> bool) -> Option<(Time, E)> {
+        let key = self
+            .heap
+            .iter()
+            .filter(|k| self.slab[k.slot as usize].as_ref().is_some_and(&matches))
+            .min_by_key(|k| k.order)
+            .copied()?;
+        self.heap.retain(|k| k.slot != key.slot);
+        let event = self.slab[key.slot as usize].take();
+        self.free.push(key.slot);
+        event.map(|e| (key.time(), e))
+    }
+
     /// Events waiting.
     pub fn len(&self) -> usize {
         self.heap.len()
@@ -109,6 +134,30 @@ impl<E> EventQueue<E> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn events_can_be_listed_and_taken_out_of_turn() {
+        let mut q = super::EventQueue::new();
+        for (t, e) in [(5, 'a'), (1, 'b'), (5, 'c'), (3, 'd')] {
+            q.push(super::Time(t), e);
+        }
+        let order: Vec<char> = q.ordered().iter().map(|(_, e)| **e).collect();
+        assert_eq!(order, ['b', 'd', 'a', 'c']);
+        assert_eq!(
+            q.take_first(|e| *e == 'a' || *e == 'c'),
+            Some((super::Time(5), 'a'))
+        );
+        assert_eq!(q.take_first(|e| *e == 'z'), None);
+        assert_eq!(q.len(), 3);
+        let rest: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(rest, ['b', 'd', 'c']);
+        q.push(super::Time(9), 'e');
+        assert_eq!(
+            q.pop(),
+            Some((super::Time(9), 'e')),
+            "freed slots are reused"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -121,6 +121,13 @@ impl<T: PartialEq + Clone> Timers<T> {
         }
     }
 
+    /// The timers set now, with their deadlines, in the order they were first set.
+    pub(crate) fn armed(&self) -> impl Iterator<Item = (&T, Time)> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.deadline.map(|at| (&e.tag, at)))
+    }
+
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }

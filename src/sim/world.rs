@@ -14,8 +14,8 @@ use crate::contract::Time;
 use crate::contract::{Actor, Adversary, Cluster, Ctx, Effect, NodeId, NoteLabel, Role, Tamper};
 use crate::contract::{Checker, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 use crate::contract::{History, HistoryEvent};
-use crate::fault::ByzantineMode;
 use crate::fault::apply::{self as fault, FaultSurface, Want};
+use crate::fault::{ByzantineMode, FaultAction, FaultSpec};
 use crate::net::{DropReason, Fate, Network};
 use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
@@ -37,6 +37,8 @@ pub enum EndReason {
     Quiescent,
     /// A safety checker found a violation.
     Violation,
+    /// Whoever drove the world step by step stopped it.
+    Stopped,
 }
 
 impl EndReason {
@@ -47,6 +49,7 @@ impl EndReason {
             EndReason::EventLimit => "event_limit",
             EndReason::Quiescent => "quiescent",
             EndReason::Violation => "violation",
+            EndReason::Stopped => "stopped",
         }
     }
 }
@@ -176,6 +179,38 @@ pub struct World<'s, P: Protocol> {
     event_index: u64,
     tracer: Option<TraceWriter>,
     state: RunState,
+    /// Why the run ended, once it has.
+    ended: Option<EndReason>,
+}
+
+/// One event waiting in a world's queue, as [`World::pending`] lists it.
+#[derive(Debug)]
+pub enum Pending<'a, A: Actor> {
+    /// A node (re)starts.
+    Start {
+        /// The node.
+        node: NodeId,
+    },
+    /// A message in flight.
+    Message {
+        /// Its id (the trace's `id`).
+        id: u64,
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// The message.
+        msg: &'a A::Msg,
+        /// When it is due to arrive.
+        at: Time,
+    },
+    /// A scheduled fault.
+    Fault {
+        /// Its index in the scenario's `faults`.
+        index: usize,
+        /// When it fires.
+        at: Time,
+    },
 }
 
 type Trace<'a, A> = Line<'a, <A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Note>;
@@ -240,6 +275,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 checker_names,
                 verdicts: Vec::new(),
             },
+            ended: None,
         };
         if let Some(t) = &mut world.tracer {
             t.line(&Trace::<P::Actor>::Header {
@@ -262,20 +298,29 @@ impl<'s, P: Protocol> World<'s, P> {
 
     /// Runs to the end and returns what happened, with the tracer (for the caller to close).
     pub fn run(mut self) -> (RunState, Option<TraceWriter>) {
-        let max_events = self.scenario.max_events;
-        self.state.end_reason = loop {
+        while self.step() {}
+        self.finish()
+    }
+
+    /// Handles the next event in `(time, seq)` order. False once the run has ended: nothing left to
+    /// happen, a bound reached, or a safety violation found (see [`World::end_reason`]).
+    pub fn step(&mut self) -> bool {
+        if self.ended.is_some() {
+            return false;
+        }
+        loop {
             let Some(t) = self.queue.peek_time() else {
-                break EndReason::Quiescent;
+                return self.end(EndReason::Quiescent);
             };
             if t > self.max_time {
                 self.now = self.max_time;
-                break EndReason::TimeLimit;
+                return self.end(EndReason::TimeLimit);
             }
-            if self.event_index >= max_events {
-                break EndReason::EventLimit;
+            if self.event_index >= self.scenario.max_events {
+                return self.end(EndReason::EventLimit);
             }
             let Some((t, event)) = self.queue.pop() else {
-                break EndReason::Quiescent;
+                return self.end(EndReason::Quiescent);
             };
             debug_assert!(t >= self.now, "time never goes back");
             self.now = t;
@@ -283,10 +328,190 @@ impl<'s, P: Protocol> World<'s, P> {
             // events: nothing happens, so they get no index and do not count towards the bound.
             if self.handle(event) {
                 self.event_index += 1;
+                if self.state.violation.is_some() {
+                    return self.end(EndReason::Violation);
+                }
+                return true;
             }
-            if self.state.violation.is_some() {
-                break EndReason::Violation;
-            }
+        }
+    }
+
+    // --- Driving the world by hand: golden scripts and explorers choose what happens next. ---
+
+    /// True time now.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// The cluster's shape.
+    pub fn cluster(&self) -> Cluster {
+        self.cluster
+    }
+
+    /// The time of the next event in the queue, if any.
+    pub fn next_time(&self) -> Option<Time> {
+        self.queue.peek_time()
+    }
+
+    /// Node `id`'s state, or `None` while it is down.
+    pub fn node(&self, id: NodeId) -> Option<&P::Actor> {
+        self.nodes.get(id as usize)?.actor.as_ref()
+    }
+
+    /// Node `id`'s disk.
+    pub fn durable(&self, id: NodeId) -> Option<&<P::Actor as Actor>::Durable> {
+        self.nodes.get(id as usize).map(|s| &s.durable)
+    }
+
+    /// Node `id`'s role as the engine last read it.
+    pub fn role(&self, id: NodeId) -> Role {
+        self.nodes.get(id as usize).and_then(|s| s.role)
+    }
+
+    /// The first safety violation, if one was found.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.state.violation.as_ref()
+    }
+
+    /// What waits in the queue (starts, messages in flight, scheduled faults), in the order it
+    /// would happen. Timers are listed by [`World::timers`].
+    pub fn pending(&self) -> Vec<Pending<'_, P::Actor>> {
+        self.queue
+            .ordered()
+            .into_iter()
+            .filter_map(|(at, e)| match e {
+                Event::Start { node } => Some(Pending::Start { node: *node }),
+                Event::Deliver { from, to, id, msg } => Some(Pending::Message {
+                    id: *id,
+                    from: *from,
+                    to: *to,
+                    msg,
+                    at,
+                }),
+                Event::Fault { index } => Some(Pending::Fault { index: *index, at }),
+                Event::Timer { .. } => None,
+            })
+            .collect()
+    }
+
+    /// The timers node `id` has set, with the true time each is due.
+    pub fn timers(&self, id: NodeId) -> Vec<(&<P::Actor as Actor>::Timer, Time)> {
+        self.nodes
+            .get(id as usize)
+            .map(|s| s.timers.armed().collect())
+            .unwrap_or_default()
+    }
+
+    /// Delivers message `id` now (or at its arrival time, if that is later), out of turn, as the
+    /// network might have. False if no such message is in flight.
+    pub fn deliver_now(&mut self, id: u64) -> bool {
+        let taken = self
+            .queue
+            .take_first(|e| matches!(e, Event::Deliver { id: i, .. } if *i == id));
+        let Some((at, event)) = taken else {
+            return false;
+        };
+        self.now = self.now.max(at);
+        self.handle_by_hand(event);
+        true
+    }
+
+    /// Loses message `id` in the network. False if no such message is in flight.
+    pub fn drop_message(&mut self, id: u64) -> bool {
+        let taken = self
+            .queue
+            .take_first(|e| matches!(e, Event::Deliver { id: i, .. } if *i == id));
+        let Some((_, Event::Deliver { from, to, id, .. })) = taken else {
+            return false;
+        };
+        self.net.arrived();
+        self.lose(id, from, to, DropReason::Scripted);
+        self.event_index += 1;
+        true
+    }
+
+    /// Fires node `node`'s timer `timer` now, as if its time had come (time moves on to its deadline
+    /// if that is later). False if the node has no such timer set.
+    pub fn fire_timer(&mut self, node: NodeId, timer: &<P::Actor as Actor>::Timer) -> bool {
+        let Some(slot) = self.nodes.get(node as usize) else {
+            return false;
+        };
+        let Some(at) = slot
+            .timers
+            .armed()
+            .find(|(t, _)| *t == timer)
+            .map(|(_, at)| at)
+        else {
+            return false;
+        };
+        if slot.actor.is_none() || slot.paused {
+            return false;
+        }
+        self.now = self.now.max(at);
+        // The timer's queued event, if any, turns stale once the timer has fired.
+        self.fire(node, timer.clone());
+        self.after_by_hand();
+        true
+    }
+
+    /// Applies a fault now, out of the schedule.
+    pub fn inject(&mut self, action: FaultAction) {
+        let spec = FaultSpec::new(self.now.as_millis(), action);
+        let planned = fault::plan(&spec.action, self);
+        self.state.counts.faults += 1;
+        self.state.last_fault = Some(self.now);
+        self.state.timeline.push(TimelineEntry {
+            time_ns: self.now.0,
+            what: planned.effect.clone(),
+        });
+        if let Some(tr) = &mut self.tracer {
+            tr.line(&Trace::<P::Actor>::Fault {
+                e: self.event_index,
+                t: self.now.0,
+                fault: &spec,
+                nodes: &planned.nodes,
+                effect: &planned.effect,
+            });
+        }
+        fault::apply(&spec.action, &planned, self);
+        self.after_by_hand();
+    }
+
+    /// Handles one event taken out of turn.
+    fn handle_by_hand(&mut self, event: Event<P::Actor>) {
+        if self.handle(event) {
+            self.after_by_hand();
+        }
+    }
+
+    fn after_by_hand(&mut self) {
+        self.event_index += 1;
+        if self.state.violation.is_some() {
+            self.ended = Some(EndReason::Violation);
+        }
+    }
+
+    /// The trace lines written so far, for a world tracing to memory.
+    pub fn trace_lines(&self) -> &[String] {
+        self.tracer.as_ref().map_or(&[], TraceWriter::memory_lines)
+    }
+
+    fn end(&mut self, reason: EndReason) -> bool {
+        self.ended = Some(reason);
+        false
+    }
+
+    /// Why the run ended, if it has.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        self.ended
+    }
+
+    /// Ends the run where it stands and judges it: end-of-run checkers, counts, the final state.
+    pub fn finish(mut self) -> (RunState, Option<TraceWriter>) {
+        self.state.end_reason = match self.ended {
+            Some(reason) => reason,
+            None if self.state.violation.is_some() => EndReason::Violation,
+            None => EndReason::Stopped,
         };
         self.state.counts.events = self.event_index;
         self.state.notes = self.note_counts.to_map();

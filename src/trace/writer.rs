@@ -111,6 +111,14 @@ impl TraceWriter {
         }
     }
 
+    /// The lines written so far, when writing to memory (empty otherwise).
+    pub fn memory_lines(&self) -> &[String] {
+        match &self.sink {
+            Sink::Memory(lines) => lines,
+            _ => &[],
+        }
+    }
+
     /// The digest of the lines so far, as hex.
     pub fn digest_hex(&self) -> String {
         hex(&self.hasher.clone().finalize())
