@@ -868,12 +868,7 @@ impl<'s, P: Protocol> World<'s, P> {
 
     fn set_role(&mut self, node: NodeId, role: Role) {
         let slot = &mut self.nodes[node as usize];
-        // Roles are static strings: the pointers nearly always settle it without comparing bytes.
-        let same = match (slot.role, role) {
-            (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
-            (a, b) => a.is_none() && b.is_none(),
-        };
-        if same {
+        if slot.role == role {
             return;
         }
         slot.role = role;
@@ -1030,7 +1025,7 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
 }
 
 /// Notes counted by label. Labels are static strings from a handful per protocol: a short vector
-/// matched by pointer first is cheaper on every note than a map that compares the bytes.
+/// scanned in order is cheaper on every note than a map.
 #[derive(Default)]
 struct LabelCounts {
     counts: Vec<(&'static str, u64)>,
@@ -1038,11 +1033,7 @@ struct LabelCounts {
 
 impl LabelCounts {
     fn add(&mut self, label: &'static str) {
-        match self
-            .counts
-            .iter_mut()
-            .find(|(l, _)| std::ptr::eq(*l, label) || *l == label)
-        {
+        match self.counts.iter_mut().find(|(l, _)| *l == label) {
             Some((_, n)) => *n += 1,
             None => self.counts.push((label, 1)),
         }

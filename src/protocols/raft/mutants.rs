@@ -56,16 +56,26 @@ impl Flags {
     pub fn from_names(names: &[String]) -> Result<Flags, String> {
         let mut f = Flags::default();
         for name in names {
-            match name.as_str() {
-                "raft.vote_ignores_log" => f.vote_ignores_log = true,
-                "raft.commit_prior_term" => f.commit_prior_term = true,
-                "raft.forget_vote_on_restart" => f.forget_vote_on_restart = true,
-                "raft.count_duplicate_votes" => f.count_duplicate_votes = true,
-                "raft.read_from_follower" => f.read_from_follower = true,
-                other => return Err(format!("mutants: unknown raft mutant {other:?}")),
-            }
+            let flag = MUTANTS
+                .iter()
+                .position(|m| m.name == name)
+                .and_then(|i| f.flag(i))
+                .ok_or_else(|| format!("mutants: unknown raft mutant {name:?}"))?;
+            *flag = true;
         }
         Ok(f)
+    }
+
+    /// The flag of `MUTANTS[i]`: the one place that ties a mutant's name to its field.
+    fn flag(&mut self, i: usize) -> Option<&mut bool> {
+        Some(match i {
+            0 => &mut self.vote_ignores_log,
+            1 => &mut self.commit_prior_term,
+            2 => &mut self.forget_vote_on_restart,
+            3 => &mut self.count_duplicate_votes,
+            4 => &mut self.read_from_follower,
+            _ => return None,
+        })
     }
 }
 
@@ -74,10 +84,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_listed_mutant_has_a_flag() {
+    fn every_listed_mutant_has_a_flag_of_its_own() {
+        let mut seen = Vec::new();
         for m in MUTANTS {
             let f = Flags::from_names(&[m.name.to_string()]).expect(m.name);
             assert_ne!(f, Flags::default(), "{}", m.name);
+            assert!(!seen.contains(&f), "{} shares a flag", m.name);
+            seen.push(f);
         }
         assert!(Flags::from_names(&["raft.nope".into()]).is_err());
     }

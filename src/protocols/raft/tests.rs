@@ -1890,14 +1890,41 @@ fn soak_correct_raft_is_safe_and_makes_progress() {
 
 #[test]
 fn soak_finds_the_safety_mutants() {
-    for mutant in [
-        "raft.vote_ignores_log",
-        "raft.count_duplicate_votes",
-        "raft.commit_prior_term",
+    // Each mutant is found (the soak stops at the first violation), every seed that fails fails at
+    // one of the checkers its bug can trip, and on some seed at the one that guards what it breaks
+    // (`signature`). A leader elected by a duplicated vote may lack committed entries, which leader
+    // completeness sees at once, before a second leader of the same term shows up (the scenario test
+    // `count_duplicate_votes_is_caught` in tests/raft_mutants.rs accepts either checker too).
+    for (mutant, signature, first_allowed) in [
+        (
+            "raft.vote_ignores_log",
+            "leader_completeness",
+            &["leader_completeness", "commit_safety"][..],
+        ),
+        (
+            "raft.count_duplicate_votes",
+            "leader_completeness",
+            &["election_safety", "leader_completeness"][..],
+        ),
+        (
+            "raft.commit_prior_term",
+            "commit_safety",
+            &["commit_safety"][..],
+        ),
     ] {
-        let found: Vec<&'static str> = (0..40)
-            .flat_map(|seed| soak(seed, &[mutant], 4_000).names())
+        let found: Vec<Vec<&'static str>> = (0..40)
+            .map(|seed| soak(seed, &[mutant], 4_000).names())
+            .filter(|names| !names.is_empty())
             .collect();
         assert!(!found.is_empty(), "{mutant}: no seed found it");
+        assert!(
+            found.iter().all(|names| first_allowed.contains(&names[0])),
+            "{mutant}: first violations {:?}, expected one of {first_allowed:?}",
+            found.iter().map(|n| n[0]).collect::<Vec<_>>()
+        );
+        assert!(
+            found.iter().any(|names| names[0] == signature),
+            "{mutant}: {signature} never fired"
+        );
     }
 }
