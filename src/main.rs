@@ -68,8 +68,12 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// List the protocols, their mutants, the fault kinds and the checkers.
-    List,
+    /// List the protocols, their checkers, mutants and groups, the fault kinds and the models.
+    List {
+        /// Also print each protocol's parameters, with their defaults and meaning.
+        #[arg(long)]
+        params: bool,
+    },
 }
 
 const EXIT_BAD_INPUT: u8 = 2;
@@ -106,8 +110,8 @@ fn main() -> ExitCode {
         }
         Command::Replay { trace, json } => cmd_replay(&trace, json),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
-        Command::List => {
-            print!("{}", list_text());
+        Command::List { params } => {
+            print!("{}", list_text(params));
             ExitCode::SUCCESS
         }
     }
@@ -160,14 +164,9 @@ fn cmd_run(
     }
     let report = &out.report;
     let code = report.outcome.exit_code();
-    let replay = match &trace {
-        Some(t) => format!("cargo run --release -- replay {}", t.display()),
-        None => format!(
-            "cargo run --release -- run {} --seed {} --trace failing.trace.jsonl",
-            path.display(),
-            report.seed
-        ),
-    };
+    let program = std::env::args().next().unwrap_or_else(|| "distsim".into());
+    let replay = run::replay::replay_hint(&program, path, report.seed, trace.as_deref())
+        .join("\n          ");
     if json {
         let mut value = serde_json::to_value(report).unwrap_or_default();
         if code != 0
@@ -268,15 +267,27 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn list_text() -> String {
+fn list_text(with_params: bool) -> String {
     let mut s = String::from("protocols\n");
     for p in registry::catalogue() {
         s.push_str(&format!("  {:<12} {}\n", p.name, p.about));
-        if !p.checkers.is_empty() {
-            s.push_str(&format!("    checkers: {}\n", p.checkers.join(", ")));
+        if p.groups.len() > 1 {
+            let groups: Vec<&str> = p.groups.iter().map(|g| g.name).collect();
+            s.push_str(&format!("    groups: {}\n", groups.join(", ")));
+        }
+        for (name, about) in p.checkers {
+            s.push_str(&format!("    checker {name:<31} {about}\n"));
         }
         for m in p.mutants {
             s.push_str(&format!("    mutant {:<32} {}\n", m.name, m.about));
+        }
+        if with_params {
+            for param in p.params {
+                s.push_str(&format!(
+                    "    param {:<24} {:>6}  {}\n",
+                    param.name, param.default, param.about
+                ));
+            }
         }
     }
     s.push_str("fault kinds (scenario \"faults\": one action each, at \"at_ms\")\n");

@@ -49,6 +49,17 @@ impl GroupSpec {
     };
 }
 
+/// One of a protocol's `"params"`, for `distsim list --params`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param {
+    /// Its key under `"params"`.
+    pub name: &'static str,
+    /// Its default, as JSON (`"150"`, `"true"`, `"null"` for off).
+    pub default: &'static str,
+    /// One line: what it sets, with its unit.
+    pub about: &'static str,
+}
+
 /// A planted bug a protocol can switch on, for showing that its checkers catch it.
 #[derive(Clone, Copy, Debug)]
 pub struct Mutant {
@@ -71,6 +82,12 @@ pub trait Protocol: Sized {
     const ABOUT: &'static str;
     /// The planted bugs this protocol offers.
     const MUTANTS: &'static [Mutant];
+    /// Every parameter the protocol reads from `"params"`, with its default and meaning. A test checks
+    /// the list against what the protocol accepts.
+    const PARAMS: &'static [Param] = &[];
+    /// Every property its checkers may judge (with some parameters only, too), with one line each.
+    /// A test checks that the checkers never judge one that is not listed.
+    const CHECKERS: &'static [(&'static str, &'static str)] = &[];
     /// The server groups, in the order their node ids are laid out (clients come after them).
     const GROUPS: &'static [GroupSpec] = &[GroupSpec::SERVERS];
 

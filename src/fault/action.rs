@@ -72,7 +72,7 @@ impl FaultAction {
         ("link", "change latency, loss or duplication on some links"),
         (
             "byzantine",
-            "make a server silent or forge its messages (mode: silent, forge, honest)",
+            "make a server Byzantine (mode: silent, forge, equivocate, honest)",
         ),
     ];
 

@@ -6,7 +6,7 @@
 //! node actually sent (the `pong_matches_ping` checker; the `pingpong.pong_wrong_seq` mutant breaks it).
 
 use crate::contract::{
-    Actor, Checker, Ctx, Duration, Failure, Mutant, NoModel, NodeId, NoteLabel, Observation,
+    Actor, Checker, Ctx, Duration, Failure, Mutant, NoModel, NodeId, NoteLabel, Observation, Param,
     Protocol, Role, Setup,
 };
 use serde::{Deserialize, Serialize};
@@ -128,6 +128,15 @@ impl Protocol for PingPong {
         name: "pingpong.pong_wrong_seq",
         about: "a pong echoes the wrong sequence number",
     }];
+    const PARAMS: &'static [Param] = &[Param {
+        name: "interval_ms",
+        default: "10",
+        about: "how often each server pings, ms",
+    }];
+    const CHECKERS: &'static [(&'static str, &'static str)] = &[(
+        "pong_matches_ping",
+        "every pong echoes a sequence number its receiver used for a ping",
+    )];
 
     fn setup(setup: &Setup<'_>) -> Result<Self, String> {
         let params: Params = if setup.params.is_null() {

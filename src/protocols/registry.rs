@@ -1,6 +1,7 @@
 //! The one place that maps a scenario's `"protocol"` string to a type. Everything else is generic.
+//! Adding a protocol is one line in the [`protocols!`] list at the bottom.
 
-use crate::contract::{Mutant, Protocol};
+use crate::contract::{Cluster, GroupSpec, Mutant, Param, Protocol, Setup};
 
 /// Something to do with a protocol type, chosen by name at run time.
 pub trait ProtocolVisitor {
@@ -19,41 +20,124 @@ pub struct ProtocolInfo {
     pub about: &'static str,
     /// Its mutants.
     pub mutants: &'static [Mutant],
-    /// The names of its checkers, as set up with default parameters on three servers and one client.
-    pub checkers: Vec<&'static str>,
+    /// The properties its checkers judge, with one line each.
+    pub checkers: &'static [(&'static str, &'static str)],
+    /// Its parameters, with their defaults.
+    pub params: &'static [Param],
+    /// Its server groups.
+    pub groups: &'static [GroupSpec],
 }
 
 fn info<P: Protocol>() -> ProtocolInfo {
-    let params = serde_json::Value::Null;
-    let setup = crate::contract::Setup {
-        cluster: crate::contract::Cluster::new(3, 1),
-        params: &params,
-        mutants: &[],
-    };
-    let checkers = P::setup(&setup)
-        .map(|p| p.checkers().iter().flat_map(|c| c.properties()).collect())
-        .unwrap_or_default();
     ProtocolInfo {
         name: P::NAME,
         about: P::ABOUT,
         mutants: P::MUTANTS,
-        checkers,
+        checkers: P::CHECKERS,
+        params: P::PARAMS,
+        groups: P::GROUPS,
     }
 }
 
-/// Every protocol distsim ships.
-pub fn catalogue() -> Vec<ProtocolInfo> {
-    vec![
-        info::<super::raft::Raft>(),
-        info::<super::pingpong::PingPong>(),
-    ]
+/// Lists the protocols once; the catalogue and the lookup by name both come from the list.
+macro_rules! protocols {
+    ($($protocol:ty),* $(,)?) => {
+        /// Every protocol distsim ships.
+        pub fn catalogue() -> Vec<ProtocolInfo> {
+            vec![$(info::<$protocol>()),*]
+        }
+
+        /// Calls `visitor` with the protocol called `name`, or returns `None` if there is none.
+        pub fn with_protocol<V: ProtocolVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+            $(
+                if name == <$protocol as Protocol>::NAME {
+                    return Some(visitor.visit::<$protocol>());
+                }
+            )*
+            None
+        }
+    };
 }
 
-/// Calls `visitor` with the protocol called `name`, or returns `None` if there is none.
-pub fn with_protocol<V: ProtocolVisitor>(name: &str, visitor: V) -> Option<V::Output> {
-    match name {
-        "raft" => Some(visitor.visit::<super::raft::Raft>()),
-        "pingpong" => Some(visitor.visit::<super::pingpong::PingPong>()),
-        _ => None,
+protocols!(super::raft::Raft, super::pingpong::PingPong);
+
+/// Checks a protocol's self-description against what it does: every documented parameter exists
+/// and accepts its documented default, the parser accepts no undocumented one, and its checkers
+/// judge only documented properties (with default parameters, and with each parameter set to its
+/// default explicitly). `Err` says what disagrees.
+pub fn check_description<P: Protocol>() -> Result<(), String> {
+    let cluster = Cluster::new(3, 1);
+    let documented: Vec<&str> = P::CHECKERS.iter().map(|(n, _)| *n).collect();
+    let judged = |params: &serde_json::Value| -> Result<(), String> {
+        let setup = Setup {
+            cluster,
+            params,
+            mutants: &[],
+        };
+        let protocol = P::setup(&setup).map_err(|e| format!("params {params}: {e}"))?;
+        for property in protocol.checkers().iter().flat_map(|c| c.properties()) {
+            if !documented.contains(&property) {
+                return Err(format!("checker property {property} is not in CHECKERS"));
+            }
+        }
+        Ok(())
+    };
+    judged(&serde_json::Value::Null)?;
+    for p in P::PARAMS {
+        let default: serde_json::Value = serde_json::from_str(p.default)
+            .map_err(|e| format!("param {}: default {:?} is not JSON: {e}", p.name, p.default))?;
+        judged(&serde_json::json!({ p.name: default }))?;
+    }
+    // The parser names what it expects when it meets a field it does not know.
+    let probe = serde_json::json!({ "__undocumented__": 0 });
+    let setup = Setup {
+        cluster,
+        params: &probe,
+        mutants: &[],
+    };
+    let Err(refusal) = P::setup(&setup) else {
+        return Err("an unknown parameter was accepted".into());
+    };
+    if !P::PARAMS.is_empty() {
+        for p in P::PARAMS {
+            if !refusal.contains(&format!("`{}`", p.name)) {
+                return Err(format!(
+                    "the parser does not know param {}: {refusal}",
+                    p.name
+                ));
+            }
+        }
+        let expected = refusal.matches('`').count() / 2 - 1; // less the unknown field itself
+        if expected != P::PARAMS.len() {
+            return Err(format!(
+                "the parser knows {expected} params, PARAMS lists {}: {refusal}",
+                P::PARAMS.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_protocol_describes_itself_truly() {
+        struct Check;
+        impl ProtocolVisitor for Check {
+            type Output = Result<(), String>;
+            fn visit<P: Protocol>(self) -> Self::Output {
+                check_description::<P>()
+            }
+        }
+        let all = catalogue();
+        assert!(all.len() >= 2);
+        for p in all {
+            let verdict = with_protocol(p.name, Check).expect("listed protocols are found");
+            assert_eq!(verdict, Ok(()), "{}", p.name);
+            assert!(!p.checkers.is_empty(), "{} documents its checkers", p.name);
+        }
+        assert!(with_protocol("nope", Check).is_none());
     }
 }

@@ -72,3 +72,56 @@ pub fn replay(path: &Path) -> Result<Replay, RunError> {
             .map(|r| *r == trace.actual_sha256),
     })
 }
+
+/// The commands that reproduce a run, with paths that work from any directory: `replay TRACE` when
+/// a trace was written, and the `run SCENARIO --seed N` form always. `program` is how the user
+/// invoked distsim (`argv[0]`): a bare name found on the PATH stays as it is, a path is made absolute.
+pub fn replay_hint(program: &str, scenario: &Path, seed: u64, trace: Option<&Path>) -> Vec<String> {
+    let absolute = |p: &Path| -> String {
+        std::path::absolute(p)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let program = if program.contains(std::path::MAIN_SEPARATOR) {
+        absolute(Path::new(program))
+    } else {
+        program.to_string()
+    };
+    let run = format!("{program} run {} --seed {seed}", absolute(scenario));
+    match trace {
+        Some(t) => vec![format!("{program} replay {}", absolute(t)), run],
+        None => vec![format!("{run} --trace failing.trace.jsonl")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_works_from_anywhere() {
+        let here = std::env::current_dir().unwrap();
+        let hint = replay_hint(
+            "distsim",
+            Path::new("s.json"),
+            7,
+            Some(Path::new("t.jsonl")),
+        );
+        assert_eq!(
+            hint,
+            [
+                format!("distsim replay {}", here.join("t.jsonl").display()),
+                format!("distsim run {} --seed 7", here.join("s.json").display()),
+            ]
+        );
+        let hint = replay_hint("./target/release/distsim", Path::new("/x/s.json"), 1, None);
+        assert_eq!(
+            hint,
+            [format!(
+                "{} run /x/s.json --seed 1 --trace failing.trace.jsonl",
+                here.join("target/release/distsim").display()
+            )]
+        );
+    }
+}

@@ -44,7 +44,7 @@ mod tests;
 use crate::contract::Checker;
 use crate::contract::Duration;
 use crate::contract::EventKind;
-use crate::contract::{Actor, Cluster, Ctx, KvModel, NodeId, NoteLabel, Role};
+use crate::contract::{Actor, Cluster, Ctx, KvModel, NodeId, NoteLabel, Param, Role};
 use crate::contract::{Mutant, Protocol, Setup};
 use client::{Client, ClientConfig, ClientDisk};
 use message::{EntryId, Index, Msg, RaftTimer, Term};
@@ -415,6 +415,110 @@ impl Protocol for Raft {
     const ABOUT: &'static str =
         "Raft consensus with a linearizable key-value store and exactly-once client sessions";
     const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
+    const PARAMS: &'static [Param] = &[
+        Param {
+            name: "election_timeout_ms_min",
+            default: "150",
+            about: "least election timeout, ms",
+        },
+        Param {
+            name: "election_timeout_ms_max",
+            default: "300",
+            about: "most election timeout, ms (above the least)",
+        },
+        Param {
+            name: "heartbeat_ms",
+            default: "50",
+            about: "leader heartbeat interval, ms (below the least election timeout)",
+        },
+        Param {
+            name: "max_entries_per_append",
+            default: "64",
+            about: "most entries in one AppendEntries",
+        },
+        Param {
+            name: "leader_noop",
+            default: "true",
+            about: "a new leader appends a no-op to commit its predecessors' entries",
+        },
+        Param {
+            name: "ops_per_client",
+            default: "20",
+            about: "operations each client runs",
+        },
+        Param {
+            name: "keys",
+            default: "3",
+            about: "distinct keys the clients use",
+        },
+        Param {
+            name: "get_weight",
+            default: "1",
+            about: "relative weight of get in the workload",
+        },
+        Param {
+            name: "put_weight",
+            default: "1",
+            about: "relative weight of put",
+        },
+        Param {
+            name: "cas_weight",
+            default: "1",
+            about: "relative weight of compare-and-set",
+        },
+        Param {
+            name: "think_ms_min",
+            default: "0",
+            about: "least think time between a client's operations, ms",
+        },
+        Param {
+            name: "think_ms_max",
+            default: "50",
+            about: "most think time, ms",
+        },
+        Param {
+            name: "attempt_timeout_ms",
+            default: "300",
+            about: "how long a client waits for one attempt before retrying elsewhere, ms",
+        },
+        Param {
+            name: "op_deadline_ms",
+            default: "5000",
+            about: "how long a client tries one operation before giving up (outcome unknown), ms",
+        },
+        Param {
+            name: "liveness_catch_up_ms",
+            default: "null",
+            about: "turns on raft_liveness: after the last fault, every server applies what any applied this long before the end, ms",
+        },
+    ];
+    const CHECKERS: &'static [(&'static str, &'static str)] = &[
+        ("election_safety", "at most one leader per term"),
+        (
+            "log_matching",
+            "logs that share an entry (index, term) are identical up to it",
+        ),
+        (
+            "leader_completeness",
+            "a new leader holds every entry committed in earlier terms",
+        ),
+        (
+            "commit_safety",
+            "commit indices cover only committed entries; none is ever removed",
+        ),
+        (
+            "leader_append_only",
+            "a leader never overwrites or removes its own entries",
+        ),
+        (
+            "state_machine_safety",
+            "no two servers apply different entries at one index",
+        ),
+        (
+            "raft_liveness",
+            "with params.liveness_catch_up_ms: every server catches up after the last fault",
+        ),
+    ];
 
     fn setup(setup: &Setup<'_>) -> Result<Self, String> {
         if setup.cluster.servers == 0 {
