@@ -79,11 +79,24 @@ fn a_failing_run_exits_1_and_prints_the_command_that_replays_it() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    let replay = format!("cargo run --release -- replay {}", trace.display());
+    let replay = format!(
+        "replay    {} replay {}",
+        env!("CARGO_BIN_EXE_distsim"),
+        trace.display()
+    );
     assert!(text.contains(&replay), "{text}");
-    // And that command does replay it.
-    let again = distsim(&["replay", trace.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&again.stdout).contains("reproduced all"));
+    // And that command does replay it, from any directory.
+    let line = text.lines().find(|l| l.starts_with("replay")).unwrap();
+    let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let again = std::process::Command::new(words[0])
+        .args(&words[1..])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("reproduced all"),
+        "{again:?}"
+    );
     let out = distsim(&["run", path.to_str().unwrap(), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["replay"].as_str().unwrap().contains("--seed 3"));
