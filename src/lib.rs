@@ -77,9 +77,12 @@
 pub mod actor;
 pub mod check;
 pub mod fault;
+pub mod input;
 pub mod net;
+pub mod output;
 pub mod protocols;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod text;
 pub mod trace;

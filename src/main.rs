@@ -75,6 +75,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = distsim::output::remove_temporaries_on_signal() {
+        eprintln!("warning: cannot watch for signals ({e}); an interrupted run may leave temporary files");
+    }
     match cli.command {
         Command::Run {
             scenario,
@@ -117,13 +120,6 @@ fn fail_input(err: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 fn cmd_run(
     path: &Path,
     seed: Option<u64>,
@@ -135,13 +131,12 @@ fn cmd_run(
         Ok(x) => x,
         Err(e) => return fail_input(e),
     };
-    for out in [&trace, &history].into_iter().flatten() {
-        if same_file(out, path) {
-            return fail_input(format!(
-                "{}: this would overwrite the scenario file itself",
-                out.display()
-            ));
-        }
+    let outputs: Vec<(&str, &Path)> = [("--trace", &trace), ("--history", &history)]
+        .into_iter()
+        .filter_map(|(role, p)| p.as_deref().map(|p| (role, p)))
+        .collect();
+    if let Err(e) = distsim::output::ensure_distinct(&outputs, &[path]) {
+        return fail_input(e);
     }
     let options = RunOptions {
         seed,
@@ -153,9 +148,9 @@ fn cmd_run(
         Err(e) => return fail_input(e),
     };
     if let Some(h) = &history
-        && let Err(e) = write_history(h, &out.history)
+        && let Err(e) = distsim::output::write_whole(h, to_edn_string(&out.history).as_bytes())
     {
-        return fail_input(format!("cannot write the history to {}: {e}", h.display()));
+        return fail_input(format!("cannot write the history: {e}"));
     }
     let report = &out.report;
     let code = report.outcome.exit_code();
@@ -187,17 +182,6 @@ fn cmd_run(
     ExitCode::from(code as u8)
 }
 
-/// Writes the history as EDN under a temporary name, then renames it into place.
-fn write_history(dest: &Path, history: &distsim::check::history::History) -> std::io::Result<()> {
-    let partial = distsim::trace::writer::partial_path(dest);
-    let written = std::fs::write(&partial, to_edn_string(history))
-        .and_then(|()| std::fs::rename(&partial, dest));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    written
-}
-
 fn cmd_replay(path: &Path, json: bool) -> ExitCode {
     let r = match run::replay::replay(path) {
         Ok(r) => r,
@@ -208,7 +192,6 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
             "report": r.report,
             "lines": r.lines,
             "reproduced": r.matches(),
-            "file_intact": r.file_intact,
             "first_difference": r.mismatch.as_ref().map(|m| serde_json::json!({
                 "line": m.line, "expected": m.expected, "got": m.got,
             })),
@@ -216,21 +199,17 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
         println!("{value}");
     } else {
         print!("{}", r.report.render_text(40));
-        match (&r.mismatch, r.file_intact) {
-            (None, Some(true)) => println!("replay    reproduced all {} lines exactly", r.lines),
-            (Some(m), _) => {
+        match &r.mismatch {
+            None => println!("replay    reproduced all {} lines exactly", r.lines),
+            Some(m) => {
                 println!(
                     "replay    DIVERGED at line {} of {}",
                     m.line,
-                    path.display()
+                    distsim::text::escaped(&path.display().to_string())
                 );
                 println!("  expected: {}", m.expected);
                 println!("  got:      {}", m.got);
             }
-            (None, Some(false)) => println!(
-                "replay    the lines match, but the file's closing sha256 does not match its own lines"
-            ),
-            (None, None) => println!("replay    the file has no closing line (truncated?)"),
         }
     }
     if r.matches() {

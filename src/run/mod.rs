@@ -33,6 +33,8 @@ pub struct RunOutput {
     pub report: RunReport,
     /// The trace's lines, for [`TraceOutput::Memory`].
     pub trace_lines: Option<Vec<String>>,
+    /// For [`TraceOutput::Compare`]: the lines compared and the first difference.
+    pub compared: Option<(usize, Option<crate::trace::compare::Mismatch>)>,
     /// The clients' history (export it with [`crate::check::history_format::write_edn`]).
     pub history: History,
 }
@@ -43,9 +45,11 @@ pub enum RunError {
     /// The scenario is not usable (exit code 2).
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
-    /// The trace file could not be written (nothing was overwritten).
-    #[error("cannot write the trace to {path}: {source}")]
+    /// The trace file could not be written (nothing was overwritten), or, when comparing, read.
+    #[error("cannot {doing} the trace {path}: {source}")]
     TraceIo {
+        /// `write` or `compare with`.
+        doing: &'static str,
         /// The destination.
         path: String,
         /// The cause.
@@ -170,12 +174,17 @@ pub fn run_protocol<P: Protocol>(
 ) -> Result<RunOutput, RunError> {
     let protocol = prepare::<P>(scenario, source)?;
     let seed = options.seed.unwrap_or(scenario.seed);
-    let trace_err = |source: std::io::Error| RunError::TraceIo {
-        path: match &options.trace {
-            TraceOutput::File(p) => p.display().to_string(),
-            _ => "<memory>".into(),
-        },
-        source,
+    let trace_err = |source: std::io::Error| {
+        let (doing, path) = match &options.trace {
+            TraceOutput::File(p) => ("write", p.display().to_string()),
+            TraceOutput::Compare(p) => ("compare with", p.display().to_string()),
+            _ => ("write", "<memory>".into()),
+        };
+        RunError::TraceIo {
+            doing,
+            path: crate::text::escaped(&path).into_owned(),
+            source,
+        }
     };
     // The header records the seed actually used, so the trace replays alone.
     let mut resolved = scenario.clone();
@@ -185,6 +194,7 @@ pub fn run_protocol<P: Protocol>(
     let (state, tracer, protocol) = world.run();
     let (mut report, history) = build_report(&resolved, seed, state, &protocol);
     let mut trace_lines = None;
+    let mut compared = None;
     if let Some(tracer) = tracer {
         let sha = tracer.digest_hex();
         report.trace_sha256 = Some(sha.clone());
@@ -202,10 +212,12 @@ pub fn run_protocol<P: Protocol>(
         };
         let finished = tracer.close(&end).map_err(trace_err)?;
         trace_lines = finished.lines;
+        compared = finished.compared;
     }
     Ok(RunOutput {
         report,
         trace_lines,
+        compared,
         history,
     })
 }

@@ -25,7 +25,7 @@ mod load;
 mod locate;
 mod validate;
 
-pub use load::{ScenarioError, Source, load, parse, validate_in};
+pub use load::{SCENARIO_BYTES_MAX, ScenarioError, Source, load, parse, validate_in};
 pub use locate::{Seg, position};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

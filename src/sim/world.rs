@@ -34,6 +34,9 @@ pub enum EndReason {
     Quiescent,
     /// A safety checker found a violation.
     Violation,
+    /// The trace writer asked to stop: writing failed, or the run differs from the trace it is
+    /// compared with (a replay stops at the first difference).
+    TraceStopped,
 }
 
 impl EndReason {
@@ -44,6 +47,7 @@ impl EndReason {
             EndReason::EventLimit => "event_limit",
             EndReason::Quiescent => "quiescent",
             EndReason::Violation => "violation",
+            EndReason::TraceStopped => "trace_stopped",
         }
     }
 }
@@ -284,6 +288,9 @@ impl<'s, P: Protocol> World<'s, P> {
             }
             if self.state.violation.is_some() {
                 break EndReason::Violation;
+            }
+            if self.tracer.as_ref().is_some_and(TraceWriter::wants_stop) {
+                break EndReason::TraceStopped;
             }
         };
         self.state.counts.events = self.event_index;
