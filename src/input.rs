@@ -151,7 +151,10 @@ mod tests {
     fn a_read_past_the_cap_is_refused_and_one_at_the_cap_is_not() {
         assert_eq!(read_all_capped(&b"abcd"[..], 4, "tests").unwrap(), b"abcd");
         let err = read_all_capped(&b"abcde"[..], 4, "tests").unwrap_err();
-        assert!(matches!(err, ReadError::TooLarge { bytes_max: 4, .. }), "{err}");
+        assert!(
+            matches!(err, ReadError::TooLarge { bytes_max: 4, .. }),
+            "{err}"
+        );
         assert_eq!(
             read_all_capped(io::repeat(0), 1 << 20, "scenario files")
                 .unwrap_err()
@@ -171,6 +174,16 @@ mod tests {
         let mut r = LineReader::new(io::BufReader::with_capacity(2, &b"ab\nabcd\n"[..]), 3, "t");
         assert!(r.next_line().unwrap().is_some());
         let err = r.next_line().unwrap_err();
-        assert!(matches!(err, ReadError::LineTooLong { line: 2, bytes_max: 3, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ReadError::LineTooLong {
+                    line: 2,
+                    bytes_max: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

@@ -76,7 +76,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = distsim::output::remove_temporaries_on_signal() {
-        eprintln!("warning: cannot watch for signals ({e}); an interrupted run may leave temporary files");
+        eprintln!(
+            "warning: cannot watch for signals ({e}); an interrupted run may leave temporary files"
+        );
     }
     match cli.command {
         Command::Run {

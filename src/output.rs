@@ -170,8 +170,19 @@ pub fn ensure_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()
             }
         }
         for (other_role, _, other, other_id) in &seen {
-            let both_char = matches!(target, Target::Direct { char_device: true, .. })
-                && matches!(other, Target::Direct { char_device: true, .. });
+            let both_char = matches!(
+                target,
+                Target::Direct {
+                    char_device: true,
+                    ..
+                }
+            ) && matches!(
+                other,
+                Target::Direct {
+                    char_device: true,
+                    ..
+                }
+            );
             if same(other, *other_id) && !both_char {
                 return Err(OutputError::new(
                     path,
@@ -300,7 +311,9 @@ impl OutputFile {
     }
 
     fn writer(&mut self) -> &mut BufWriter<Sink> {
-        self.out.as_mut().expect("an output file is writable until committed")
+        self.out
+            .as_mut()
+            .expect("an output file is writable until committed")
     }
 
     /// Completes the output: flushes, syncs and renames the temporary file over the target. The rename

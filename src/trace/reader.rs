@@ -112,14 +112,22 @@ pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
                 format!("trace damaged at line {n}: a line after the closing line (line {end_at})"),
             ));
         }
-        let text = std::str::from_utf8(line)
-            .map_err(|_| damaged(&file, n, format!("trace damaged at line {n}: not UTF-8 text")))?;
+        let text = std::str::from_utf8(line).map_err(|_| {
+            damaged(
+                &file,
+                n,
+                format!("trace damaged at line {n}: not UTF-8 text"),
+            )
+        })?;
         let probe: Probe = serde_json::from_str(text).map_err(|e| ScenarioError {
             column: e.column().max(1),
             ..damaged(
                 &file,
                 n,
-                format!("trace damaged at line {n}: not a JSON object ({})", strip_position(&e)),
+                format!(
+                    "trace damaged at line {n}: not a JSON object ({})",
+                    strip_position(&e)
+                ),
             )
         })?;
         if probe.kind.as_deref() == Some("end") {

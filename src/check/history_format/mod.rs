@@ -287,15 +287,16 @@ pub const HISTORY_BYTES_MAX: u64 = 256 * 1024 * 1024;
 /// Reads and parses a history file of at most [`HISTORY_BYTES_MAX`] bytes; the format is detected
 /// when `format` is `None`.
 pub fn read_file(path: &Path, format: Option<Format>) -> Result<ParsedHistory, HistoryError> {
-    let bytes = crate::input::read_capped(path, HISTORY_BYTES_MAX, "history files").map_err(
-        |e| HistoryError::Io {
-            file: path.to_path_buf(),
-            source: match e {
-                crate::input::ReadError::Io(io) => io,
-                other => std::io::Error::other(other.to_string()),
-            },
-        },
-    )?;
+    let bytes =
+        crate::input::read_capped(path, HISTORY_BYTES_MAX, "history files").map_err(|e| {
+            HistoryError::Io {
+                file: path.to_path_buf(),
+                source: match e {
+                    crate::input::ReadError::Io(io) => io,
+                    other => std::io::Error::other(other.to_string()),
+                },
+            }
+        })?;
     parse_bytes(&bytes, format, Some(path))
 }
 
