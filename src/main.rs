@@ -41,12 +41,12 @@ enum Command {
     },
     /// Check a recorded history for linearizability (exit 0 yes, 1 no, 3 undecided, 2 bad input).
     CheckHistory {
-        /// The history file: a Jepsen etcd log, Jepsen EDN maps, or distsim JSONL.
+        /// The history file: a Jepsen etcd log, Jepsen EDN maps, distsim JSONL, or a distsim trace.
         file: PathBuf,
         /// The sequential model: `register` (read/write/cas) or `kv` (get/put/append/cas per key).
         #[arg(long)]
         model: ModelKind,
-        /// The file's format (`jepsen-log`, `edn`, `jsonl`); guessed from the content if omitted.
+        /// The file's format (`jepsen-log`, `edn`, `jsonl`, `trace`); guessed from the content if omitted.
         #[arg(long)]
         format: Option<Format>,
         /// The most search states per key before the answer is `unknown`.

@@ -6,7 +6,11 @@
 //!   see [`jepsen_log`];
 //! - [`Format::Edn`]: Jepsen's EDN operation maps (`{:process 0, :type :invoke, :f :append, :key "0", :value "x"}`),
 //!   one a line or a whole vector of them, see [`edn`];
-//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::check::history::HistoryEvent) as JSON a line, see [`jsonl`].
+//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::check::history::HistoryEvent) as JSON a line, see [`jsonl`];
+//! - [`Format::Trace`]: a distsim trace, whose `history` lines are read, see [`trace`].
+//!
+//! Whatever the format, a history with no operation is refused, and so is one whose completion comes
+//! before its invoke or contradicts its argument (see [`consistency`]).
 //!
 //! Parsers never panic: any input, binary garbage included, gives either a history or a [`HistoryError`]
 //! that names the file, the line, the column and, where it helps, the field. Writers exist for EDN (so a
@@ -16,9 +20,11 @@
 //! without `:time`) an event's `time_ns` is its 1-based line number. Only the order of events matters to the
 //! linearizability checker.
 
+pub mod consistency;
 pub mod edn;
 pub mod jepsen_log;
 pub mod jsonl;
+pub mod trace;
 
 use crate::check::history::{History, HistoryEvent};
 use std::fmt;
@@ -37,11 +43,13 @@ pub enum Format {
     Edn,
     /// One `HistoryEvent` as JSON a line.
     Jsonl,
+    /// A distsim trace: its `history` lines.
+    Trace,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 3] = [Format::Jsonl, Format::Edn, Format::JepsenLog];
+    pub const ALL: [Format; 4] = [Format::Jsonl, Format::Edn, Format::JepsenLog, Format::Trace];
 
     /// The name used on the command line (`jepsen-log`, `edn`, `jsonl`).
     pub fn name(self) -> &'static str {
@@ -49,6 +57,7 @@ impl Format {
             Format::JepsenLog => "jepsen-log",
             Format::Edn => "edn",
             Format::Jsonl => "jsonl",
+            Format::Trace => "trace",
         }
     }
 
@@ -57,6 +66,9 @@ impl Format {
     pub fn detect(path: Option<&Path>, text: &str) -> Option<Format> {
         // Content first: Porcupine's EDN files are called `.txt`, and a `.log` can be anything.
         if let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty()) {
+            if trace::is_header(line) {
+                return Some(Format::Trace);
+            }
             let body = line.trim_start_matches('[').trim_start();
             if let Some(inner) = body.strip_prefix('{') {
                 let inner = inner.trim_start();
@@ -72,6 +84,15 @@ impl Format {
             {
                 return Some(Format::JepsenLog);
             }
+        }
+        // A Jepsen log may open with other log output: any operation line further on tells.
+        if text.lines().take(1000).any(|l| {
+            l.contains(" - ")
+                && [":invoke", ":ok", ":fail", ":info"]
+                    .iter()
+                    .any(|t| l.contains(t))
+        }) {
+            return Some(Format::JepsenLog);
         }
         let ext = path?.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -97,8 +118,9 @@ impl FromStr for Format {
             "jepsen-log" | "jepsen" | "log" => Ok(Format::JepsenLog),
             "edn" => Ok(Format::Edn),
             "jsonl" | "json" => Ok(Format::Jsonl),
+            "trace" | "distsim-trace" => Ok(Format::Trace),
             _ => Err(format!(
-                "unknown history format `{s}`: expected jepsen-log, edn or jsonl"
+                "unknown history format `{s}`: expected jepsen-log, edn, jsonl or trace"
             )),
         }
     }
@@ -147,7 +169,7 @@ pub enum HistoryError {
         message: String,
     },
     /// The format could not be told from the file's name or content.
-    #[error("{}: cannot tell the history's format ({message}); name it: jepsen-log, edn or jsonl", file_or_input(.file))]
+    #[error("{}: cannot tell the history's format ({message}); name it: jepsen-log, edn, jsonl or trace", file_or_input(.file))]
     UnknownFormat {
         /// The file, if any.
         file: Option<PathBuf>,
@@ -238,6 +260,9 @@ pub struct ParsedHistory {
     pub lines: Vec<u64>,
     /// The file, when the text came from one.
     pub file: Option<PathBuf>,
+    /// Non-blank lines that were not history and were passed over (a Jepsen log's other output, a
+    /// trace's other lines).
+    pub skipped_lines: u64,
 }
 
 impl ParsedHistory {
@@ -322,23 +347,35 @@ fn parse_text(
             });
         }
     };
-    let parsed = match format {
-        Format::JepsenLog => jepsen_log::parse(text),
-        Format::Edn => edn::parse(text),
-        Format::Jsonl => jsonl::parse(text),
+    let with_file = |err: HistoryError| match file {
+        Some(path) => err.with_file(path),
+        None => err,
     };
-    match parsed {
-        Ok((history, lines)) => Ok(ParsedHistory {
-            history,
-            format,
-            lines,
-            file: file.map(Path::to_path_buf),
-        }),
-        Err(err) => Err(match file {
-            Some(path) => err.with_file(path),
-            None => err,
+    let (history, lines, skipped_lines) = match format {
+        Format::JepsenLog => jepsen_log::parse(text),
+        Format::Edn => edn::parse(text).map(|(h, l)| (h, l, 0)),
+        Format::Jsonl => jsonl::parse(text).map(|(h, l)| (h, l, 0)),
+        Format::Trace => trace::parse(text).map(|(h, l)| {
+            let skipped = text.lines().filter(|l| !l.trim().is_empty()).count() - l.len();
+            (h, l, skipped as u64)
         }),
     }
+    .map_err(with_file)?;
+    if history.events.is_empty() {
+        let message = match skipped_lines {
+            0 => "no operations: the file holds no history events".to_string(),
+            n => format!("no operations: none of its {n} non-blank lines is a history event"),
+        };
+        return Err(with_file(HistoryError::parse(1, 1, None, message)));
+    }
+    consistency::check(&history, &lines, file)?;
+    Ok(ParsedHistory {
+        history,
+        format,
+        lines,
+        file: file.map(Path::to_path_buf),
+        skipped_lines,
+    })
 }
 
 /// Character column (1-based) of byte offset `byte` within `line`.

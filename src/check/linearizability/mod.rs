@@ -541,9 +541,14 @@ pub fn check_file_and_print(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    match check_file(path, model, format, options) {
-        Ok(report) => {
+    let checked = history_format::read_file(path, format)
+        .and_then(|parsed| Ok((check_parsed(&parsed, model, options)?, parsed.skipped_lines)));
+    match checked {
+        Ok((report, skipped)) => {
             // A closed pipe must not turn a verdict into a panic; the exit code still says it.
+            if skipped > 0 {
+                let _ = writeln!(out, "skipped {skipped} lines that are not operations");
+            }
             let _ = write!(out, "{}", report.render(true));
             report.exit_code()
         }
