@@ -8,6 +8,7 @@ use distsim::check::linearizability::{CheckOptions, ModelKind, check_file_and_pr
 use distsim::protocols::registry;
 use distsim::run::{self, RunError, RunOptions};
 use distsim::scenario;
+use distsim::text::escaped;
 use distsim::trace::TraceOutput;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -118,7 +119,7 @@ fn main() -> ExitCode {
 }
 
 fn fail_input(err: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {err}");
+    eprintln!("error: {}", escaped(&err.to_string()));
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
@@ -157,10 +158,13 @@ fn cmd_run(
     let report = &out.report;
     let code = report.outcome.exit_code();
     let replay = match &trace {
-        Some(t) => format!("cargo run --release -- replay {}", t.display()),
+        Some(t) => format!(
+            "cargo run --release -- replay {}",
+            escaped(&t.display().to_string())
+        ),
         None => format!(
             "cargo run --release -- run {} --seed {} --trace failing.trace.jsonl",
-            path.display(),
+            escaped(&path.display().to_string()),
             report.seed
         ),
     };
@@ -175,7 +179,7 @@ fn cmd_run(
     } else {
         print!("{}", report.render_text(40));
         if let Some(t) = &trace {
-            println!("trace     written to {}", t.display());
+            println!("trace     written to {}", escaped(&t.display().to_string()));
         }
         if code != 0 {
             println!("replay    {replay}");
@@ -229,7 +233,7 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
         match checked {
             Ok(s) => println!(
                 "ok    {} ({} on {} nodes + {} clients, {} faults)",
-                path.display(),
+                escaped(&path.display().to_string()),
                 s.protocol,
                 s.nodes,
                 s.clients,
@@ -237,7 +241,7 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
             ),
             Err(e) => {
                 bad = true;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", escaped(&e.to_string()));
             }
         }
     }

@@ -51,6 +51,12 @@ pub trait Protocol: Sized {
     const ABOUT: &'static str;
     /// The planted bugs this protocol offers.
     const MUTANTS: &'static [Mutant];
+    /// Every role its actors may take (what `Actor::role` returns): a fault naming any other role is
+    /// refused at validation, since it could never find its target.
+    const ROLES: &'static [&'static str] = &[];
+    /// Whether its actors corrupt messages under a Byzantine `forge` fault (they override
+    /// `Actor::forge`); if not, such a fault is refused at validation, since it would change nothing.
+    const FORGES: bool = false;
 
     /// Builds the protocol from a scenario. An `Err` names the offending parameter (with its path
     /// under `params`, e.g. `"params.election_timeout_ms_min: must be below ..._max"`).

@@ -3,6 +3,7 @@
 //! [`run`] picks the protocol by name from the registry; [`run_protocol`] runs any [`Protocol`], so a
 //! user's own actors get the network, faults, checkers and traces without touching distsim's code.
 
+mod fit;
 pub mod replay;
 pub mod report;
 
@@ -93,6 +94,12 @@ pub fn prepare<P: Protocol>(
     source: Option<&Source>,
 ) -> Result<P, ScenarioError> {
     for (i, m) in scenario.mutants.iter().enumerate() {
+        if scenario.mutants[..i].contains(m) {
+            return Err(source_or_inline(source, scenario).error_at(
+                &[Seg::Key("mutants".into()), Seg::Index(i)],
+                format!("mutant {:?} is listed twice", crate::text::escaped(m)),
+            ));
+        }
         if !P::MUTANTS.iter().any(|k| k.name == m) {
             let known: Vec<&str> = P::MUTANTS.iter().map(|k| k.name).collect();
             return Err(source_or_inline(source, scenario).error_at(
@@ -117,10 +124,13 @@ pub fn prepare<P: Protocol>(
         params: &scenario.params,
         mutants: &scenario.mutants,
     };
-    P::setup(&setup).map_err(|e| {
+    let protocol = P::setup(&setup).map_err(|e| {
         let (path, msg) = split_setup_error(&e);
         source_or_inline(source, scenario).error_at(&path, msg)
-    })
+    })?;
+    fit::check(scenario, &protocol)
+        .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
+    Ok(protocol)
 }
 
 fn unknown_protocol(scenario: &Scenario, source: Option<&Source>) -> ScenarioError {

@@ -26,11 +26,14 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        // Control characters from the input (a field name, a value) are shown escaped, so no scenario
+        // can forge a line of output.
+        use crate::text::escaped;
+        write!(f, "{}:{}:{}: ", escaped(&self.file), self.line, self.column)?;
         if !self.field.is_empty() {
-            write!(f, "field `{}`: ", self.field)?;
+            write!(f, "field `{}`: ", escaped(&self.field))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&escaped(&self.message))
     }
 }
 

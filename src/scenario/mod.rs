@@ -54,6 +54,12 @@ pub struct Scenario {
     /// The run stops after this many events (a bound, so that no scenario can run for ever).
     #[serde(default = "default_max_events")]
     pub max_events: u64,
+    /// The run stops once what it records as it goes (the clients' history, role changes, the
+    /// timeline) is estimated to take this many MiB; absent: [`MAX_MEMORY_MB_DEFAULT`]. The estimate
+    /// is a fixed formula over the records, so the stop is deterministic on every machine. The live
+    /// state (nodes, messages in flight) is bounded by the node count and the network's in-flight bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_mb: Option<u64>,
     /// The network between all nodes at the start.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -82,6 +88,18 @@ pub const MAX_EVENTS_LIMIT: u64 = 1_000_000_000;
 pub const NODES_MAX: u32 = 1_024;
 /// The longest run, in virtual milliseconds (a week).
 pub const MAX_TIME_MS_LIMIT: u64 = 7 * 24 * 3600 * 1000;
+
+/// The memory bound when a scenario names none (see [`Scenario::max_memory_mb`]).
+pub const MAX_MEMORY_MB_DEFAULT: u64 = 2_048;
+/// The largest memory bound a scenario may ask for.
+pub const MAX_MEMORY_MB_LIMIT: u64 = 1 << 20;
+
+impl Scenario {
+    /// The memory bound in bytes (see [`Scenario::max_memory_mb`]).
+    pub fn memory_bytes_max(&self) -> u64 {
+        self.max_memory_mb.unwrap_or(MAX_MEMORY_MB_DEFAULT) << 20
+    }
+}
 
 fn default_max_events() -> u64 {
     MAX_EVENTS_DEFAULT

@@ -15,6 +15,7 @@ use crate::net::{DropReason, Fate, Network};
 use crate::protocols::Protocol;
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, Target};
 use crate::sim::clock::LocalClock;
+use crate::sim::memory;
 use crate::sim::queue::EventQueue;
 use crate::sim::rng::{self, Rng};
 use crate::sim::time::{NS_PER_MS, Time};
@@ -34,6 +35,9 @@ pub enum EndReason {
     Quiescent,
     /// A safety checker found a violation.
     Violation,
+    /// What the run records (history, role changes, timeline) reached the scenario's
+    /// `max_memory_mb` (see [`crate::sim::memory`]).
+    MemoryLimit,
     /// The trace writer asked to stop: writing failed, or the run differs from the trace it is
     /// compared with (a replay stops at the first difference).
     TraceStopped,
@@ -47,6 +51,7 @@ impl EndReason {
             EndReason::EventLimit => "event_limit",
             EndReason::Quiescent => "quiescent",
             EndReason::Violation => "violation",
+            EndReason::MemoryLimit => "memory_limit",
             EndReason::TraceStopped => "trace_stopped",
         }
     }
@@ -171,6 +176,8 @@ pub struct World<'s, P: Protocol> {
     timer_generation: u64,
     msg_id_next: u64,
     event_index: u64,
+    /// The estimated bytes of what the run has recorded so far (see [`crate::sim::memory`]).
+    recorded_bytes: u64,
     tracer: Option<TraceWriter>,
     state: RunState,
 }
@@ -226,6 +233,7 @@ impl<'s, P: Protocol> World<'s, P> {
             timer_generation: 0,
             msg_id_next: 0,
             event_index: 0,
+            recorded_bytes: 0,
             tracer,
             protocol,
             state: RunState {
@@ -265,6 +273,7 @@ impl<'s, P: Protocol> World<'s, P> {
     /// Runs to the end and returns what happened, with the tracer (for the caller to close).
     pub fn run(mut self) -> (RunState, Option<TraceWriter>, P) {
         let max_events = self.scenario.max_events;
+        let memory_bytes_max = self.scenario.memory_bytes_max();
         self.state.end_reason = loop {
             let Some(t) = self.queue.peek_time() else {
                 break EndReason::Quiescent;
@@ -275,6 +284,9 @@ impl<'s, P: Protocol> World<'s, P> {
             }
             if self.event_index >= max_events {
                 break EndReason::EventLimit;
+            }
+            if self.recorded_bytes >= memory_bytes_max {
+                break EndReason::MemoryLimit;
             }
             let Some((t, event)) = self.queue.pop() else {
                 break EndReason::Quiescent;
@@ -551,6 +563,7 @@ impl<'s, P: Protocol> World<'s, P> {
                         event: &event,
                     });
                 }
+                self.recorded_bytes += memory::history_event_bytes(&event);
                 self.state.history.events.push(event);
             }
         }
@@ -625,19 +638,22 @@ impl<'s, P: Protocol> World<'s, P> {
         }
         slot.role = role;
         slot.role_since = self.now;
+        self.recorded_bytes += memory::ROLE_CHANGE_BYTES;
         self.state.roles.push(RoleChange {
             time: self.now,
             node,
             role,
         });
         if self.cluster.is_server(node) {
+            let what = match (role, slot.actor.is_some()) {
+                (Some(r), _) => format!("node {node} is {r}"),
+                (None, true) => format!("node {node} has no role"),
+                (None, false) => format!("node {node} is down"),
+            };
+            self.recorded_bytes += memory::timeline_entry_bytes(&what);
             self.state.timeline.push(TimelineEntry {
                 time_ns: self.now.0,
-                what: match (role, slot.actor.is_some()) {
-                    (Some(r), _) => format!("node {node} is {r}"),
-                    (None, true) => format!("node {node} has no role"),
-                    (None, false) => format!("node {node} is down"),
-                },
+                what,
             });
         }
         if let Some(tr) = &mut self.tracer {

@@ -553,7 +553,7 @@ pub fn check_file_and_print(
             report.exit_code()
         }
         Err(error) => {
-            let _ = writeln!(err, "error: {error}");
+            let _ = writeln!(err, "error: {}", crate::text::escaped(&error.to_string()));
             HistoryError::EXIT_CODE
         }
     }

@@ -406,6 +406,7 @@ impl Protocol for Raft {
     const ABOUT: &'static str =
         "Raft consensus with a linearizable key-value store and exactly-once client sessions";
     const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
+    const ROLES: &'static [&'static str] = &["leader", "candidate", "follower"];
 
     fn setup(setup: &Setup<'_>) -> Result<Self, String> {
         if setup.cluster.servers == 0 {
