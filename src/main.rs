@@ -3,7 +3,7 @@
 //! input or usage, 3 undecided.
 
 use clap::{Parser, Subcommand};
-use distsim::check::history_format::{Format, to_edn_string};
+use distsim::check::history_format::{Format, to_edn_independent_string};
 use distsim::check::linearizability::{CheckOptions, ModelKind, check_file_and_print};
 use distsim::protocols::registry;
 use distsim::run::{self, RunError, RunOptions};
@@ -33,7 +33,8 @@ enum Command {
         /// Write the full trace (JSON Lines) to this file.
         #[arg(long)]
         trace: Option<PathBuf>,
-        /// Write the clients' history as Jepsen EDN (for Knossos or Porcupine) to this file.
+        /// Write the clients' history as Jepsen EDN in the `jepsen.independent` layout (for Knossos
+        /// and Elle; `check-history` reads it back) to this file.
         #[arg(long)]
         history: Option<PathBuf>,
         /// Print the report as one JSON object.
@@ -151,7 +152,8 @@ fn cmd_run(
         Err(e) => return fail_input(e),
     };
     if let Some(h) = &history
-        && let Err(e) = distsim::output::write_whole(h, to_edn_string(&out.history).as_bytes())
+        && let Err(e) =
+            distsim::output::write_whole(h, to_edn_independent_string(&out.history).as_bytes())
     {
         return fail_input(format!("cannot write the history: {e}"));
     }

@@ -22,6 +22,7 @@
 
 pub mod consistency;
 pub mod edn;
+pub mod independent;
 pub mod jepsen_log;
 pub mod jsonl;
 pub mod trace;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use edn::{to_edn_string, write_edn, write_edn_with_time};
+pub use independent::to_edn_independent_string;
 pub use jsonl::{to_jsonl_string, write_jsonl};
 
 /// A history file format.
@@ -353,7 +355,10 @@ fn parse_text(
     };
     let (history, lines, skipped_lines) = match format {
         Format::JepsenLog => jepsen_log::parse(text),
-        Format::Edn => edn::parse(text).map(|(h, l)| (h, l, 0)),
+        Format::Edn => edn::parse(text).map(|(mut h, l)| {
+            independent::split_tuples(&mut h);
+            (h, l, 0)
+        }),
         Format::Jsonl => jsonl::parse(text).map(|(h, l)| (h, l, 0)),
         Format::Trace => trace::parse(text).map(|(h, l)| {
             let skipped = text.lines().filter(|l| !l.trim().is_empty()).count() - l.len();
