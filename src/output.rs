@@ -138,19 +138,22 @@ pub fn resolve(path: &Path) -> Result<Target, OutputError> {
     ))
 }
 
+/// A file's device and inode.
+type Identity = (u64, u64);
+
 /// The identity of an existing file (device and inode), to catch hard links and aliases.
-fn identity(path: &Path) -> Option<(u64, u64)> {
+fn identity(path: &Path) -> Option<Identity> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// Refuses outputs that would write the same file twice, or write over one of the inputs. `outputs`
 /// pairs each path with what it is for (`"--trace"`), to name both in the message.
 pub fn ensure_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<(), OutputError> {
-    let mut seen: Vec<(&str, &Path, Target, Option<(u64, u64)>)> = Vec::new();
+    let mut seen: Vec<(&str, Target, Option<Identity>)> = Vec::new();
     for &(role, path) in outputs {
         let target = resolve(path)?;
         let id = identity(target.path());
-        let same = |other: &Target, other_id: Option<(u64, u64)>| {
+        let same = |other: &Target, other_id: Option<Identity>| {
             other.path() == target.path() || (id.is_some() && id == other_id)
         };
         for &input in inputs {
@@ -169,7 +172,7 @@ pub fn ensure_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()
                 ));
             }
         }
-        for (other_role, _, other, other_id) in &seen {
+        for (other_role, other, other_id) in &seen {
             let both_char = matches!(
                 target,
                 Target::Direct {
@@ -190,7 +193,7 @@ pub fn ensure_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()
                 ));
             }
         }
-        seen.push((role, path, target, id));
+        seen.push((role, target, id));
     }
     Ok(())
 }
@@ -213,6 +216,7 @@ pub fn live_temporaries() -> Vec<PathBuf> {
 pub fn remove_temporaries_on_signal() -> io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    // determinism-ok: this thread only waits for a signal to clean up files; no run observes it.
     std::thread::Builder::new()
         .name("distsim-signals".into())
         .spawn(move || {

@@ -2,6 +2,10 @@
 //! that names the file, line, column and field; and a refused run creates no trace file and leaves an
 //! existing one untouched.
 
+// determinism-ok: these tests supervise distsim processes (time limits, a reader for a FIFO);
+// no simulated run sees the clock or the threads.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::path::Path;
 use std::process::Command;
 

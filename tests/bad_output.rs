@@ -5,6 +5,10 @@
 //! Devices are tested with a FIFO made here, never with `/dev/null`: these tests run as root in CI, and a
 //! broken build must not be able to replace a system device.
 
+// determinism-ok: these tests supervise distsim processes (time limits, a reader for a FIFO);
+// no simulated run sees the clock or the threads.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

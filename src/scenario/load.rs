@@ -31,9 +31,10 @@ impl fmt::Display for ScenarioError {
         use crate::text::escaped;
         write!(f, "{}:{}:{}: ", escaped(&self.file), self.line, self.column)?;
         if !self.field.is_empty() {
-            write!(f, "field `{}`: ", escaped(&self.field))?;
+            // A path into deeply nested input can be hundreds of characters: show its start.
+            write!(f, "field `{}`: ", crate::text::excerpt(&self.field, 120))?;
         }
-        f.write_str(&escaped(&self.message))
+        f.write_str(&crate::text::excerpt(&self.message, 2_000))
     }
 }
 
