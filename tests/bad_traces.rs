@@ -188,3 +188,28 @@ fn garbage_after_a_valid_header_fails_at_line_2_without_a_run() {
     assert_damaged(&replay(&path), &path, 2, "not a JSON object");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_piped_trace_is_refused_rather_than_called_diverged() {
+    use std::io::Write;
+    let dir = scratch("pipe");
+    let text = trace_lines(&dir).join("\n") + "\n";
+    let mut child = Command::new(BIN)
+        .args(["replay", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // The reader may stop early; a broken pipe is fine here.
+        let _ = stdin.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -37,6 +37,16 @@ impl Replay {
 pub fn replay(path: &Path) -> Result<Replay, RunError> {
     let trace = read_trace(path)?;
     let file = crate::text::escaped(&path.display().to_string()).into_owned();
+    // The file is read twice (checked, then compared as the run goes): a pipe would be empty the
+    // second time and look like a divergence.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(damaged(
+            &file,
+            1,
+            "not a regular file: a replay reads the trace twice; save it to a file first",
+        )
+        .into());
+    }
     let source = Source {
         file: file.clone(),
         text: trace.header_line.clone(),

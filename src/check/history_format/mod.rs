@@ -311,19 +311,33 @@ pub fn parse_bytes(
 /// The largest history file read (a bound: the file is held in memory while it is parsed).
 pub const HISTORY_BYTES_MAX: u64 = 256 * 1024 * 1024;
 
-/// Reads and parses a history file of at most [`HISTORY_BYTES_MAX`] bytes; the format is detected
-/// when `format` is `None`.
+/// Reads and parses a history file; the format is detected when `format` is `None`. A distsim trace is
+/// read one line at a time (only its history is kept, so its size is not capped); any other file may
+/// hold at most [`HISTORY_BYTES_MAX`] bytes.
 pub fn read_file(path: &Path, format: Option<Format>) -> Result<ParsedHistory, HistoryError> {
-    let bytes =
-        crate::input::read_capped(path, HISTORY_BYTES_MAX, "history files").map_err(|e| {
-            HistoryError::Io {
-                file: path.to_path_buf(),
-                source: match e {
-                    crate::input::ReadError::Io(io) => io,
-                    other => std::io::Error::other(other.to_string()),
-                },
-            }
-        })?;
+    use std::io::BufRead;
+    let io_error = |e: crate::input::ReadError| HistoryError::Io {
+        file: path.to_path_buf(),
+        source: match e {
+            crate::input::ReadError::Io(io) => io,
+            other => std::io::Error::other(other.to_string()),
+        },
+    };
+    let file = crate::input::open(path).map_err(io_error)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| io_error(crate::input::ReadError::Io(e)))?;
+    let is_trace = match format {
+        Some(f) => f == Format::Trace,
+        None => trace::is_header(&String::from_utf8_lossy(&head[..head.len().min(256)])),
+    };
+    if is_trace {
+        let (history, lines, skipped) = trace::read(reader).map_err(|e| e.with_file(path))?;
+        return finish(history, lines, skipped, Format::Trace, Some(path));
+    }
+    let bytes = crate::input::read_all_capped(reader, HISTORY_BYTES_MAX, "history files")
+        .map_err(io_error)?;
     parse_bytes(&bytes, format, Some(path))
 }
 
@@ -360,18 +374,30 @@ fn parse_text(
             (h, l, 0)
         }),
         Format::Jsonl => jsonl::parse(text).map(|(h, l)| (h, l, 0)),
-        Format::Trace => trace::parse(text).map(|(h, l)| {
-            let skipped = text.lines().filter(|l| !l.trim().is_empty()).count() - l.len();
-            (h, l, skipped as u64)
-        }),
+        Format::Trace => trace::read(text.as_bytes()),
     }
     .map_err(with_file)?;
+    finish(history, lines, skipped_lines, format, file)
+}
+
+/// The checks every format shares: a history has operations, and they are consistent.
+fn finish(
+    history: History,
+    lines: Vec<u64>,
+    skipped_lines: u64,
+    format: Format,
+    file: Option<&Path>,
+) -> Result<ParsedHistory, HistoryError> {
     if history.events.is_empty() {
         let message = match skipped_lines {
             0 => "no operations: the file holds no history events".to_string(),
             n => format!("no operations: none of its {n} non-blank lines is a history event"),
         };
-        return Err(with_file(HistoryError::parse(1, 1, None, message)));
+        let err = HistoryError::parse(1, 1, None, message);
+        return Err(match file {
+            Some(path) => err.with_file(path),
+            None => err,
+        });
     }
     consistency::check(&history, &lines, file)?;
     Ok(ParsedHistory {
