@@ -5,8 +5,9 @@
 //!   the output is complete ([`OutputFile::commit`]). A failed or abandoned output leaves the target as
 //!   it was. Two runs writing the same target never share a temporary file: the last to finish wins,
 //!   and each installs a whole file.
-//! - A device, a FIFO or a socket (`/dev/null`, `/dev/stdout`, a named pipe) is written directly and
-//!   never renamed over: it stays what it was.
+//! - A device, a FIFO or a socket (`/dev/null`, a named pipe) is written directly and never renamed
+//!   over: it stays what it was. The process's own standard streams (`/dev/stdout`, `/dev/stderr`,
+//!   `/dev/fd/1`, `/proc/self/fd/2`) are written through its own handles, whatever they are.
 //! - A symlink is followed: its final target is written (under the rules above), and the link stays.
 //! - A directory is refused.
 //! - Two outputs of one run that resolve to the same file, or an output that is one of the run's inputs,
@@ -63,6 +64,30 @@ impl From<OutputError> for io::Error {
     }
 }
 
+/// One of the process's own standard streams, named as a file (`/dev/stdout`, `/dev/fd/2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// The standard stream `path` names, if it names one. These are written through the process's own
+/// handle: reopening them would write at another offset than the rest of the output (when the stream
+/// is a file), and resolving them leads to names like `pipe:[1234]` that no file has.
+fn standard_stream(path: &Path) -> Option<Stream> {
+    match path.to_str()? {
+        "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1" | "/proc/thread-self/fd/1" => {
+            Some(Stream::Stdout)
+        }
+        "/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2" | "/proc/thread-self/fd/2" => {
+            Some(Stream::Stderr)
+        }
+        _ => None,
+    }
+}
+
 /// What a path finally names, after following symlinks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -75,19 +100,74 @@ pub enum Target {
         /// Whether it is a character device (`/dev/null`, a terminal), which may be named twice.
         char_device: bool,
     },
+    /// The process's standard output or error: written directly, through the process's own handle.
+    Stream {
+        /// Which stream.
+        stream: Stream,
+        /// The path as given.
+        path: PathBuf,
+        /// Whether the stream is a character device (a terminal), which may be named twice.
+        char_device: bool,
+    },
 }
 
 impl Target {
     /// The resolved path.
     pub fn path(&self) -> &Path {
         match self {
-            Target::Regular(p) | Target::Direct { path: p, .. } => p,
+            Target::Regular(p)
+            | Target::Direct { path: p, .. }
+            | Target::Stream { path: p, .. } => p,
         }
+    }
+
+    /// Whether it is written directly (never through a temporary file).
+    pub fn is_direct(&self) -> bool {
+        !matches!(self, Target::Regular(_))
+    }
+
+    fn is_char_device(&self) -> bool {
+        matches!(
+            self,
+            Target::Direct {
+                char_device: true,
+                ..
+            } | Target::Stream {
+                char_device: true,
+                ..
+            }
+        )
     }
 }
 
 /// Follows `path` through any symlinks to what it names, and tells how it must be written.
 pub fn resolve(path: &Path) -> Result<Target, OutputError> {
+    if let Some(stream) = standard_stream(path) {
+        let char_device = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device());
+        return Ok(Target::Stream {
+            stream,
+            path: path.to_path_buf(),
+            char_device,
+        });
+    }
+    // The kernel follows every link, the magic ones under /proc included.
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(OutputError::new(path, "is a directory, not a file")),
+        Ok(meta) if meta.is_file() => path
+            .canonicalize()
+            .map(Target::Regular)
+            .map_err(|e| OutputError::io(path, "resolve the path", &e)),
+        Ok(meta) => Ok(Target::Direct {
+            path: path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+            char_device: meta.file_type().is_char_device(),
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => resolve_missing(path),
+        Err(e) => Err(OutputError::io(path, "inspect the path", &e)),
+    }
+}
+
+/// Resolves a path that names nothing yet: a new file, or the target of a dangling symlink (chain).
+fn resolve_missing(path: &Path) -> Result<Target, OutputError> {
     let mut current = path.to_path_buf();
     for _ in 0..SYMLINK_HOPS_MAX {
         match std::fs::symlink_metadata(&current) {
@@ -99,23 +179,8 @@ pub fn resolve(path: &Path) -> Result<Target, OutputError> {
                     _ => link,
                 };
             }
-            Ok(meta) => {
-                let ft = meta.file_type();
-                if ft.is_dir() {
-                    return Err(OutputError::new(path, "is a directory, not a file"));
-                }
-                let resolved = current
-                    .canonicalize()
-                    .map_err(|e| OutputError::io(path, "resolve the path", &e))?;
-                return Ok(if ft.is_file() {
-                    Target::Regular(resolved)
-                } else {
-                    Target::Direct {
-                        path: resolved,
-                        char_device: ft.is_char_device(),
-                    }
-                });
-            }
+            // It appeared meanwhile: start again from the top.
+            Ok(_) => return resolve(&current),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let Some(name) = current.file_name() else {
                     return Err(OutputError::new(path, "names no file"));
@@ -160,7 +225,7 @@ pub fn ensure_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()
             let input_id = identity(input);
             let input_path = input.canonicalize().ok();
             if input_path.as_deref() == Some(target.path()) || (id.is_some() && id == input_id) {
-                if matches!(target, Target::Direct { .. }) {
+                if target.is_direct() {
                     continue;
                 }
                 return Err(OutputError::new(
@@ -173,19 +238,7 @@ pub fn ensure_distinct(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()
             }
         }
         for (other_role, other, other_id) in &seen {
-            let both_char = matches!(
-                target,
-                Target::Direct {
-                    char_device: true,
-                    ..
-                }
-            ) && matches!(
-                other,
-                Target::Direct {
-                    char_device: true,
-                    ..
-                }
-            );
+            let both_char = target.is_char_device() && other.is_char_device();
             if same(other, *other_id) && !both_char {
                 return Err(OutputError::new(
                     path,
@@ -236,6 +289,8 @@ pub fn remove_temporaries_on_signal() -> io::Result<()> {
 enum Sink {
     Temporary { file: File, temp: TempPath },
     Direct(File),
+    Stdout(io::Stdout),
+    Stderr(io::Stderr),
 }
 
 /// A file being written; see the module docs for what happens with each kind of target.
@@ -252,12 +307,16 @@ impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Sink::Temporary { file, .. } | Sink::Direct(file) => file.write(buf),
+            Sink::Stdout(out) => out.write(buf),
+            Sink::Stderr(err) => err.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Sink::Temporary { file, .. } | Sink::Direct(file) => file.flush(),
+            Sink::Stdout(out) => out.flush(),
+            Sink::Stderr(err) => err.flush(),
         }
     }
 }
@@ -268,6 +327,14 @@ impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile, OutputError> {
         let target = resolve(path)?;
         let sink = match &target {
+            Target::Stream {
+                stream: Stream::Stdout,
+                ..
+            } => Sink::Stdout(io::stdout()),
+            Target::Stream {
+                stream: Stream::Stderr,
+                ..
+            } => Sink::Stderr(io::stderr()),
             Target::Direct { path: p, .. } => {
                 let file = OpenOptions::new()
                     .write(true)
@@ -334,6 +401,12 @@ impl OutputFile {
             .map_err(|e| OutputError::io(&given, "write", e.error()))?;
         match sink {
             Sink::Direct(mut file) => file
+                .flush()
+                .map_err(|e| OutputError::io(&given, "write", &e)),
+            Sink::Stdout(mut out) => out
+                .flush()
+                .map_err(|e| OutputError::io(&given, "write", &e)),
+            Sink::Stderr(mut err) => err
                 .flush()
                 .map_err(|e| OutputError::io(&given, "write", &e)),
             Sink::Temporary { file, temp } => {

@@ -269,3 +269,55 @@ fn the_library_output_file_installs_only_when_committed() {
     assert!(err.to_string().contains("is a directory"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn standard_output_named_as_a_file_is_written_through_the_process_handle() {
+    // `/proc/self/fd/1` rather than `/dev/stdout`: a broken build that renames over the target could
+    // not replace anything under /proc.
+    let dir = scratch("stdout");
+    let out = distsim(
+        &dir,
+        &[
+            "run",
+            &scenario("pingpong_basic.json"),
+            "--trace",
+            "/proc/self/fd/1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("{\"kind\":\"header\""),
+        "{:.100}",
+        lines[0]
+    );
+    // The whole trace comes first, then the report.
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("{\"kind\":\"end\""))
+        .unwrap();
+    for line in &lines[..=end] {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    assert!(
+        lines[end + 1..]
+            .iter()
+            .any(|l| l.starts_with("outcome   PASS"))
+    );
+    assert_eq!(names(&dir), Vec::<String>::new(), "nothing written beside");
+    // Both outputs to one pipe would interleave: refused.
+    let out = distsim(
+        &dir,
+        &[
+            "run",
+            &scenario("raft_partition.json"),
+            "--trace",
+            "/proc/self/fd/1",
+            "--history",
+            "/dev/fd/1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
