@@ -6,7 +6,7 @@
 //!   see [`jepsen_log`];
 //! - [`Format::Edn`]: Jepsen's EDN operation maps (`{:process 0, :type :invoke, :f :append, :key "0", :value "x"}`),
 //!   one a line or a whole vector of them, see [`edn`];
-//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::check::history::HistoryEvent) as JSON a line, see [`jsonl`];
+//! - [`Format::Jsonl`]: one [`HistoryEvent`] as JSON a line, see [`jsonl`];
 //! - [`Format::Trace`]: a distsim trace, whose `history` lines are read, see [`trace`].
 //!
 //! Whatever the format, a history with no operation is refused, and so is one whose completion comes
