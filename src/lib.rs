@@ -17,6 +17,13 @@
 //!   `clippy.toml`); probabilities are integer parts per million; floats never decide anything;
 //! - parallelism only ever runs separate seeds, never the inside of one run.
 //!
+//! # Files
+//!
+//! Every file distsim writes goes through [`output::OutputFile`] (a unique temporary file renamed into
+//! place when complete; devices, pipes and the standard streams written directly; symlinks followed;
+//! temporaries removed on SIGINT or SIGTERM), and every file it reads is capped ([`input`]). Text from
+//! input is escaped before it is printed ([`text::escaped`]).
+//!
 //! # Your own protocol
 //!
 //! Implement [`contract::Actor`] for the nodes and [`contract::Protocol`] for the setup, then run any
@@ -77,10 +84,13 @@
 pub mod check;
 pub mod contract;
 pub mod fault;
+pub mod input;
 pub mod net;
+pub mod output;
 pub mod protocols;
 pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod testing;
+pub mod text;
 pub mod trace;

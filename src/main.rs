@@ -3,11 +3,12 @@
 //! input or usage, 3 undecided.
 
 use clap::{Parser, Subcommand};
-use distsim::check::history_format::{Format, to_edn_string};
+use distsim::check::history_format::{Format, to_edn_independent_string};
 use distsim::check::linearizability::{BUILTIN_MODELS, CheckOptions, check_file_and_print};
 use distsim::protocols::registry;
 use distsim::run::{self, RunError, RunOptions};
 use distsim::scenario;
+use distsim::text::escaped;
 use distsim::trace::TraceOutput;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ enum Command {
         /// Write the full trace (JSON Lines) to this file.
         #[arg(long)]
         trace: Option<PathBuf>,
-        /// Write the clients' history as Jepsen EDN (for Knossos or Porcupine) to this file.
+        /// Write the clients' history as Jepsen EDN in the `jepsen.independent` layout (for Knossos
+        /// and Elle; `check-history` reads it back) to this file.
         #[arg(long)]
         history: Option<PathBuf>,
         /// Print the report as one JSON object.
@@ -41,13 +43,13 @@ enum Command {
     },
     /// Check a recorded history for linearizability (exit 0 yes, 1 no, 3 undecided, 2 bad input).
     CheckHistory {
-        /// The history file: a Jepsen etcd log, Jepsen EDN maps, or distsim JSONL.
+        /// The history file: a Jepsen etcd log, Jepsen EDN maps, distsim JSONL, or a distsim trace.
         file: PathBuf,
         /// The sequential model: `register` (read/write/cas) or `kv` (get/put/append/cas per key);
         /// `distsim list` shows every built-in model.
         #[arg(long)]
         model: String,
-        /// The file's format (`jepsen-log`, `edn`, `jsonl`); guessed from the content if omitted.
+        /// The file's format (`jepsen-log`, `edn`, `jsonl`, `trace`); guessed from the content if omitted.
         #[arg(long)]
         format: Option<Format>,
         /// The most search states per key before the answer is `unknown`.
@@ -80,6 +82,11 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = distsim::output::remove_temporaries_on_signal() {
+        eprintln!(
+            "warning: cannot watch for signals ({e}); an interrupted run may leave temporary files"
+        );
+    }
     match cli.command {
         Command::Run {
             scenario,
@@ -118,15 +125,8 @@ fn main() -> ExitCode {
 }
 
 fn fail_input(err: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {err}");
+    eprintln!("error: {}", escaped(&err.to_string()));
     ExitCode::from(EXIT_BAD_INPUT)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 fn cmd_run(
@@ -140,13 +140,12 @@ fn cmd_run(
         Ok(x) => x,
         Err(e) => return fail_input(e),
     };
-    for out in [&trace, &history].into_iter().flatten() {
-        if same_file(out, path) {
-            return fail_input(format!(
-                "{}: this would overwrite the scenario file itself",
-                out.display()
-            ));
-        }
+    let outputs: Vec<(&str, &Path)> = [("--trace", &trace), ("--history", &history)]
+        .into_iter()
+        .filter_map(|(role, p)| p.as_deref().map(|p| (role, p)))
+        .collect();
+    if let Err(e) = distsim::output::ensure_distinct(&outputs, &[path]) {
+        return fail_input(e);
     }
     let options = RunOptions {
         seed,
@@ -158,14 +157,18 @@ fn cmd_run(
         Err(e) => return fail_input(e),
     };
     if let Some(h) = &history
-        && let Err(e) = write_history(h, &out.history)
+        && let Err(e) =
+            distsim::output::write_whole(h, to_edn_independent_string(&out.history).as_bytes())
     {
-        return fail_input(format!("cannot write the history to {}: {e}", h.display()));
+        return fail_input(format!("cannot write the history: {e}"));
     }
     let report = &out.report;
     let code = report.outcome.exit_code();
     let program = std::env::args().next().unwrap_or_else(|| "distsim".into());
     let replay = run::replay::replay_hint(&program, path, report.seed, trace.as_deref())
+        .iter()
+        .map(|line| escaped(line).into_owned())
+        .collect::<Vec<_>>()
         .join("\n          ");
     if json {
         let mut value = serde_json::to_value(report).unwrap_or_default();
@@ -178,24 +181,13 @@ fn cmd_run(
     } else {
         print!("{}", report.render_text(40));
         if let Some(t) = &trace {
-            println!("trace     written to {}", t.display());
+            println!("trace     written to {}", escaped(&t.display().to_string()));
         }
         if code != 0 {
             println!("replay    {replay}");
         }
     }
     ExitCode::from(code as u8)
-}
-
-/// Writes the history as EDN under a temporary name, then renames it into place.
-fn write_history(dest: &Path, history: &distsim::contract::History) -> std::io::Result<()> {
-    let partial = distsim::trace::writer::partial_path(dest);
-    let written = std::fs::write(&partial, to_edn_string(history))
-        .and_then(|()| std::fs::rename(&partial, dest));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    written
 }
 
 fn cmd_replay(path: &Path, json: bool) -> ExitCode {
@@ -208,7 +200,6 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
             "report": r.report,
             "lines": r.lines,
             "reproduced": r.matches(),
-            "file_intact": r.file_intact,
             "first_difference": r.mismatch.as_ref().map(|m| serde_json::json!({
                 "line": m.line, "expected": m.expected, "got": m.got,
             })),
@@ -216,21 +207,17 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
         println!("{value}");
     } else {
         print!("{}", r.report.render_text(40));
-        match (&r.mismatch, r.file_intact) {
-            (None, Some(true)) => println!("replay    reproduced all {} lines exactly", r.lines),
-            (Some(m), _) => {
+        match &r.mismatch {
+            None => println!("replay    reproduced all {} lines exactly", r.lines),
+            Some(m) => {
                 println!(
                     "replay    DIVERGED at line {} of {}",
                     m.line,
-                    path.display()
+                    distsim::text::escaped(&path.display().to_string())
                 );
                 println!("  expected: {}", m.expected);
                 println!("  got:      {}", m.got);
             }
-            (None, Some(false)) => println!(
-                "replay    the lines match, but the file's closing sha256 does not match its own lines"
-            ),
-            (None, None) => println!("replay    the file has no closing line (truncated?)"),
         }
     }
     if r.matches() {
@@ -248,7 +235,7 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
         match checked {
             Ok(s) => println!(
                 "ok    {} ({} on {} nodes + {} clients, {} faults)",
-                path.display(),
+                escaped(&path.display().to_string()),
                 s.protocol,
                 s.nodes,
                 s.clients,
@@ -256,7 +243,7 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
             ),
             Err(e) => {
                 bad = true;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", escaped(&e.to_string()));
             }
         }
     }

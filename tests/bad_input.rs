@@ -2,6 +2,10 @@
 //! that names the file, line, column and field; and a refused run creates no trace file and leaves an
 //! existing one untouched.
 
+// determinism-ok: these tests supervise distsim processes (time limits, a reader for a FIFO);
+// no simulated run sees the clock or the threads.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -29,7 +33,7 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         9,
         29,
         "faults[1].crash",
-        "node 7 is out of range",
+        "node 7 is out of range: servers are 0 to 2, and there are no clients",
     ),
     (
         "negative_time.json",
@@ -89,6 +93,78 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         16,
         "faults[0].at_ms",
         "after max_time_ms",
+    ),
+    ("top_level_array.json", 1, 1, "", "expected a JSON object"),
+    ("duplicate_mutant.json", 7, 42, "mutants[1]", "listed twice"),
+    (
+        "unknown_checker.json",
+        8,
+        28,
+        "expect.violation",
+        "no checker \"no_such_checker\" in a raft run",
+    ),
+    (
+        "checker_of_another_protocol.json",
+        7,
+        28,
+        "expect.violation",
+        "its checkers are pong_matches_ping",
+    ),
+    (
+        "leader_within_without_leader.json",
+        7,
+        37,
+        "liveness.leader_within_ms",
+        "has no leader role",
+    ),
+    (
+        "unknown_role.json",
+        10,
+        32,
+        "faults[1].isolate",
+        "the role \"boss\": its roles are leader, candidate, follower",
+    ),
+    (
+        "role_in_wrong_case.json",
+        8,
+        40,
+        "faults[0].crash",
+        "the role \"Leader\"",
+    ),
+    (
+        "misspelt_role.json",
+        8,
+        50,
+        "faults[0].clock.node",
+        "the role \"leadr\"",
+    ),
+    (
+        "role_on_roleless_protocol.json",
+        7,
+        40,
+        "faults[0].pause",
+        "protocol pingpong has no roles",
+    ),
+    (
+        "forge_without_forging.json",
+        8,
+        65,
+        "faults[0].byzantine.mode",
+        "has no Byzantine adversary",
+    ),
+    (
+        "memory_bound_zero.json",
+        7,
+        20,
+        "max_memory_mb",
+        "must be between 1 and",
+    ),
+    (
+        "client_out_of_range.json",
+        8,
+        40,
+        "faults[0].crash",
+        "node 5 is out of range: servers are 0 to 2, clients are 3 to 4",
     ),
 ];
 
@@ -199,5 +275,122 @@ fn a_damaged_trace_is_refused_with_its_place() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_file(&tmp).unwrap();
+}
+
+/// Runs distsim, killing it (and failing) if it takes longer than `limit`.
+fn distsim_within(limit: std::time::Duration, args: &[&str]) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("distsim {args:?} ran past {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn endless_devices_are_refused_quickly_by_every_reader() {
+    for device in ["/dev/zero", "/dev/urandom"] {
+        for args in [
+            vec!["run", device],
+            vec!["validate", device],
+            vec!["replay", device],
+            vec!["check-history", device, "--model", "kv"],
+            vec![
+                "check-history",
+                device,
+                "--model",
+                "kv",
+                "--format",
+                "jepsen-log",
+            ],
+        ] {
+            let out = distsim_within(std::time::Duration::from_secs(30), &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.starts_with(&format!("error: {device}")),
+                "{args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        }
+    }
+    // The caps are named.
+    let out = distsim_within(std::time::Duration::from_secs(30), &["run", "/dev/zero"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the limit for scenario files"), "{stderr}");
+    let out = distsim_within(std::time::Duration::from_secs(30), &["replay", "/dev/zero"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the limit for a line of trace files"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let tmp = std::env::temp_dir().join(format!("distsim-bom-{}.json", std::process::id()));
+    let text =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pingpong_basic.json"))
+            .unwrap();
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(&text);
+    std::fs::write(&tmp, &bom).unwrap();
+    let out = Command::new(BIN)
+        .args(["validate", tmp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    std::fs::remove_file(&tmp).unwrap();
+}
+
+#[test]
+fn control_characters_from_a_scenario_are_printed_escaped() {
+    let tmp = std::env::temp_dir().join(format!("distsim-ansi-{}.json", std::process::id()));
+    let text = r#"{"name": "x\u001b[2K\routcome   PASS\nreally", "protocol": "pingpong", "seed": 1,
+        "nodes": 3, "max_time_ms": 100, "mutants": ["pingpong.pong_wrong_seq"]}"#;
+    std::fs::write(&tmp, text).unwrap();
+    let out = Command::new(BIN)
+        .args(["run", tmp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "the mutant is caught: {stdout}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\r'),
+        "{stdout:?}"
+    );
+    let outcome_lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("outcome"))
+        .collect();
+    assert_eq!(outcome_lines.len(), 1, "{stdout}");
+    assert!(outcome_lines[0].contains("FAIL"), "{stdout}");
+    assert!(
+        stdout.contains("x\\u{1b}[2K\\routcome   PASS\\nreally"),
+        "{stdout}"
+    );
+    // In errors too: a field name with an escape sequence.
+    std::fs::write(&tmp, "{\"name\": \"x\", \"\\u001b[31mevil\": 1}").unwrap();
+    let out = Command::new(BIN)
+        .args(["validate", tmp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains("\\u{1b}[31mevil"), "{stderr}");
     std::fs::remove_file(&tmp).unwrap();
 }

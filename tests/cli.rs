@@ -155,7 +155,16 @@ fn a_run_exports_its_history_for_other_checkers() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     let text = std::fs::read_to_string(&edn).unwrap();
-    assert!(text.starts_with("{:process "), "{text:.200}");
+    // The jepsen.independent layout: `[key value]` tuples, and `:index` and `:time` on every operation.
+    for (i, line) in text.lines().enumerate() {
+        assert!(line.starts_with(&format!("{{:index {i}, :time ")), "{line}");
+        assert!(!line.contains(":key"), "{line}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains(":f :put, :value [\"") && l.ends_with("\"]}")),
+        "{text:.400}"
+    );
     let check = distsim(&["check-history", edn.to_str().unwrap(), "--model", "kv"]);
     assert_eq!(
         check.status.code(),

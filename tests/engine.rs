@@ -75,6 +75,7 @@ impl Protocol for ProbeProtocol {
     const NAME: &'static str = "probe";
     const ABOUT: &'static str = "engine probe";
     const MUTANTS: &'static [Mutant] = &[];
+    const ROLES: &'static [&'static str] = &["leader"];
     fn setup(_: &Setup<'_>) -> Result<Self, String> {
         Ok(ProbeProtocol)
     }

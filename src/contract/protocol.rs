@@ -82,6 +82,9 @@ pub trait Protocol: Sized {
     const ABOUT: &'static str;
     /// The planted bugs this protocol offers.
     const MUTANTS: &'static [Mutant];
+    /// Every role its actors may take (what `Actor::role` returns): a fault naming any other role is
+    /// refused at validation, since it could never find its target.
+    const ROLES: &'static [&'static str] = &[];
     /// Every parameter the protocol reads from `"params"`, with its default and meaning. A test checks
     /// the list against what the protocol accepts.
     const PARAMS: &'static [Param] = &[];

@@ -3,6 +3,7 @@
 //! [`run`] picks the protocol by name from the registry; [`run_protocol`] runs any [`Protocol`], so a
 //! user's own actors get the network, faults, checkers and traces without touching distsim's code.
 
+mod fit;
 pub mod replay;
 pub mod report;
 
@@ -10,7 +11,7 @@ use crate::contract::Verdict;
 use crate::contract::{Cluster, GroupSize};
 use crate::contract::{EventKind, History};
 use crate::contract::{Protocol, Setup};
-use crate::fault::{ByzantineMode, FaultAction, Target};
+use crate::fault::Target;
 use crate::protocols::registry::{self, ProtocolVisitor};
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
 use crate::sim::world::{RunState, Violation, World};
@@ -34,6 +35,8 @@ pub struct RunOutput {
     pub report: RunReport,
     /// The trace's lines, for [`TraceOutput::Memory`].
     pub trace_lines: Option<Vec<String>>,
+    /// For [`TraceOutput::Compare`]: the lines compared and the first difference.
+    pub compared: Option<(usize, Option<crate::trace::compare::Mismatch>)>,
     /// The clients' history (export it with [`crate::check::history_format::write_edn`]).
     pub history: History,
 }
@@ -44,9 +47,11 @@ pub enum RunError {
     /// The scenario is not usable (exit code 2).
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
-    /// The trace file could not be written (nothing was overwritten).
-    #[error("cannot write the trace to {path}: {source}")]
+    /// The trace file could not be written (nothing was overwritten), or, when comparing, read.
+    #[error("cannot {doing} the trace {path}: {source}")]
     TraceIo {
+        /// `write` or `compare with`.
+        doing: &'static str,
         /// The destination.
         path: String,
         /// The cause.
@@ -167,6 +172,12 @@ pub fn prepare<P: Protocol>(
     source: Option<&Source>,
 ) -> Result<P, ScenarioError> {
     for (i, m) in scenario.mutants.iter().enumerate() {
+        if scenario.mutants[..i].contains(m) {
+            return Err(source_or_inline(source, scenario).error_at(
+                &[Seg::Key("mutants".into()), Seg::Index(i)],
+                format!("mutant {:?} is listed twice", crate::text::escaped(m)),
+            ));
+        }
         if !P::MUTANTS.iter().any(|k| k.name == m) {
             let known: Vec<&str> = P::MUTANTS.iter().map(|k| k.name).collect();
             return Err(source_or_inline(source, scenario).error_at(
@@ -194,27 +205,8 @@ pub fn prepare<P: Protocol>(
         let (path, msg) = split_setup_error(&e);
         source_or_inline(source, scenario).error_at(&path, msg)
     })?;
-    // A Byzantine mode that needs the protocol's adversary would silently change nothing without one.
-    for (i, fault) in scenario.faults.iter().enumerate() {
-        if let FaultAction::Byzantine(b) = &fault.action
-            && matches!(b.mode, ByzantineMode::Forge | ByzantineMode::Equivocate)
-            && protocol.adversary(0).is_none()
-        {
-            return Err(source_or_inline(source, scenario).error_at(
-                &[
-                    Seg::Key("faults".into()),
-                    Seg::Index(i),
-                    Seg::Key("byzantine".into()),
-                    Seg::Key("mode".into()),
-                ],
-                format!(
-                    "protocol {} has no Byzantine adversary, so this mode would change nothing; \
-                     use \"silent\"",
-                    P::NAME
-                ),
-            ));
-        }
-    }
+    fit::check(scenario, &protocol)
+        .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
     Ok(protocol)
 }
 
@@ -269,12 +261,17 @@ pub fn run_protocol<P: Protocol>(
 ) -> Result<RunOutput, RunError> {
     let protocol = prepare::<P>(scenario, source)?;
     let seed = options.seed.unwrap_or(scenario.seed);
-    let trace_err = |source: std::io::Error| RunError::TraceIo {
-        path: match &options.trace {
-            TraceOutput::File(p) => p.display().to_string(),
-            _ => "<memory>".into(),
-        },
-        source,
+    let trace_err = |source: std::io::Error| {
+        let (doing, path) = match &options.trace {
+            TraceOutput::File(p) => ("write", p.display().to_string()),
+            TraceOutput::Compare(p) => ("compare with", p.display().to_string()),
+            _ => ("write", "<memory>".into()),
+        };
+        RunError::TraceIo {
+            doing,
+            path: crate::text::escaped(&path).into_owned(),
+            source,
+        }
     };
     // The header records the seed actually used, so the trace replays alone.
     let mut resolved = scenario.clone();
@@ -286,6 +283,7 @@ pub fn run_protocol<P: Protocol>(
     let (state, tracer) = world.run();
     let (mut report, history) = build_report(&resolved, seed, state);
     let mut trace_lines = None;
+    let mut compared = None;
     if let Some(tracer) = tracer {
         let sha = tracer.digest_hex();
         report.trace_sha256 = Some(sha.clone());
@@ -303,10 +301,12 @@ pub fn run_protocol<P: Protocol>(
         };
         let finished = tracer.close(&end).map_err(trace_err)?;
         trace_lines = finished.lines;
+        compared = finished.compared;
     }
     Ok(RunOutput {
         report,
         trace_lines,
+        compared,
         history,
     })
 }

@@ -1,75 +1,82 @@
 //! Replay: re-run a trace from its own header and compare, line by line, what the run writes now with
-//! what the file holds. A mismatch names the first differing line; a file whose closing digest does
-//! not match its own lines is reported as damaged.
+//! what the file holds, in constant memory, stopping at the first difference.
+//!
+//! Two outcomes are told apart:
+//! - the file is damaged (a line that is not JSON, no closing line, an unknown format version, or a
+//!   closing sha256 that does not match the lines before it): an error naming the line (exit code 2);
+//! - the file is intact but today's run writes something else: a [`Mismatch`] (exit code 1).
 
 use super::report::RunReport;
 use super::{RunError, RunOptions, run};
 use crate::scenario::Source;
-use crate::trace::{TraceOutput, read_trace};
+use crate::trace::TraceOutput;
+use crate::trace::reader::{damaged, read_trace};
 use std::path::Path;
 
-/// The first line where the file and the re-run differ.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mismatch {
-    /// 1-based line number in the file.
-    pub line: usize,
-    /// The file's line (`<end of file>` past its end).
-    pub expected: String,
-    /// The re-run's line (`<end of run>` past its end).
-    pub got: String,
-}
+pub use crate::trace::compare::Mismatch;
 
-/// The result of a replay.
+/// The result of replaying an intact trace.
 #[derive(Clone, Debug)]
 pub struct Replay {
-    /// The re-run's report.
+    /// The re-run's report (of a run stopped at the first difference, if there was one).
     pub report: RunReport,
     /// Lines compared.
     pub lines: usize,
     /// The first difference, if any.
     pub mismatch: Option<Mismatch>,
-    /// Whether the file's closing digest matches its own lines (`None`: the file has no closing line).
-    pub file_intact: Option<bool>,
 }
 
 impl Replay {
     /// Whether the replay reproduced the file exactly.
     pub fn matches(&self) -> bool {
-        self.mismatch.is_none() && self.file_intact == Some(true)
+        self.mismatch.is_none()
     }
 }
 
 /// Re-runs the trace at `path` and compares.
 pub fn replay(path: &Path) -> Result<Replay, RunError> {
     let trace = read_trace(path)?;
+    let file = crate::text::escaped(&path.display().to_string()).into_owned();
+    // The file is read twice (checked, then compared as the run goes): a pipe would be empty the
+    // second time and look like a divergence.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(damaged(
+            &file,
+            1,
+            "not a regular file: a replay reads the trace twice; save it to a file first",
+        )
+        .into());
+    }
     let source = Source {
-        file: path.display().to_string(),
-        text: trace.lines[0].clone(),
+        file: file.clone(),
+        text: trace.header_line.clone(),
     };
     let options = RunOptions {
         seed: Some(trace.header.seed),
-        trace: TraceOutput::Memory,
+        trace: TraceOutput::Compare(path.to_path_buf()),
     };
     let out = run(&trace.header.scenario, Some(&source), &options)?;
-    let got = out.trace_lines.unwrap_or_default();
-    let n = trace.lines.len().max(got.len());
-    let mismatch = (0..n).find_map(|i| {
-        let want = trace.lines.get(i);
-        let have = got.get(i);
-        (want != have).then(|| Mismatch {
-            line: i + 1,
-            expected: want.cloned().unwrap_or_else(|| "<end of file>".into()),
-            got: have.cloned().unwrap_or_else(|| "<end of run>".into()),
-        })
-    });
+    let (lines, mismatch) = out.compared.unwrap_or_default();
+    if !trace.intact() {
+        // Where the run first differs is where the file was changed (or the change's first effect).
+        let line = mismatch.as_ref().map_or(trace.lines, |m| m.line);
+        return Err(damaged(
+            &file,
+            line,
+            format!(
+                "trace damaged at line {line}: the closing sha256 does not match the lines before it{}",
+                match &mismatch {
+                    Some(m) => format!("; the re-run writes there: {}", m.got),
+                    None => String::new(),
+                }
+            ),
+        )
+        .into());
+    }
     Ok(Replay {
         report: out.report,
-        lines: n,
+        lines,
         mismatch,
-        file_intact: trace
-            .recorded_sha256
-            .as_ref()
-            .map(|r| *r == trace.actual_sha256),
     })
 }
 

@@ -108,7 +108,7 @@ impl RunReport {
         let _ = writeln!(
             s,
             "scenario  {} (protocol {}, seed {}{})",
-            self.scenario,
+            crate::text::escaped(&self.scenario),
             self.protocol,
             self.seed,
             if self.mutants.is_empty() {

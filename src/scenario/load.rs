@@ -26,11 +26,15 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        // Control characters from the input (a field name, a value) are shown escaped, so no scenario
+        // can forge a line of output.
+        use crate::text::escaped;
+        write!(f, "{}:{}:{}: ", escaped(&self.file), self.line, self.column)?;
         if !self.field.is_empty() {
-            write!(f, "field `{}`: ", self.field)?;
+            // A path into deeply nested input can be hundreds of characters: show its start.
+            write!(f, "field `{}`: ", crate::text::excerpt(&self.field, 120))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&crate::text::excerpt(&self.message, 2_000))
     }
 }
 
@@ -60,7 +64,7 @@ impl Source {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<(Scenario, Source), ScenarioError> {
-    let file = path.display().to_string();
+    let file = crate::text::escaped(&path.display().to_string()).into_owned();
     let whole = |message: String| ScenarioError {
         file: file.clone(),
         line: 1,
@@ -68,22 +72,15 @@ pub fn load(path: &Path) -> Result<(Scenario, Source), ScenarioError> {
         field: String::new(),
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| whole(format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(whole("is a directory, not a scenario file".into()));
-    }
-    if meta.len() > SCENARIO_BYTES_MAX {
-        return Err(whole(format!(
-            "file is {} bytes; scenario files are limited to {SCENARIO_BYTES_MAX}",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    let bytes = crate::input::read_capped(path, SCENARIO_BYTES_MAX, "scenario files")
+        .map_err(|e| whole(e.to_string()))?;
     parse(&bytes, &file)
 }
 
-/// Parses and validates scenario bytes; `file` names them in errors.
+/// Parses and validates scenario bytes; `file` names them in errors. A UTF-8 byte-order mark is
+/// skipped (some editors write one); the top level must be a JSON object.
 pub fn parse(bytes: &[u8], file: &str) -> Result<(Scenario, Source), ScenarioError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -105,6 +102,18 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<(Scenario, Source), ScenarioErr
     };
     if text.trim().is_empty() {
         return Err(source.error_at(&[], "empty file: expected a JSON scenario object"));
+    }
+    // serde reads a JSON array as the fields in order; a scenario is only ever an object.
+    let start = text.len() - text.trim_start().len();
+    if !text[start..].starts_with('{') {
+        let (line, column) = locate::position(text, start);
+        return Err(ScenarioError {
+            file: file.to_string(),
+            line,
+            column,
+            field: String::new(),
+            message: "expected a JSON object `{...}` at the top level".into(),
+        });
     }
     let mut de = serde_json::Deserializer::from_str(text);
     let json_error = |e: &serde_json::Error, field: String| ScenarioError {

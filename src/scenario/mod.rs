@@ -25,7 +25,7 @@ mod load;
 mod locate;
 mod validate;
 
-pub use load::{ScenarioError, Source, load, parse, validate_in};
+pub use load::{SCENARIO_BYTES_MAX, ScenarioError, Source, load, parse, validate_in};
 pub use locate::{Seg, position};
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,12 @@ pub struct Scenario {
     /// The run stops after this many events (a bound, so that no scenario can run for ever).
     #[serde(default = "default_max_events")]
     pub max_events: u64,
+    /// The run stops once what it records as it goes (the clients' history, role changes, the
+    /// timeline) is estimated to take this many MiB; absent: [`MAX_MEMORY_MB_DEFAULT`]. The estimate
+    /// is a fixed formula over the records, so the stop is deterministic on every machine. The live
+    /// state (nodes, messages in flight) is bounded by the node count and the network's in-flight bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_mb: Option<u64>,
     /// The network between all nodes at the start.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -92,6 +98,18 @@ pub const MAX_TIME_MS_LIMIT: u64 = 7 * 24 * 3600 * 1000;
 pub const DRIFT_PPM_MIN: i64 = -900_000;
 /// The largest clock drift allowed: ten times true speed.
 pub const DRIFT_PPM_MAX: i64 = 9_000_000;
+
+/// The memory bound when a scenario names none (see [`Scenario::max_memory_mb`]).
+pub const MAX_MEMORY_MB_DEFAULT: u64 = 2_048;
+/// The largest memory bound a scenario may ask for.
+pub const MAX_MEMORY_MB_LIMIT: u64 = 1 << 20;
+
+impl Scenario {
+    /// The memory bound in bytes (see [`Scenario::max_memory_mb`]).
+    pub fn memory_bytes_max(&self) -> u64 {
+        self.max_memory_mb.unwrap_or(MAX_MEMORY_MB_DEFAULT) << 20
+    }
+}
 
 fn default_max_events() -> u64 {
     MAX_EVENTS_DEFAULT

@@ -3,8 +3,8 @@
 
 use super::locate::Seg;
 use super::{
-    DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT, MAX_TIME_MS_LIMIT,
-    NODES_MAX, NetworkSpec, Scenario, Target,
+    DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT, MAX_MEMORY_MB_LIMIT,
+    MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, Scenario, Target,
 };
 
 /// A field path and what is wrong there.
@@ -44,6 +44,14 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         return at(
             vec![key("max_events")],
             format!("must be between 1 and {MAX_EVENTS_LIMIT}"),
+        );
+    }
+    if let Some(mb) = s.max_memory_mb
+        && (mb == 0 || mb > MAX_MEMORY_MB_LIMIT)
+    {
+        return at(
+            vec![key("max_memory_mb")],
+            format!("must be between 1 and {MAX_MEMORY_MB_LIMIT}"),
         );
     }
     validate_network(&s.network)?;
@@ -151,20 +159,45 @@ fn validate_network(n: &NetworkSpec) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Which node ids are servers and which are clients, for messages: `servers are 0 to 2, clients 3 to 4`.
+fn id_ranges(servers: u32, total: u32) -> String {
+    let span = |from: u32, to: u32| {
+        if from == to {
+            format!("{from}")
+        } else {
+            format!("{from} to {to}")
+        }
+    };
+    let servers_text = format!(
+        "server{} {}",
+        if servers == 1 { " is" } else { "s are" },
+        span(0, servers.saturating_sub(1))
+    );
+    if total > servers {
+        format!(
+            "{servers_text}, client{} {}",
+            if total - servers == 1 { " is" } else { "s are" },
+            span(servers, total - 1)
+        )
+    } else {
+        format!("{servers_text}, and there are no clients")
+    }
+}
+
 fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Result<(), Problem> {
     let field = |k: &str| {
         let mut p = base.to_vec();
         p.push(key(k));
         p
     };
-    let node_list = |path: Vec<Seg>, ids: &[u32], limit: u32, what: &str| -> Result<(), Problem> {
+    let node_list = |path: Vec<Seg>, ids: &[u32], limit: u32| -> Result<(), Problem> {
         for (j, id) in ids.iter().enumerate() {
             if *id >= limit {
                 let mut p = path.clone();
                 p.push(Seg::Index(j));
                 return at(
                     p,
-                    format!("node {id} is out of range: {what} are 0..{limit}"),
+                    format!("node {id} is out of range: {}", id_ranges(servers, total)),
                 );
             }
         }
@@ -173,7 +206,7 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
     let target = |path: Vec<Seg>, t: &Target, role_ok: bool, all_ok: bool| match t {
         Target::Node(n) if *n >= total => at(
             path,
-            format!("node {n} is out of range: nodes are 0..{total}"),
+            format!("node {n} is out of range: {}", id_ranges(servers, total)),
         ),
         Target::Role(_) if !role_ok => at(
             path,
@@ -189,7 +222,7 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
             for (g, group) in groups.iter().enumerate() {
                 let mut gp = field("partition");
                 gp.push(Seg::Index(g));
-                node_list(gp.clone(), group, total, "nodes")?;
+                node_list(gp.clone(), group, total)?;
                 for (j, id) in group.iter().enumerate() {
                     if std::mem::replace(&mut seen[*id as usize], true) {
                         let mut p = gp.clone();
@@ -205,10 +238,10 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
         FaultAction::Cut(c) => {
             let mut p = field("cut");
             p.push(key("from"));
-            node_list(p, &c.from, total, "nodes")?;
+            node_list(p, &c.from, total)?;
             let mut p = field("cut");
             p.push(key("to"));
-            node_list(p, &c.to, total, "nodes")?;
+            node_list(p, &c.to, total)?;
         }
         FaultAction::Heal(h) => {
             if !h {
@@ -251,10 +284,10 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
                 p
             };
             if let Some(ids) = &l.from {
-                node_list(lp("from"), ids, total, "nodes")?;
+                node_list(lp("from"), ids, total)?;
             }
             if let Some(ids) = &l.to {
-                node_list(lp("to"), ids, total, "nodes")?;
+                node_list(lp("to"), ids, total)?;
             }
             for (name, v) in [
                 ("delay_ms_min", l.delay_ms_min),

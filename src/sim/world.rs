@@ -19,6 +19,7 @@ use crate::fault::{ByzantineMode, FaultAction, FaultSpec};
 use crate::net::{DropReason, Fate, Network};
 use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
+use crate::sim::memory;
 use crate::sim::queue::EventQueue;
 use crate::sim::timers::{Popped, Timers};
 use crate::trace::{Counts, Line, TraceWriter};
@@ -39,6 +40,12 @@ pub enum EndReason {
     Violation,
     /// Whoever drove the world step by step stopped it.
     Stopped,
+    /// What the run records (history, role changes, timeline) reached the scenario's
+    /// `max_memory_mb` (see [`crate::sim::memory`]).
+    MemoryLimit,
+    /// The trace writer asked to stop: writing failed, or the run differs from the trace it is
+    /// compared with (a replay stops at the first difference).
+    TraceStopped,
 }
 
 impl EndReason {
@@ -50,6 +57,8 @@ impl EndReason {
             EndReason::Quiescent => "quiescent",
             EndReason::Violation => "violation",
             EndReason::Stopped => "stopped",
+            EndReason::MemoryLimit => "memory_limit",
+            EndReason::TraceStopped => "trace_stopped",
         }
     }
 }
@@ -177,6 +186,8 @@ pub struct World<'s, P: Protocol> {
     timer_generation: u64,
     msg_id_next: u64,
     event_index: u64,
+    /// The estimated bytes of what the run has recorded so far (see [`crate::sim::memory`]).
+    recorded_bytes: u64,
     tracer: Option<TraceWriter>,
     state: RunState,
     /// Why the run ended, once it has.
@@ -259,6 +270,7 @@ impl<'s, P: Protocol> World<'s, P> {
             timer_generation: 0,
             msg_id_next: 0,
             event_index: 0,
+            recorded_bytes: 0,
             tracer,
             protocol,
             state: RunState {
@@ -319,6 +331,9 @@ impl<'s, P: Protocol> World<'s, P> {
             if self.event_index >= self.scenario.max_events {
                 return self.end(EndReason::EventLimit);
             }
+            if self.recorded_bytes >= self.scenario.memory_bytes_max() {
+                return self.end(EndReason::MemoryLimit);
+            }
             let Some((t, event)) = self.queue.pop() else {
                 return self.end(EndReason::Quiescent);
             };
@@ -330,6 +345,9 @@ impl<'s, P: Protocol> World<'s, P> {
                 self.event_index += 1;
                 if self.state.violation.is_some() {
                     return self.end(EndReason::Violation);
+                }
+                if self.tracer.as_ref().is_some_and(TraceWriter::wants_stop) {
+                    return self.end(EndReason::TraceStopped);
                 }
                 return true;
             }
@@ -782,6 +800,7 @@ impl<'s, P: Protocol> World<'s, P> {
                         event: &event,
                     });
                 }
+                self.recorded_bytes += memory::history_event_bytes(&event);
                 self.state.history.events.push(event);
             }
         }
@@ -873,19 +892,22 @@ impl<'s, P: Protocol> World<'s, P> {
         }
         slot.role = role;
         slot.role_since = self.now;
+        self.recorded_bytes += memory::ROLE_CHANGE_BYTES;
         self.state.roles.push(RoleChange {
             time: self.now,
             node,
             role,
         });
         if self.cluster.is_server(node) {
+            let what = match (role, slot.actor.is_some()) {
+                (Some(r), _) => format!("node {node} is {r}"),
+                (None, true) => format!("node {node} has no role"),
+                (None, false) => format!("node {node} is down"),
+            };
+            self.recorded_bytes += memory::timeline_entry_bytes(&what);
             self.state.timeline.push(TimelineEntry {
                 time_ns: self.now.0,
-                what: match (role, slot.actor.is_some()) {
-                    (Some(r), _) => format!("node {node} is {r}"),
-                    (None, true) => format!("node {node} has no role"),
-                    (None, false) => format!("node {node} is down"),
-                },
+                what,
             });
         }
         if let Some(tr) = &mut self.tracer {

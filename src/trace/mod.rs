@@ -11,6 +11,7 @@
 //! A trace holds virtual time only, never wall-clock time. Writing is streaming and buffered, to a
 //! temporary name that is renamed over the destination only once the run is complete.
 
+pub mod compare;
 pub mod line;
 pub mod reader;
 pub mod writer;

@@ -1,12 +1,15 @@
 //! Streaming trace writer: serialises each line once into a reused buffer, hashes it, and (when
-//! writing a file) appends it to a buffered temporary file that replaces the destination only when the
-//! run completes. A failed run never truncates or clobbers an existing file.
+//! writing a file) appends it to an [`OutputFile`], which replaces the destination only when the run
+//! completes (see [`crate::output`] for devices, symlinks and signals). A failed run never truncates or
+//! clobbers an existing file. A writer can also compare each line with a trace file as it goes
+//! ([`TraceOutput::Compare`]), which is how a replay runs in constant memory.
 
+use super::compare::{Comparer, Mismatch};
+use crate::output::OutputFile;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::PathBuf;
 
 /// Where a trace goes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,16 +23,16 @@ pub enum TraceOutput {
     Memory,
     /// Written to this file.
     File(PathBuf),
+    /// Compared, line by line, with this trace file; the writer asks the run to stop at the first
+    /// difference ([`TraceWriter::wants_stop`]).
+    Compare(PathBuf),
 }
 
 enum Sink {
     Digest,
     Memory(Vec<String>),
-    File {
-        out: BufWriter<File>,
-        partial: PathBuf,
-        dest: PathBuf,
-    },
+    File(OutputFile),
+    Compare(Box<Comparer>),
 }
 
 /// What a finished trace produced.
@@ -39,6 +42,8 @@ pub struct Finished {
     pub sha256: String,
     /// Every line (with the closing one), for [`TraceOutput::Memory`].
     pub lines: Option<Vec<String>>,
+    /// For [`TraceOutput::Compare`]: the lines compared and the first difference.
+    pub compared: Option<(usize, Option<Mismatch>)>,
 }
 
 /// Writes one trace.
@@ -49,13 +54,6 @@ pub struct TraceWriter {
     error: Option<io::Error>,
 }
 
-/// The temporary name a trace is written under before it is renamed to `dest`.
-pub fn partial_path(dest: &Path) -> PathBuf {
-    let mut name = dest.as_os_str().to_owned();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
 impl TraceWriter {
     /// Opens a writer, or `None` for [`TraceOutput::Off`].
     pub fn open(output: &TraceOutput) -> io::Result<Option<TraceWriter>> {
@@ -63,14 +61,9 @@ impl TraceWriter {
             TraceOutput::Off => return Ok(None),
             TraceOutput::Digest => Sink::Digest,
             TraceOutput::Memory => Sink::Memory(Vec::new()),
-            TraceOutput::File(dest) => {
-                let partial = partial_path(dest);
-                let file = File::create(&partial)?;
-                Sink::File {
-                    out: BufWriter::with_capacity(1 << 16, file),
-                    partial,
-                    dest: dest.clone(),
-                }
+            TraceOutput::File(dest) => Sink::File(OutputFile::create(dest)?),
+            TraceOutput::Compare(file) => {
+                Sink::Compare(Box::new(Comparer::open(file).map_err(io::Error::other)?))
             }
         };
         Ok(Some(TraceWriter {
@@ -103,9 +96,14 @@ impl TraceWriter {
                 let text = String::from_utf8_lossy(&self.buf[..self.buf.len() - 1]).into_owned();
                 lines.push(text);
             }
-            Sink::File { out, .. } => {
+            Sink::File(out) => {
                 if let Err(e) = out.write_all(&self.buf) {
                     self.error = Some(e);
+                }
+            }
+            Sink::Compare(c) => {
+                if let Err(e) = c.line(&self.buf[..self.buf.len() - 1]) {
+                    self.error = Some(io::Error::other(e));
                 }
             }
         }
@@ -117,6 +115,11 @@ impl TraceWriter {
             Sink::Memory(lines) => lines,
             _ => &[],
         }
+    }
+
+    /// Whether the run should stop: writing failed, or a compared file differs already.
+    pub fn wants_stop(&self) -> bool {
+        self.error.is_some() || matches!(&self.sink, Sink::Compare(c) if c.differs())
     }
 
     /// The digest of the lines so far, as hex.
@@ -139,41 +142,27 @@ impl TraceWriter {
             }
         }
         let TraceWriter { sink, error, .. } = self;
-        match sink {
-            Sink::Digest => error.map_or(Ok(()), Err).map(|()| Finished {
-                sha256,
-                lines: None,
-            }),
-            Sink::Memory(lines) => error.map_or(Ok(()), Err).map(|()| Finished {
-                sha256,
-                lines: Some(lines),
-            }),
-            Sink::File { out, partial, dest } => {
-                let done = match error {
-                    Some(e) => Err(e),
-                    None => out
-                        .into_inner()
-                        .map_err(|e| e.into_error())
-                        .and_then(|f| f.sync_all())
-                        .and_then(|()| std::fs::rename(&partial, &dest)),
-                };
-                if done.is_err() {
-                    let _ = std::fs::remove_file(&partial);
-                }
-                done.map(|()| Finished {
-                    sha256,
-                    lines: None,
-                })
-            }
+        let mut finished = Finished {
+            sha256,
+            lines: None,
+            compared: None,
+        };
+        if let Some(e) = error {
+            // Dropping the sink removes any temporary file.
+            return Err(e);
         }
+        match sink {
+            Sink::Digest => {}
+            Sink::Memory(lines) => finished.lines = Some(lines),
+            Sink::File(out) => out.commit()?,
+            Sink::Compare(c) => finished.compared = Some(c.finish().map_err(io::Error::other)?),
+        }
+        Ok(finished)
     }
 
     /// Abandons the trace: removes the temporary file, leaving the destination untouched.
     pub fn abandon(self) {
-        if let Sink::File { out, partial, .. } = self.sink {
-            drop(out);
-            let _ = std::fs::remove_file(&partial);
-        }
+        drop(self);
     }
 }
 

@@ -6,7 +6,11 @@
 //!   see [`jepsen_log`];
 //! - [`Format::Edn`]: Jepsen's EDN operation maps (`{:process 0, :type :invoke, :f :append, :key "0", :value "x"}`),
 //!   one a line or a whole vector of them, see [`edn`];
-//! - [`Format::Jsonl`]: one [`HistoryEvent`](crate::contract::HistoryEvent) as JSON a line, see [`jsonl`].
+//! - [`Format::Jsonl`]: one [`HistoryEvent`] as JSON a line, see [`jsonl`];
+//! - [`Format::Trace`]: a distsim trace, whose `history` lines are read, see [`trace`].
+//!
+//! Whatever the format, a history with no operation is refused, and so is one whose completion comes
+//! before its invoke or contradicts its argument (see [`consistency`]).
 //!
 //! Parsers never panic: any input, binary garbage included, gives either a history or a [`HistoryError`]
 //! that names the file, the line, the column and, where it helps, the field. Writers exist for EDN (so a
@@ -16,9 +20,12 @@
 //! without `:time`) an event's `time_ns` is its 1-based line number. Only the order of events matters to the
 //! linearizability checker.
 
+pub mod consistency;
 pub mod edn;
+pub mod independent;
 pub mod jepsen_log;
 pub mod jsonl;
+pub mod trace;
 
 use crate::contract::{History, HistoryEvent};
 use std::fmt;
@@ -26,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use edn::{to_edn_string, write_edn, write_edn_with_time};
+pub use independent::to_edn_independent_string;
 pub use jsonl::{to_jsonl_string, write_jsonl};
 
 /// A history file format.
@@ -37,11 +45,13 @@ pub enum Format {
     Edn,
     /// One `HistoryEvent` as JSON a line.
     Jsonl,
+    /// A distsim trace: its `history` lines.
+    Trace,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 3] = [Format::Jsonl, Format::Edn, Format::JepsenLog];
+    pub const ALL: [Format; 4] = [Format::Jsonl, Format::Edn, Format::JepsenLog, Format::Trace];
 
     /// The name used on the command line (`jepsen-log`, `edn`, `jsonl`).
     pub fn name(self) -> &'static str {
@@ -49,6 +59,7 @@ impl Format {
             Format::JepsenLog => "jepsen-log",
             Format::Edn => "edn",
             Format::Jsonl => "jsonl",
+            Format::Trace => "trace",
         }
     }
 
@@ -57,6 +68,9 @@ impl Format {
     pub fn detect(path: Option<&Path>, text: &str) -> Option<Format> {
         // Content first: Porcupine's EDN files are called `.txt`, and a `.log` can be anything.
         if let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty()) {
+            if trace::is_header(line) {
+                return Some(Format::Trace);
+            }
             let body = line.trim_start_matches('[').trim_start();
             if let Some(inner) = body.strip_prefix('{') {
                 let inner = inner.trim_start();
@@ -72,6 +86,15 @@ impl Format {
             {
                 return Some(Format::JepsenLog);
             }
+        }
+        // A Jepsen log may open with other log output: any operation line further on tells.
+        if text.lines().take(1000).any(|l| {
+            l.contains(" - ")
+                && [":invoke", ":ok", ":fail", ":info"]
+                    .iter()
+                    .any(|t| l.contains(t))
+        }) {
+            return Some(Format::JepsenLog);
         }
         let ext = path?.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -97,8 +120,9 @@ impl FromStr for Format {
             "jepsen-log" | "jepsen" | "log" => Ok(Format::JepsenLog),
             "edn" => Ok(Format::Edn),
             "jsonl" | "json" => Ok(Format::Jsonl),
+            "trace" | "distsim-trace" => Ok(Format::Trace),
             _ => Err(format!(
-                "unknown history format `{s}`: expected jepsen-log, edn or jsonl"
+                "unknown history format `{s}`: expected jepsen-log, edn, jsonl or trace"
             )),
         }
     }
@@ -147,7 +171,7 @@ pub enum HistoryError {
         message: String,
     },
     /// The format could not be told from the file's name or content.
-    #[error("{}: cannot tell the history's format ({message}); name it: jepsen-log, edn or jsonl", file_or_input(.file))]
+    #[error("{}: cannot tell the history's format ({message}); name it: jepsen-log, edn, jsonl or trace", file_or_input(.file))]
     UnknownFormat {
         /// The file, if any.
         file: Option<PathBuf>,
@@ -238,6 +262,9 @@ pub struct ParsedHistory {
     pub lines: Vec<u64>,
     /// The file, when the text came from one.
     pub file: Option<PathBuf>,
+    /// Non-blank lines that were not history and were passed over (a Jepsen log's other output, a
+    /// trace's other lines).
+    pub skipped_lines: u64,
 }
 
 impl ParsedHistory {
@@ -281,12 +308,36 @@ pub fn parse_bytes(
     parse_text(text, format, file)
 }
 
-/// Reads and parses a history file; the format is detected when `format` is `None`.
+/// The largest history file read (a bound: the file is held in memory while it is parsed).
+pub const HISTORY_BYTES_MAX: u64 = 256 * 1024 * 1024;
+
+/// Reads and parses a history file; the format is detected when `format` is `None`. A distsim trace is
+/// read one line at a time (only its history is kept, so its size is not capped); any other file may
+/// hold at most [`HISTORY_BYTES_MAX`] bytes.
 pub fn read_file(path: &Path, format: Option<Format>) -> Result<ParsedHistory, HistoryError> {
-    let bytes = std::fs::read(path).map_err(|source| HistoryError::Io {
+    use std::io::BufRead;
+    let io_error = |e: crate::input::ReadError| HistoryError::Io {
         file: path.to_path_buf(),
-        source,
-    })?;
+        source: match e {
+            crate::input::ReadError::Io(io) => io,
+            other => std::io::Error::other(other.to_string()),
+        },
+    };
+    let file = crate::input::open(path).map_err(io_error)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| io_error(crate::input::ReadError::Io(e)))?;
+    let is_trace = match format {
+        Some(f) => f == Format::Trace,
+        None => trace::is_header(&String::from_utf8_lossy(&head[..head.len().min(256)])),
+    };
+    if is_trace {
+        let (history, lines, skipped) = trace::read(reader).map_err(|e| e.with_file(path))?;
+        return finish(history, lines, skipped, Format::Trace, Some(path));
+    }
+    let bytes = crate::input::read_all_capped(reader, HISTORY_BYTES_MAX, "history files")
+        .map_err(io_error)?;
     parse_bytes(&bytes, format, Some(path))
 }
 
@@ -312,23 +363,50 @@ fn parse_text(
             });
         }
     };
-    let parsed = match format {
-        Format::JepsenLog => jepsen_log::parse(text),
-        Format::Edn => edn::parse(text),
-        Format::Jsonl => jsonl::parse(text),
+    let with_file = |err: HistoryError| match file {
+        Some(path) => err.with_file(path),
+        None => err,
     };
-    match parsed {
-        Ok((history, lines)) => Ok(ParsedHistory {
-            history,
-            format,
-            lines,
-            file: file.map(Path::to_path_buf),
+    let (history, lines, skipped_lines) = match format {
+        Format::JepsenLog => jepsen_log::parse(text),
+        Format::Edn => edn::parse(text).map(|(mut h, l)| {
+            independent::split_tuples(&mut h);
+            (h, l, 0)
         }),
-        Err(err) => Err(match file {
+        Format::Jsonl => jsonl::parse(text).map(|(h, l)| (h, l, 0)),
+        Format::Trace => trace::read(text.as_bytes()),
+    }
+    .map_err(with_file)?;
+    finish(history, lines, skipped_lines, format, file)
+}
+
+/// The checks every format shares: a history has operations, and they are consistent.
+fn finish(
+    history: History,
+    lines: Vec<u64>,
+    skipped_lines: u64,
+    format: Format,
+    file: Option<&Path>,
+) -> Result<ParsedHistory, HistoryError> {
+    if history.events.is_empty() {
+        let message = match skipped_lines {
+            0 => "no operations: the file holds no history events".to_string(),
+            n => format!("no operations: none of its {n} non-blank lines is a history event"),
+        };
+        let err = HistoryError::parse(1, 1, None, message);
+        return Err(match file {
             Some(path) => err.with_file(path),
             None => err,
-        }),
+        });
     }
+    consistency::check(&history, &lines, file)?;
+    Ok(ParsedHistory {
+        history,
+        format,
+        lines,
+        file: file.map(Path::to_path_buf),
+        skipped_lines,
+    })
 }
 
 /// Character column (1-based) of byte offset `byte` within `line`.

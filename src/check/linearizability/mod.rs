@@ -487,12 +487,13 @@ pub fn check_file_and_print(
 ) -> i32 {
     struct CheckFile<'a>(&'a Path, Option<Format>, &'a CheckOptions);
     impl ModelVisitor for CheckFile<'_> {
-        type Output = Result<CheckReport, HistoryError>;
+        type Output = Result<(CheckReport, u64), HistoryError>;
         fn visit<M: Model>(self, model: &M) -> Self::Output {
-            check_file(self.0, model, self.1, self.2)
+            let parsed = history_format::read_file(self.0, self.1)?;
+            Ok((check_parsed(&parsed, model, self.2)?, parsed.skipped_lines))
         }
     }
-    let Some(result) = with_model(model, CheckFile(path, format, options)) else {
+    let Some(checked) = with_model(model, CheckFile(path, format, options)) else {
         let known: Vec<&str> = BUILTIN_MODELS.iter().map(|(name, _)| *name).collect();
         let _ = writeln!(
             err,
@@ -501,14 +502,17 @@ pub fn check_file_and_print(
         );
         return HistoryError::EXIT_CODE;
     };
-    match result {
-        Ok(report) => {
+    match checked {
+        Ok((report, skipped)) => {
             // A closed pipe must not turn a verdict into a panic; the exit code still says it.
+            if skipped > 0 {
+                let _ = writeln!(out, "skipped {skipped} lines that are not operations");
+            }
             let _ = write!(out, "{}", report.render(true));
             report.exit_code()
         }
         Err(error) => {
-            let _ = writeln!(err, "error: {error}");
+            let _ = writeln!(err, "error: {}", crate::text::escaped(&error.to_string()));
             HistoryError::EXIT_CODE
         }
     }

@@ -415,6 +415,7 @@ impl Protocol for Raft {
     const ABOUT: &'static str =
         "Raft consensus with a linearizable key-value store and exactly-once client sessions";
     const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
+    const ROLES: &'static [&'static str] = &["leader", "candidate", "follower"];
     const PARAMS: &'static [Param] = &[
         Param {
             name: "election_timeout_ms_min",
