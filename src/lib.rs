@@ -82,4 +82,5 @@ pub mod protocols;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod trace;

@@ -69,6 +69,10 @@ enum Command {
     },
     /// List the protocols, their mutants, the fault kinds and the checkers.
     List,
+    /// Run a scenario over many seeds in parallel, group the failures and shrink each group's shortest.
+    Sweep(distsim::sweep::command::SweepArgs),
+    /// Shrink a failing trace or scenario to a smaller scenario that fails the same checker.
+    Shrink(distsim::sweep::command::ShrinkArgs),
 }
 
 const EXIT_BAD_INPUT: u8 = 2;
@@ -109,7 +113,13 @@ fn main() -> ExitCode {
             print!("{}", list_text());
             ExitCode::SUCCESS
         }
+        Command::Sweep(args) => exit(distsim::sweep::command::sweep_main(&args)),
+        Command::Shrink(args) => exit(distsim::sweep::command::shrink_main(&args)),
     }
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn fail_input(err: impl std::fmt::Display) -> ExitCode {

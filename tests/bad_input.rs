@@ -83,6 +83,20 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "faults[0].at_ms",
         "after max_time_ms",
     ),
+    (
+        "swarm_unknown_kind.json",
+        7,
+        37,
+        "swarm.kinds[1]",
+        "unknown swarm kind \"meteor\"",
+    ),
+    (
+        "swarm_quiet_too_long.json",
+        9,
+        17,
+        "swarm.quiet_ms",
+        "shorter than max_time_ms",
+    ),
 ];
 
 fn case_path(file: &str) -> String {
@@ -126,6 +140,14 @@ fn every_broken_scenario_is_refused_with_its_place() {
         let path = case_path(file);
         assert_refused(&["validate", &path], file, *line, *col, field, words);
         assert_refused(&["run", &path], file, *line, *col, field, words);
+        assert_refused(
+            &["sweep", &path, "--seeds", "0..2", "--swarm", "--quiet"],
+            file,
+            *line,
+            *col,
+            field,
+            words,
+        );
     }
 }
 

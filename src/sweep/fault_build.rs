@@ -1,0 +1,214 @@
+//! The one place where the sweep module builds, names and rewrites scheduled faults. The swarm sampler
+//! and the shrinker go through these helpers only, so a change to the scenario's fault type stays
+//! local to this file.
+
+use crate::scenario::{
+    ByzantineMode, ByzantineSpec, ClockSpec, CutSpec, FaultSpec, LinkSpec, Target,
+};
+
+/// `partition` into `groups` at `at_ms`.
+pub fn partition(at_ms: u64, groups: Vec<Vec<u32>>) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        partition: Some(groups),
+        ..FaultSpec::default()
+    }
+}
+
+/// A one-way cut from `from` to `to`.
+pub fn cut(at_ms: u64, from: Vec<u32>, to: Vec<u32>) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        cut: Some(CutSpec { from, to }),
+        ..FaultSpec::default()
+    }
+}
+
+/// Isolate `target`.
+pub fn isolate(at_ms: u64, target: Target) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        isolate: Some(target),
+        ..FaultSpec::default()
+    }
+}
+
+/// Heal every partition, cut and isolation.
+pub fn heal(at_ms: u64) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        heal: Some(true),
+        ..FaultSpec::default()
+    }
+}
+
+/// Crash `target`.
+pub fn crash(at_ms: u64, target: Target) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        crash: Some(target),
+        ..FaultSpec::default()
+    }
+}
+
+/// Restart `target` (a node id or every crashed server).
+pub fn restart(at_ms: u64, target: Target) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        restart: Some(target),
+        ..FaultSpec::default()
+    }
+}
+
+/// Pause `target`.
+pub fn pause(at_ms: u64, target: Target) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        pause: Some(target),
+        ..FaultSpec::default()
+    }
+}
+
+/// Resume `target` (a node id or every paused node).
+pub fn resume(at_ms: u64, target: Target) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        resume: Some(target),
+        ..FaultSpec::default()
+    }
+}
+
+/// Jump `node`'s clock by `offset_ms` and set its drift.
+pub fn clock(at_ms: u64, node: Target, offset_ms: i64, drift_ppm: i64) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        clock: Some(ClockSpec {
+            node,
+            offset_ms,
+            drift_ppm: Some(drift_ppm),
+        }),
+        ..FaultSpec::default()
+    }
+}
+
+/// Set latency, loss and duplication on every link.
+pub fn link_all(
+    at_ms: u64,
+    delay_ms_min: u64,
+    delay_ms_max: u64,
+    loss_ppm: u32,
+    duplicate_ppm: u32,
+) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        link: Some(LinkSpec {
+            from: None,
+            to: None,
+            delay_ms_min: Some(delay_ms_min),
+            delay_ms_max: Some(delay_ms_max),
+            loss_ppm: Some(loss_ppm),
+            duplicate_ppm: Some(duplicate_ppm),
+        }),
+        ..FaultSpec::default()
+    }
+}
+
+/// Make `node` Byzantine in `mode` (or honest again).
+pub fn byzantine(at_ms: u64, node: u32, mode: ByzantineMode) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        byzantine: Some(ByzantineSpec {
+            node: Target::Node(node),
+            mode,
+        }),
+        ..FaultSpec::default()
+    }
+}
+
+/// The fault's kind, as the scenario names its action (`"crash"`, `"heal"`...).
+pub fn kind(f: &FaultSpec) -> &'static str {
+    f.actions().first().copied().unwrap_or("none")
+}
+
+/// When the fault fires.
+pub fn at_ms(f: &FaultSpec) -> u64 {
+    f.at_ms
+}
+
+/// The fault with every node id passed through `map`; a node that maps to `None` is dropped from
+/// lists, and a fault that no longer makes sense (a partition with fewer than two groups, a target
+/// gone) becomes `None`.
+pub fn remap_nodes(f: &FaultSpec, map: &dyn Fn(u32) -> Option<u32>) -> Option<FaultSpec> {
+    let list = |v: &[u32]| -> Vec<u32> { v.iter().filter_map(|n| map(*n)).collect() };
+    let target = |t: &Target| -> Option<Target> {
+        match t {
+            Target::Node(n) => map(*n).map(Target::Node),
+            other => Some(other.clone()),
+        }
+    };
+    let mut g = f.clone();
+    if let Some(groups) = &f.partition {
+        let groups: Vec<Vec<u32>> = groups
+            .iter()
+            .map(|g| list(g))
+            .filter(|g| !g.is_empty())
+            .collect();
+        if groups.len() < 2 {
+            return None;
+        }
+        g.partition = Some(groups);
+    }
+    if let Some(c) = &f.cut {
+        let (from, to) = (list(&c.from), list(&c.to));
+        if from.is_empty() || to.is_empty() {
+            return None;
+        }
+        g.cut = Some(CutSpec { from, to });
+    }
+    for slot in [
+        &mut g.isolate,
+        &mut g.crash,
+        &mut g.restart,
+        &mut g.pause,
+        &mut g.resume,
+    ] {
+        if let Some(t) = slot.as_ref() {
+            *slot = Some(target(t)?);
+        }
+    }
+    if let Some(c) = &mut g.clock {
+        c.node = target(&c.node)?;
+    }
+    if let Some(b) = &mut g.byzantine {
+        b.node = target(&b.node)?;
+    }
+    if let Some(l) = &mut g.link {
+        for side in [&mut l.from, &mut l.to] {
+            if let Some(v) = side.as_ref() {
+                let v = list(v);
+                if v.is_empty() {
+                    return None;
+                }
+                *side = Some(v);
+            }
+        }
+    }
+    Some(g)
+}
+
+/// The fault with its message loss and duplication rates lowered to `loss_ppm`/`duplicate_ppm` at
+/// most, or `None` when it sets neither (nothing to lower).
+pub fn with_rates_at_most(f: &FaultSpec, loss_ppm: u32, duplicate_ppm: u32) -> Option<FaultSpec> {
+    let l = f.link.as_ref()?;
+    if l.loss_ppm.is_none_or(|v| v <= loss_ppm)
+        && l.duplicate_ppm.is_none_or(|v| v <= duplicate_ppm)
+    {
+        return None;
+    }
+    let mut g = f.clone();
+    if let Some(l) = &mut g.link {
+        l.loss_ppm = l.loss_ppm.map(|v| v.min(loss_ppm));
+        l.duplicate_ppm = l.duplicate_ppm.map(|v| v.min(duplicate_ppm));
+    }
+    Some(g)
+}
