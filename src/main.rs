@@ -38,6 +38,9 @@ enum Command {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Run the fault profile that swarm testing draws for this seed (as `sweep --swarm` does).
+        #[arg(long)]
+        swarm: bool,
     },
     /// Check a recorded history for linearizability (exit 0 yes, 1 no, 3 undecided, 2 bad input).
     CheckHistory {
@@ -86,7 +89,8 @@ fn main() -> ExitCode {
             trace,
             history,
             json,
-        } => cmd_run(&scenario, seed, trace, history, json),
+            swarm,
+        } => cmd_run(&scenario, seed, trace, history, json, swarm),
         Command::CheckHistory {
             file,
             model,
@@ -140,11 +144,14 @@ fn cmd_run(
     trace: Option<PathBuf>,
     history: Option<PathBuf>,
     json: bool,
+    swarm: bool,
 ) -> ExitCode {
     let (scenario, source) = match scenario::load(path) {
         Ok(x) => x,
         Err(e) => return fail_input(e),
     };
+    let drawn =
+        swarm.then(|| distsim::sweep::swarm::draw(&scenario, seed.unwrap_or(scenario.seed)));
     for out in [&trace, &history].into_iter().flatten() {
         if same_file(out, path) {
             return fail_input(format!(
@@ -157,7 +164,7 @@ fn cmd_run(
         seed,
         trace: trace.clone().map_or(TraceOutput::Digest, TraceOutput::File),
     };
-    let out = match run::run(&scenario, Some(&source), &options) {
+    let out = match run::run(drawn.as_ref().unwrap_or(&scenario), Some(&source), &options) {
         Ok(o) => o,
         Err(RunError::Scenario(e)) => return fail_input(e),
         Err(e) => return fail_input(e),
@@ -172,9 +179,10 @@ fn cmd_run(
     let replay = match &trace {
         Some(t) => format!("cargo run --release -- replay {}", t.display()),
         None => format!(
-            "cargo run --release -- run {} --seed {} --trace failing.trace.jsonl",
+            "cargo run --release -- run {} --seed {}{} --trace failing.trace.jsonl",
             path.display(),
-            report.seed
+            report.seed,
+            if swarm { " --swarm" } else { "" }
         ),
     };
     if json {
