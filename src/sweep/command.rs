@@ -248,6 +248,12 @@ pub fn shrink_main(args: &ShrinkArgs) -> i32 {
     );
     println!("before    {}", shrunk.before);
     println!("after     {}", shrunk.after);
+    if shrunk.scenario.seed != seed {
+        println!(
+            "seed      the smaller scenario fails with seed {} (recorded in its file)",
+            shrunk.scenario.seed
+        );
+    }
     println!(
         "runs      {} ({} reductions kept){}",
         shrunk.steps,

@@ -25,6 +25,7 @@ pub mod seeds;
 pub mod shrink;
 pub mod swarm;
 pub mod triage;
+pub mod wall_clock;
 
 pub use progress::Progress;
 pub use results::SeedResult;
@@ -295,7 +296,7 @@ pub fn sweep(
         results_file = Some(path);
     }
 
-    let clock = progress::Stopwatch::start();
+    let clock = wall_clock::Stopwatch::start();
     let mut reporter = progress::Reporter::start(options.progress, seeds.len());
     let ticker = reporter.ticker();
     // Batches bound the memory held for results not yet consumed, and are where the sweep may stop.

@@ -2,10 +2,9 @@
 //! per second, time left), a plain line every few seconds otherwise, or nothing. Progress reads the
 //! wall clock, which is fine: it never feeds back into a run or into the results.
 
+use super::wall_clock::Stopwatch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-#[allow(clippy::disallowed_types)]
-// determinism-ok: wall time for progress and --max-wall-s only
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How progress is shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,28 +16,6 @@ pub enum Progress {
     Bar,
     /// A plain line every few seconds (logs, CI).
     Lines,
-}
-
-/// Time since the sweep started, read from the wall clock.
-#[derive(Clone, Copy, Debug)]
-pub struct Stopwatch {
-    #[allow(clippy::disallowed_types)] // determinism-ok: never reaches a run
-    started: Instant,
-}
-
-impl Stopwatch {
-    /// Starts now.
-    #[allow(clippy::disallowed_methods)] // determinism-ok: never reaches a run
-    pub fn start() -> Stopwatch {
-        Stopwatch {
-            started: Instant::now(),
-        }
-    }
-
-    /// Time since the start.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
 }
 
 /// The live display of one sweep.

@@ -12,6 +12,10 @@
 //! - simplify the network: no latency tail, no loss, no duplication, a narrower latency range, and no
 //!   loss or duplication in link faults.
 //!
+//! Dropping clients, operations or servers changes what the seed's streams feed, so for those a
+//! reduction whose seed now passes is also tried with a few further seeds (`reseeds`); the result
+//! records the seed it fails with.
+//!
 //! Every run draws from per-consumer streams (`sim::rng::stream`), so dropping one fault leaves the
 //! network's and the nodes' draws alone as far as the schedule allows. The order of attempts is fixed,
 //! so shrinking is deterministic. The budget counts runs (`steps_max`) and the events they handle
@@ -37,6 +41,9 @@ pub struct ShrinkOptions {
     pub steps_max: u64,
     /// The most events handled by all runs together.
     pub events_total_max: u64,
+    /// When dropping clients, operations or servers makes the seed pass, how many further seeds
+    /// (the seed plus 1, 2, ...) are tried with the smaller scenario before the reduction is rejected.
+    pub reseeds: u64,
 }
 
 impl Default for ShrinkOptions {
@@ -44,6 +51,7 @@ impl Default for ShrinkOptions {
         ShrinkOptions {
             steps_max: 400,
             events_total_max: 200_000_000,
+            reseeds: 3,
         }
     }
 }
@@ -173,9 +181,27 @@ impl Search {
         self.steps >= self.options.steps_max || self.events_total >= self.options.events_total_max
     }
 
-    /// Runs `candidate`; keeps it if it is valid and still fails the same checker.
+    /// Like [`Search::accept`], but when the current seed no longer fails, tries the next
+    /// [`ShrinkOptions::reseeds`] seeds too, and keeps the first that fails the same checker.
+    fn accept_reseeding(&mut self, candidate: Scenario) -> bool {
+        if self.accept(candidate.clone()) {
+            return true;
+        }
+        let seed = self.seed;
+        for k in 1..=self.options.reseeds {
+            self.seed = seed.wrapping_add(k);
+            if self.accept(candidate.clone()) {
+                return true;
+            }
+        }
+        self.seed = seed;
+        false
+    }
+
+    /// Runs `candidate` with the current seed; keeps it if it is valid and still fails the same
+    /// checker.
     fn accept(&mut self, mut candidate: Scenario) -> bool {
-        if self.out_of_budget() || candidate == self.best {
+        if self.out_of_budget() || (candidate == self.best && self.seed == self.best.seed) {
             return false;
         }
         candidate.seed = self.seed;
@@ -292,7 +318,7 @@ impl Search {
                 .iter()
                 .filter_map(|f| fb::remap_nodes(f, &|n| (n != last).then_some(n)))
                 .collect();
-            if !self.accept(c) {
+            if !self.accept_reseeding(c) {
                 break;
             }
             changed = true;
@@ -316,7 +342,7 @@ impl Search {
             }
             let mut c = self.best.clone();
             c.params["ops_per_client"] = (ops / 2).into();
-            if !self.accept(c) {
+            if !self.accept_reseeding(c) {
                 return changed;
             }
             changed = true;
@@ -341,7 +367,7 @@ impl Search {
                     })
                 })
                 .collect();
-            if !self.accept(c) {
+            if !self.accept_reseeding(c) {
                 break;
             }
             changed = true;
