@@ -76,6 +76,8 @@ enum Command {
     Sweep(distsim::sweep::command::SweepArgs),
     /// Shrink a failing trace or scenario to a smaller scenario that fails the same checker.
     Shrink(distsim::sweep::command::ShrinkArgs),
+    /// Combine the results of sweep shards (their --out folders) into one triage table.
+    Merge(distsim::sweep::command::MergeArgs),
 }
 
 const EXIT_BAD_INPUT: u8 = 2;
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
         }
         Command::Sweep(args) => exit(distsim::sweep::command::sweep_main(&args)),
         Command::Shrink(args) => exit(distsim::sweep::command::shrink_main(&args)),
+        Command::Merge(args) => exit(distsim::sweep::command::merge_main(&args)),
     }
 }
 

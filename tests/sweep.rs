@@ -327,3 +327,78 @@ fn the_shrink_command_writes_a_minimal_scenario_and_never_overwrites_one() {
     assert_eq!(std::fs::read_to_string(&min).unwrap(), written);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn shards_from_the_scheduler_environment_merge_into_the_whole_sweep() {
+    let dir = tmp_dir("shards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scen = dir.join("fig8.json");
+    std::fs::write(&scen, serde_json::to_vec(&figure8_unexpected()).unwrap()).unwrap();
+    let sweep_args = |out: &Path| {
+        vec![
+            "sweep".to_string(),
+            scen.display().to_string(),
+            "--seeds".into(),
+            "0..5".into(),
+            "--quiet".into(),
+            "--no-shrink".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let mut shard_dirs = Vec::new();
+    let mut joined = String::new();
+    for (var, index) in [("JOB_COMPLETION_INDEX", "0"), ("SLURM_ARRAY_TASK_ID", "1")] {
+        let out_dir = dir.join(format!("shard{index}"));
+        let mut args = sweep_args(&out_dir);
+        args.extend(["--shards".into(), "2".into()]);
+        let out = Command::new(env!("CARGO_BIN_EXE_distsim"))
+            .args(&args)
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env(var, index)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("shard     {index}/2")));
+        joined.push_str(&std::fs::read_to_string(out_dir.join("results.jsonl")).unwrap());
+        shard_dirs.push(out_dir);
+    }
+    let whole_dir = dir.join("whole");
+    let whole = distsim(
+        &sweep_args(&whole_dir)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        joined,
+        std::fs::read_to_string(whole_dir.join("results.jsonl")).unwrap()
+    );
+    let merged = distsim(&[
+        "merge",
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[1].to_str().unwrap(),
+    ]);
+    assert_eq!(merged.status.code(), whole.status.code());
+    let text = String::from_utf8_lossy(&merged.stdout);
+    assert!(text.contains("5 seeds"), "{text}");
+    // Overlapping shards are refused.
+    let twice = distsim(&[
+        "merge",
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[0].to_str().unwrap(),
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    // --shards without a scheduler index is a usage error.
+    let mut args = sweep_args(&dir.join("none"));
+    args.extend(["--shards".into(), "2".into()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_distsim"))
+        .args(&args)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

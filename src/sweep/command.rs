@@ -80,6 +80,50 @@ pub struct ShrinkArgs {
     pub steps: u64,
 }
 
+/// Arguments of `distsim merge`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The sweep output folders (`--out` of each shard), each holding a results.jsonl.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The scenario the shards swept, for the commands that re-run a seed.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// The shards ran with --swarm.
+    #[arg(long)]
+    pub swarm: bool,
+}
+
+/// `distsim merge`: one set of counts and one triage table over the shards' results.
+pub fn merge_main(args: &MergeArgs) -> i32 {
+    let m = match super::merge::merge(&args.dirs) {
+        Ok(m) => m,
+        Err(e) => return bad_input(e),
+    };
+    println!(
+        "merged    {} folders: {} seeds, {} passed, {} failed, {} undecided",
+        m.dirs.len(),
+        m.seeds,
+        m.passed,
+        m.failed,
+        m.undecided
+    );
+    let scenario = args
+        .scenario
+        .as_ref()
+        .map_or_else(|| "SCENARIO".to_string(), |p| p.display().to_string());
+    let swarm = if args.swarm { " --swarm" } else { "" };
+    if !m.triage.groups.is_empty() {
+        println!("failure groups");
+        print!(
+            "{}",
+            m.triage
+                .render(&|seed| format!("distsim run {scenario} --seed {seed}{swarm}"))
+        );
+    }
+    m.exit_code()
+}
+
 fn bad_input(err: impl std::fmt::Display) -> i32 {
     eprintln!("error: {err}");
     EXIT_BAD_INPUT

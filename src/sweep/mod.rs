@@ -18,6 +18,7 @@
 
 pub mod command;
 pub mod fault_build;
+pub mod merge;
 pub mod out_file;
 pub mod progress;
 pub mod results;
