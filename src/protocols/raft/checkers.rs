@@ -128,6 +128,9 @@ struct Ghost {
     holders: BTreeMap<(Index, Term, u64), u32>,
     /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
     chain: Vec<(Term, u64)>,
+    /// How the chain grew: the term each extension was committed in (the own term of the entry whose
+    /// majority committed it) and the chain's length after it. Terms never decrease along it.
+    commits: Vec<(Term, Index)>,
     /// The last checker to observe, to tell when a new event starts.
     last_view: Option<View>,
     /// The last event's verdicts, indexed by [`View`].
@@ -143,6 +146,7 @@ impl Ghost {
             majority: cluster.majority(),
             holders: BTreeMap::new(),
             chain: Vec::new(),
+            commits: Vec::new(),
             last_view: None,
             verdicts: [Ok(()), Ok(()), Ok(())],
         }
@@ -222,10 +226,12 @@ impl Ghost {
         }
     }
 
-    /// The highest committed index whose entry's term is below `term` (0 if none).
+    /// The highest index committed in a term below `term` (0 if none). Leader completeness is about
+    /// the term an entry was committed in, not the entry's own term: an old-term entry that only
+    /// became committed under a later leader need not be held by a leader of an earlier term.
     fn committed_before_term(&self, term: Term) -> Index {
-        // The chain is one log, so its terms never decrease.
-        self.chain.partition_point(|(t, _)| *t < term) as Index
+        let k = self.commits.partition_point(|(t, _)| *t < term);
+        k.checked_sub(1).map_or(0, |k| self.commits[k].1)
     }
 
     /// Applies an `Appended` note. Returns log matching's verdict and the commitment record's.
@@ -321,6 +327,10 @@ impl Ghost {
                 .iter()
                 .map(|g| (g.term, g.hash)),
         );
+        // Log matching keeps a later commitment's term at or above an earlier one's: an entry of an
+        // older term can only sit above the chain if the chain ends in that term or an older one.
+        debug_assert!(self.commits.last().is_none_or(|(t, _)| *t <= term));
+        self.commits.push((term, index));
         Ok(())
     }
 
@@ -579,10 +589,13 @@ impl Checker<RaftActor> for LeaderAppendOnly {
 /// Leader Completeness: a server that becomes leader of term `T` holds every entry committed in
 /// terms before `T`.
 ///
-/// Checked when `BecameLeader` is noted: the new leader's ghost prefix hash at the highest committed
-/// index of an earlier term must equal the committed chain's (which covers the whole prefix). Entries
-/// committed only after the election are not re-checked against it. Also reports two different
-/// entries committed at one index.
+/// Checked when `BecameLeader` is noted: the new leader's ghost prefix hash at the highest index
+/// committed in an earlier term must equal the committed chain's (which covers the whole prefix).
+/// An entry is committed in the own term of the entry whose majority committed it, so an old-term
+/// entry committed only under a later leader is not required of a leader of an earlier term (a
+/// paused candidate may win its term after the others moved on). Entries committed only after the
+/// election are not re-checked against it. Also reports two different entries committed at one
+/// index.
 #[derive(Debug)]
 pub struct LeaderCompleteness {
     ghost: SharedGhost,
