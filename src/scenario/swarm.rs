@@ -63,7 +63,7 @@ pub const SWARM_KINDS_DEFAULT: &[&str] = &[
 ];
 
 /// The most fault episodes one drawn run may have.
-pub const SWARM_EPISODES_LIMIT: u32 = 10_000;
+pub const SWARM_EPISODES_LIMIT: u32 = 1_000;
 
 /// Ranges for swarm testing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

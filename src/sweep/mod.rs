@@ -45,10 +45,13 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The most sweep threads.
+pub const JOBS_MAX: usize = 1_024;
+
 /// How to sweep.
 #[derive(Clone, Debug, Default)]
 pub struct SweepOptions {
-    /// Threads running seeds; 0 means one per core.
+    /// Threads running seeds; 0 means one per core. At most [`JOBS_MAX`].
     pub jobs: usize,
     /// Swarm testing: each seed draws its own fault profile.
     pub swarm: bool,
@@ -107,11 +110,12 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
-    /// The process exit code: 1 if any seed failed, else 3 if any was undecided, else 0.
+    /// The process exit code: 1 if any seed failed, else 3 if any was undecided or none ran (a
+    /// wall-clock bound that stopped the sweep before its first seed decides nothing), else 0.
     pub fn exit_code(&self) -> i32 {
         if self.failed > 0 {
             1
-        } else if self.undecided > 0 {
+        } else if self.undecided > 0 || self.seeds_run == 0 {
             3
         } else {
             0
@@ -281,6 +285,12 @@ pub fn sweep(
     } else {
         options.jobs
     };
+    if jobs > JOBS_MAX {
+        return Err(SweepError::Pool {
+            jobs,
+            message: format!("at most {JOBS_MAX} threads"),
+        });
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
