@@ -4,7 +4,8 @@
 //!
 //! Reductions, tried in rounds until a round keeps none or the budget runs out:
 //! - drop the liveness promises (unless a liveness checker is the one failing);
-//! - end the run just after the violation (`max_time_ms`), dropping faults scheduled later;
+//! - end the run just after the violation (`max_time_ms`), dropping faults scheduled later, and for
+//!   a violation found only at the end (linearizability) try ending at half the time, repeatedly;
 //! - drop scheduled faults (ddmin over the list: halves, quarters, ..., single faults);
 //! - drop clients, and halve `params.ops_per_client` where the protocol has it;
 //! - drop servers, the highest id first, where the protocol accepts the smaller cluster (faults naming
@@ -49,7 +50,7 @@ pub struct ShrinkOptions {
 impl Default for ShrinkOptions {
     fn default() -> Self {
         ShrinkOptions {
-            steps_max: 400,
+            steps_max: 1_000,
             events_total_max: 200_000_000,
             reseeds: 3,
         }
@@ -126,8 +127,7 @@ impl Shrunk {
     /// One line: sizes before and after.
     pub fn summary(&self) -> String {
         format!(
-            "{} -> {}: {} faults -> {}, {} events -> {}, {} -> {}, {} runs{}",
-            self.checker,
+            "keeping {}: {} faults -> {}, {} events -> {}, {} -> {}, {} runs{}",
             self.checker,
             self.before.faults,
             self.after.faults,
@@ -255,6 +255,16 @@ impl Search {
         changed
     }
 
+    /// The scenario ending at `end_ms`, without the faults scheduled after it.
+    fn ending_at(&self, end_ms: u64) -> Scenario {
+        let mut c = self.best.clone();
+        c.max_time_ms = end_ms;
+        c.faults.retain(|f| fb::at_ms(f) <= end_ms);
+        c
+    }
+
+    /// Ends the run just after a safety violation; then, for violations found only at the end (the
+    /// history's linearizability), tries ending at half the time, again and again.
     fn shorten(&mut self) -> bool {
         if self.is_liveness() {
             return false;
@@ -262,14 +272,19 @@ impl Search {
         let Some(v) = &self.best_report.violation else {
             return false;
         };
+        let mut changed = false;
         let end_ms = v.time_ns.div_ceil(NS_PER_MS) + 1;
-        if end_ms >= self.best.max_time_ms {
-            return false;
+        if end_ms < self.best.max_time_ms {
+            changed |= self.accept(self.ending_at(end_ms));
         }
-        let mut c = self.best.clone();
-        c.max_time_ms = end_ms;
-        c.faults.retain(|f| fb::at_ms(f) <= end_ms);
-        self.accept(c)
+        while self.best.max_time_ms > 1 && !self.out_of_budget() {
+            let half_ms = self.best.max_time_ms / 2;
+            if !self.accept(self.ending_at(half_ms)) {
+                break;
+            }
+            changed = true;
+        }
+        changed
     }
 
     /// ddmin over the fault list: try removing each of n chunks, n doubling up to single faults.
