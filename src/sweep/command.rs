@@ -248,6 +248,27 @@ pub fn load_failing(path: &Path) -> Result<(Scenario, Option<u64>), ScenarioErro
     Ok((header.scenario, Some(header.seed)))
 }
 
+/// A scenario name made safe as a file name in the current directory: anything but letters, digits,
+/// `-` and `_` becomes `_`, so a name can never point into another directory.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.is_empty() {
+        "scenario".into()
+    } else {
+        stem
+    }
+}
+
 /// `distsim shrink`: shrinks, writes the minimal scenario and its trace, prints the sizes and the
 /// commands that replay it, returns the exit code.
 pub fn shrink_main(args: &ShrinkArgs) -> i32 {
@@ -256,10 +277,9 @@ pub fn shrink_main(args: &ShrinkArgs) -> i32 {
         Err(e) => return bad_input(e),
     };
     let seed = args.seed.or(trace_seed).unwrap_or(scenario.seed);
-    let json = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}-seed{seed}.min.json", scenario.name)));
+    let json = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("{}-seed{seed}.min.json", file_stem(&scenario.name)))
+    });
     let trace = shrink::trace_path_for(&json);
     for out in [&json, &trace] {
         if super::out_file::same_file(out, &args.input) {
