@@ -36,7 +36,7 @@ impl Reporter {
         let bar = (mode == Progress::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} seeds, {msg}, {per_sec}, {eta} left",
+                "{bar:30} {pos}/{len} seeds, {msg}, {eta} left",
             ) {
                 bar.set_style(style);
             }
@@ -63,8 +63,9 @@ impl Reporter {
             Progress::Off => {}
             Progress::Bar => {
                 if let Some(bar) = &self.bar {
+                    let rate = done as f64 / self.clock.elapsed().as_secs_f64().max(1e-9);
                     bar.set_position(done);
-                    bar.set_message(format!("{failures} failures"));
+                    bar.set_message(format!("{failures} failures, {rate:.1} seeds/s"));
                 }
             }
             Progress::Lines => {
