@@ -212,3 +212,47 @@ pub fn with_rates_at_most(f: &FaultSpec, loss_ppm: u32, duplicate_ppm: u32) -> O
     }
     Some(g)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remapping_drops_a_node_and_moves_the_ids_above_it_down() {
+        // Drop server 2 of 3: ids above it move down by one.
+        let map = |n: u32| match n {
+            2 => None,
+            n if n > 2 => Some(n - 1),
+            n => Some(n),
+        };
+        let p = partition(5, vec![vec![0, 3], vec![1, 2]]);
+        assert_eq!(
+            remap_nodes(&p, &map),
+            Some(partition(5, vec![vec![0, 2], vec![1]]))
+        );
+        // A partition left with one group means nothing, and a fault on the dropped node goes.
+        assert_eq!(
+            remap_nodes(&partition(5, vec![vec![0, 1], vec![2]]), &map),
+            None
+        );
+        assert_eq!(remap_nodes(&crash(5, Target::Node(2)), &map), None);
+        assert_eq!(
+            remap_nodes(&crash(5, Target::Node(4)), &map),
+            Some(crash(5, Target::Node(3)))
+        );
+        let leader = isolate(5, Target::Role("leader".into()));
+        assert_eq!(remap_nodes(&leader, &map), Some(leader.clone()));
+        assert_eq!(remap_nodes(&cut(1, vec![2], vec![0]), &map), None);
+        assert_eq!(kind(&heal(3)), "heal");
+    }
+
+    #[test]
+    fn rates_are_lowered_only_where_a_link_fault_sets_them() {
+        let l = link_all(1, 1, 10, 5_000, 100);
+        let lowered = with_rates_at_most(&l, 0, 0).unwrap();
+        let spec = lowered.link.unwrap();
+        assert_eq!((spec.loss_ppm, spec.duplicate_ppm), (Some(0), Some(0)));
+        assert_eq!(with_rates_at_most(&link_all(1, 1, 10, 0, 0), 0, 0), None);
+        assert_eq!(with_rates_at_most(&heal(1), 0, 0), None);
+    }
+}

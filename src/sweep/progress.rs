@@ -35,9 +35,9 @@ impl Reporter {
     pub fn start(mode: Progress, total: u64) -> Reporter {
         let bar = (mode == Progress::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} seeds, {msg}, {eta} left",
-            ) {
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} seeds, {msg}, {eta} left")
+            {
                 bar.set_style(style);
             }
             bar.set_message("0 failures");
