@@ -91,6 +91,7 @@ pub mod protocols;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod testing;
 pub mod text;
 pub mod trace;

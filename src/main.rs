@@ -40,6 +40,9 @@ enum Command {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Run the fault profile that swarm testing draws for this seed (as `sweep --swarm` does).
+        #[arg(long)]
+        swarm: bool,
     },
     /// Check a recorded history for linearizability (exit 0 yes, 1 no, 3 undecided, 2 bad input).
     CheckHistory {
@@ -76,6 +79,12 @@ enum Command {
         #[arg(long)]
         params: bool,
     },
+    /// Run a scenario over many seeds in parallel, group the failures and shrink each group's shortest.
+    Sweep(distsim::sweep::command::SweepArgs),
+    /// Shrink a failing trace or scenario to a smaller scenario that fails the same checker.
+    Shrink(distsim::sweep::command::ShrinkArgs),
+    /// Combine the results of sweep shards (their --out folders) into one triage table.
+    Merge(distsim::sweep::command::MergeArgs),
 }
 
 const EXIT_BAD_INPUT: u8 = 2;
@@ -94,7 +103,8 @@ fn main() -> ExitCode {
             trace,
             history,
             json,
-        } => cmd_run(&scenario, seed, trace, history, json),
+            swarm,
+        } => cmd_run(&scenario, seed, trace, history, json, swarm),
         Command::CheckHistory {
             file,
             model,
@@ -121,7 +131,14 @@ fn main() -> ExitCode {
             print!("{}", list_text(params));
             ExitCode::SUCCESS
         }
+        Command::Sweep(args) => exit(distsim::sweep::command::sweep_main(&args)),
+        Command::Shrink(args) => exit(distsim::sweep::command::shrink_main(&args)),
+        Command::Merge(args) => exit(distsim::sweep::command::merge_main(&args)),
     }
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn fail_input(err: impl std::fmt::Display) -> ExitCode {
@@ -135,11 +152,14 @@ fn cmd_run(
     trace: Option<PathBuf>,
     history: Option<PathBuf>,
     json: bool,
+    swarm: bool,
 ) -> ExitCode {
     let (scenario, source) = match scenario::load(path) {
         Ok(x) => x,
         Err(e) => return fail_input(e),
     };
+    let drawn =
+        swarm.then(|| distsim::sweep::swarm::draw(&scenario, seed.unwrap_or(scenario.seed)));
     let outputs: Vec<(&str, &Path)> = [("--trace", &trace), ("--history", &history)]
         .into_iter()
         .filter_map(|(role, p)| p.as_deref().map(|p| (role, p)))
@@ -151,7 +171,7 @@ fn cmd_run(
         seed,
         trace: trace.clone().map_or(TraceOutput::Digest, TraceOutput::File),
     };
-    let out = match run::run(&scenario, Some(&source), &options) {
+    let out = match run::run(drawn.as_ref().unwrap_or(&scenario), Some(&source), &options) {
         Ok(o) => o,
         Err(RunError::Scenario(e)) => return fail_input(e),
         Err(e) => return fail_input(e),
@@ -165,7 +185,7 @@ fn cmd_run(
     let report = &out.report;
     let code = report.outcome.exit_code();
     let program = std::env::args().next().unwrap_or_else(|| "distsim".into());
-    let replay = run::replay::replay_hint(&program, path, report.seed, trace.as_deref())
+    let replay = run::replay::replay_hint(&program, path, report.seed, swarm, trace.as_deref())
         .iter()
         .map(|line| escaped(line).into_owned())
         .collect::<Vec<_>>()

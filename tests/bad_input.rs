@@ -166,6 +166,20 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "faults[0].crash",
         "node 5 is out of range: servers are 0 to 2, clients are 3 to 4",
     ),
+    (
+        "swarm_unknown_kind.json",
+        7,
+        37,
+        "swarm.kinds[1]",
+        "unknown swarm kind \"meteor\"",
+    ),
+    (
+        "swarm_quiet_too_long.json",
+        9,
+        17,
+        "swarm.quiet_ms",
+        "shorter than max_time_ms",
+    ),
 ];
 
 fn case_path(file: &str) -> String {
@@ -209,6 +223,14 @@ fn every_broken_scenario_is_refused_with_its_place() {
         let path = case_path(file);
         assert_refused(&["validate", &path], file, *line, *col, field, words);
         assert_refused(&["run", &path], file, *line, *col, field, words);
+        assert_refused(
+            &["sweep", &path, "--seeds", "0..2", "--swarm", "--quiet"],
+            file,
+            *line,
+            *col,
+            field,
+            words,
+        );
     }
 }
 

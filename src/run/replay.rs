@@ -83,7 +83,14 @@ pub fn replay(path: &Path) -> Result<Replay, RunError> {
 /// The commands that reproduce a run, with paths that work from any directory: `replay TRACE` when
 /// a trace was written, and the `run SCENARIO --seed N` form always. `program` is how the user
 /// invoked distsim (`argv[0]`): a bare name found on the PATH stays as it is, a path is made absolute.
-pub fn replay_hint(program: &str, scenario: &Path, seed: u64, trace: Option<&Path>) -> Vec<String> {
+/// `swarm` adds `--swarm` (the seed draws the fault profile).
+pub fn replay_hint(
+    program: &str,
+    scenario: &Path,
+    seed: u64,
+    swarm: bool,
+    trace: Option<&Path>,
+) -> Vec<String> {
     let absolute = |p: &Path| -> String {
         std::path::absolute(p)
             .unwrap_or_else(|_| p.to_path_buf())
@@ -95,7 +102,8 @@ pub fn replay_hint(program: &str, scenario: &Path, seed: u64, trace: Option<&Pat
     } else {
         program.to_string()
     };
-    let run = format!("{program} run {} --seed {seed}", absolute(scenario));
+    let swarm = if swarm { " --swarm" } else { "" };
+    let run = format!("{program} run {} --seed {seed}{swarm}", absolute(scenario));
     match trace {
         Some(t) => vec![format!("{program} replay {}", absolute(t)), run],
         None => vec![format!("{run} --trace failing.trace.jsonl")],
@@ -113,6 +121,7 @@ mod tests {
             "distsim",
             Path::new("s.json"),
             7,
+            false,
             Some(Path::new("t.jsonl")),
         );
         assert_eq!(
@@ -122,11 +131,17 @@ mod tests {
                 format!("distsim run {} --seed 7", here.join("s.json").display()),
             ]
         );
-        let hint = replay_hint("./target/release/distsim", Path::new("/x/s.json"), 1, None);
+        let hint = replay_hint(
+            "./target/release/distsim",
+            Path::new("/x/s.json"),
+            1,
+            true,
+            None,
+        );
         assert_eq!(
             hint,
             [format!(
-                "{} run /x/s.json --seed 1 --trace failing.trace.jsonl",
+                "{} run /x/s.json --seed 1 --swarm --trace failing.trace.jsonl",
                 here.join("target/release/distsim").display()
             )]
         );

@@ -23,10 +23,12 @@
 
 mod load;
 mod locate;
+pub mod swarm;
 mod validate;
 
 pub use load::{SCENARIO_BYTES_MAX, ScenarioError, Source, load, parse, validate_in};
 pub use locate::{Seg, position};
+pub use swarm::SwarmSpec;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,6 +84,9 @@ pub struct Scenario {
     /// What the run must find; by default, no violation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
+    /// Ranges for swarm testing (`distsim sweep --swarm`); defaults where absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmSpec>,
 }
 
 /// The default event bound.

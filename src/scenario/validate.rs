@@ -108,6 +108,9 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
             }
         }
     }
+    if let Some(sw) = &s.swarm {
+        super::swarm::validate(sw, s)?;
+    }
     if let Some(e) = &s.expect
         && e.violation.trim().is_empty()
     {

@@ -111,6 +111,9 @@ struct Ghost {
     holders: BTreeMap<(Index, Term, u64), u32>,
     /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
     chain: Vec<(Term, u64)>,
+    /// How the chain grew: the term each extension was committed in (the own term of the entry whose
+    /// majority committed it) and the chain's length after it. Terms never decrease along it.
+    commits: Vec<(Term, Index)>,
 }
 
 impl Ghost {
@@ -122,6 +125,7 @@ impl Ghost {
             majority: cluster.majority(),
             holders: BTreeMap::new(),
             chain: Vec::new(),
+            commits: Vec::new(),
         }
     }
 
@@ -188,10 +192,12 @@ impl Ghost {
         }
     }
 
-    /// The highest committed index whose entry's term is below `term` (0 if none).
+    /// The highest index committed in a term below `term` (0 if none). Leader completeness is about
+    /// the term an entry was committed in, not the entry's own term: an old-term entry that only
+    /// became committed under a later leader need not be held by a leader of an earlier term.
     fn committed_before_term(&self, term: Term) -> Index {
-        // The chain is one log, so its terms never decrease.
-        self.chain.partition_point(|(t, _)| *t < term) as Index
+        let k = self.commits.partition_point(|(t, _)| *t < term);
+        k.checked_sub(1).map_or(0, |k| self.commits[k].1)
     }
 
     /// Applies an `Appended` note. Returns log matching's verdict and the commitment record's.
@@ -287,6 +293,10 @@ impl Ghost {
                 .iter()
                 .map(|g| (g.term, g.hash)),
         );
+        // Log matching keeps a later commitment's term at or above an earlier one's: an entry of an
+        // older term can only sit above the chain if the chain ends in that term or an older one.
+        debug_assert!(self.commits.last().is_none_or(|(t, _)| *t <= term));
+        self.commits.push((term, index));
         Ok(())
     }
 
@@ -382,8 +392,11 @@ impl Ghost {
 ///   prefix hash differs is a violation. After each event the notes must also account for the
 ///   server's whole log (length and last term), so a protocol that forgets a note cannot slip past.
 /// - `leader_completeness`: a server that becomes leader of term `T` holds every entry committed in
-///   terms before `T` (its ghost prefix hash at the highest committed index of an earlier term equals
-///   the committed chain's). Also reports two different entries committed at one index.
+///   terms before `T` (its ghost prefix hash at the highest index committed in an earlier term equals
+///   the committed chain's). An entry is committed in the own term of the entry whose majority
+///   committed it, so an old-term entry committed only under a later leader is not required of a
+///   leader of an earlier term (a paused candidate may win its term after the others moved on).
+///   Also reports two different entries committed at one index.
 /// - `commit_safety`: a server's commitIndex only ever covers committed entries (by the checker's
 ///   record), and no server ever removes a committed entry. This is where a leader that commits by
 ///   counting replicas of an earlier-term entry (Figure 8) is caught, at the moment it advances its

@@ -1,0 +1,264 @@
+//! Swarm testing, after TigerBeetle's VOPR: every seed draws its own fault profile from the stream
+//! `"swarm"` of that seed. Which fault kinds are on, the loss and duplication rates, the latency range,
+//! how many episodes and of which shape (split, isolation, one-way cut, crash, pause, clock jump and
+//! drift) all vary from seed to seed, so that a sweep explores many kinds of bad weather instead of one.
+//!
+//! The drawn profile replaces the scenario's `faults` and `network`, and the result is an ordinary
+//! concrete scenario: the trace header records it, so the trace replays alone. Every drawn schedule
+//! ends, `quiet_ms` before `max_time_ms`, with a heal, a restart of every crashed server, a resume of
+//! every paused node and (if the network was degraded) a return to the base latency without loss or
+//! duplication; the quiet period after it is where liveness is judged.
+
+use super::fault_build as fb;
+use crate::contract::Rng;
+use crate::scenario::{ByzantineMode, FaultSpec, Scenario, SwarmSpec, Target};
+
+/// The role a drawn fault may target instead of a node id (a no-op for protocols without it).
+const TARGET_ROLE: &str = "leader";
+
+/// The shortest and longest time between two crashes of a flapping server.
+const FLAP_PERIOD_MS_MIN: u64 = 3;
+const FLAP_PERIOD_MS_MAX: u64 = 40;
+/// The most crash-restart cycles in one flap episode.
+const FLAPS_MAX: u64 = 100;
+
+/// The scenario that `seed` runs under swarm testing: `base` with its faults and network replaced by
+/// a profile drawn from the seed's `"swarm"` stream and the ranges in `base.swarm` (defaults if
+/// absent). The result has no `swarm` object of its own and its `seed` is `seed`.
+pub fn draw(base: &Scenario, seed: u64) -> Scenario {
+    let spec = base.swarm.clone().unwrap_or_default();
+    let mut rng = Rng::stream(seed, "swarm");
+    let on: Vec<&str> = spec
+        .kinds
+        .iter()
+        .filter(|_| rng.chance_ppm(spec.kind_ppm))
+        .map(String::as_str)
+        .collect();
+    let is_on = |k: &str| on.contains(&k);
+    let mut s = base.clone();
+    s.swarm = None;
+    s.seed = seed;
+    let quiet_ms = spec.quiet_ms_for(base).min(base.max_time_ms);
+    let window_end_ms = base.max_time_ms - quiet_ms;
+
+    let mut degraded = false;
+    if is_on("loss") {
+        s.network.loss_ppm = rng.between(1, u64::from(spec.loss_ppm_max)) as u32;
+        degraded = true;
+    }
+    if is_on("duplicate") {
+        s.network.duplicate_ppm = rng.between(1, u64::from(spec.duplicate_ppm_max)) as u32;
+        degraded = true;
+    }
+    if is_on("latency") {
+        let hi = rng.between(base.network.delay_ms_max, spec.latency_ms_max);
+        let lo = rng.between(base.network.delay_ms_min, hi);
+        s.network.delay_ms_min = lo;
+        s.network.delay_ms_max = hi;
+        degraded = true;
+    }
+
+    let episode_kinds: Vec<&str> = on
+        .iter()
+        .copied()
+        .filter(|k| !matches!(*k, "loss" | "duplicate" | "latency"))
+        .collect();
+    let mut faults: Vec<FaultSpec> = Vec::new();
+    if !episode_kinds.is_empty() && window_end_ms > 0 {
+        let episodes = rng.between(1, u64::from(spec.episodes_max.max(1)));
+        for _ in 0..episodes {
+            let kind = episode_kinds[rng.below(episode_kinds.len() as u64) as usize];
+            let start_ms = rng.between(1, window_end_ms);
+            let length_ms = rng.between(spec.episode_ms_min, spec.episode_ms_max);
+            let end_ms = start_ms.saturating_add(length_ms).min(window_end_ms);
+            episode(
+                &mut rng,
+                &spec,
+                base.nodes,
+                kind,
+                start_ms,
+                end_ms,
+                &mut faults,
+            );
+        }
+    }
+    // Stable: faults drawn for the same millisecond keep the order they were drawn in.
+    faults.sort_by_key(fb::at_ms);
+    faults.push(fb::heal(window_end_ms));
+    faults.push(fb::restart(window_end_ms, Target::All));
+    faults.push(fb::resume(window_end_ms, Target::All));
+    if degraded {
+        faults.push(fb::link_all(
+            window_end_ms,
+            base.network.delay_ms_min,
+            base.network.delay_ms_max,
+            0,
+            0,
+        ));
+    }
+    s.faults = faults;
+    s
+}
+
+/// A server id, or the leader (one time in three).
+fn server_or_leader(rng: &mut Rng, servers: u32) -> Target {
+    if rng.below(3) == 0 {
+        Target::Role(TARGET_ROLE.into())
+    } else {
+        Target::Node(rng.below(u64::from(servers)) as u32)
+    }
+}
+
+/// The servers split in two non-empty sides at random (each server a fair coin).
+fn split(rng: &mut Rng, servers: u32) -> (Vec<u32>, Vec<u32>) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for n in 0..servers {
+        if rng.below(2) == 0 {
+            a.push(n);
+        } else {
+            b.push(n);
+        }
+    }
+    if a.is_empty() {
+        a.push(b.remove(rng.below(b.len() as u64) as usize));
+    } else if b.is_empty() {
+        b.push(a.remove(rng.below(a.len() as u64) as usize));
+    }
+    (a, b)
+}
+
+/// Appends one episode of `kind`: the fault at `start_ms` and its undoing at `end_ms`.
+fn episode(
+    rng: &mut Rng,
+    spec: &SwarmSpec,
+    servers: u32,
+    kind: &str,
+    start_ms: u64,
+    end_ms: u64,
+    out: &mut Vec<FaultSpec>,
+) {
+    match kind {
+        "partition" if servers >= 2 => {
+            let (a, b) = split(rng, servers);
+            out.push(fb::partition(start_ms, vec![a, b]));
+            out.push(fb::heal(end_ms));
+        }
+        "cut" if servers >= 2 => {
+            let (a, b) = split(rng, servers);
+            out.push(fb::cut(start_ms, a, b));
+            out.push(fb::heal(end_ms));
+        }
+        "isolate" => {
+            out.push(fb::isolate(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::heal(end_ms));
+        }
+        "crash" => {
+            out.push(fb::crash(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::restart(end_ms, Target::All));
+        }
+        "pause" => {
+            out.push(fb::pause(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::resume(end_ms, Target::All));
+        }
+        "flap" => {
+            // Crash-restart cycles: what a process manager restarting a crashing process looks like,
+            // and the way to lose volatile state in the middle of an election.
+            let node = rng.below(u64::from(servers)) as u32;
+            let period_ms = rng.between(FLAP_PERIOD_MS_MIN, FLAP_PERIOD_MS_MAX);
+            let mut t = start_ms;
+            for _ in 0..FLAPS_MAX {
+                if t + 1 > end_ms {
+                    break;
+                }
+                out.push(fb::crash(t, Target::Node(node)));
+                out.push(fb::restart(t + 1, Target::Node(node)));
+                t += period_ms;
+            }
+        }
+        "clock" => {
+            let node = Target::Node(rng.below(u64::from(servers)) as u32);
+            let offset = rng.between(0, 2 * spec.clock_offset_ms_max) as i64
+                - spec.clock_offset_ms_max as i64;
+            let drift = rng.between(0, 2 * spec.drift_ppm_max) as i64 - spec.drift_ppm_max as i64;
+            out.push(fb::clock(start_ms, node, offset, drift));
+        }
+        "byzantine" => {
+            let node = rng.below(u64::from(servers)) as u32;
+            let mode = if rng.below(2) == 0 {
+                ByzantineMode::Silent
+            } else {
+                ByzantineMode::Forge
+            };
+            out.push(fb::byzantine(start_ms, node, mode));
+            out.push(fb::byzantine(end_ms, node, ByzantineMode::Honest));
+        }
+        // One server cannot be split; the kind draws nothing.
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Scenario {
+        let text = br#"{"name": "s", "protocol": "raft", "seed": 1, "nodes": 5, "clients": 2,
+            "max_time_ms": 8000, "liveness": {"leader_within_ms": 2000}}"#;
+        crate::scenario::parse(text, "s.json").unwrap().0
+    }
+
+    #[test]
+    fn a_seed_always_draws_the_same_valid_profile_ending_in_a_quiet_period() {
+        let b = base();
+        let mut kinds_seen = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let s = draw(&b, seed);
+            assert_eq!(s, draw(&b, seed), "seed {seed} drew two profiles");
+            let text = serde_json::to_vec(&s).unwrap();
+            crate::scenario::parse(&text, "drawn.json")
+                .unwrap_or_else(|e| panic!("seed {seed} drew an invalid scenario: {e}"));
+            let last = s.faults.last().unwrap();
+            assert_eq!(last.at_ms, 8000 - 2000, "seed {seed}");
+            assert!(s.faults.iter().all(|f| f.at_ms <= 6000));
+            for f in &s.faults {
+                kinds_seen.insert(fb::kind(f));
+            }
+        }
+        for k in [
+            "partition",
+            "cut",
+            "isolate",
+            "crash",
+            "restart",
+            "pause",
+            "resume",
+            "clock",
+            "link",
+            "heal",
+        ] {
+            assert!(kinds_seen.contains(k), "no seed drew {k}: {kinds_seen:?}");
+        }
+        assert!(!kinds_seen.contains("byzantine"), "byzantine is opt-in");
+    }
+
+    #[test]
+    fn seeds_draw_different_profiles_within_the_ranges() {
+        let mut b = base();
+        b.swarm = Some(SwarmSpec {
+            kinds: vec!["loss".into(), "crash".into()],
+            kind_ppm: 1_000_000,
+            loss_ppm_max: 1_000,
+            ..SwarmSpec::default()
+        });
+        let profiles: Vec<Scenario> = (0..20).map(|seed| draw(&b, seed)).collect();
+        assert!(profiles.windows(2).any(|w| w[0].faults != w[1].faults));
+        for s in &profiles {
+            assert!((1..=1_000).contains(&s.network.loss_ppm));
+            assert_eq!(s.network.duplicate_ppm, 0);
+            assert!(s.faults.iter().all(|f| matches!(
+                fb::kind(f),
+                "crash" | "restart" | "heal" | "resume" | "link"
+            )));
+        }
+    }
+}
