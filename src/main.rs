@@ -9,6 +9,8 @@ use distsim::protocols::registry;
 use distsim::run::{self, RunError, RunOptions};
 use distsim::scenario;
 use distsim::trace::TraceOutput;
+use distsim::trace::export::timeline::TimelineOptions;
+use distsim::trace::export::{ExportError, TimeWindow, html, mermaid, perfetto};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -61,6 +63,53 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a trace as a space-time diagram: one self-contained HTML file.
+    View {
+        /// The trace file (JSON Lines).
+        trace: PathBuf,
+        /// The HTML file to write.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Show events in detail from this virtual time on (default: chosen to fit the budget).
+        #[arg(long)]
+        from_ms: Option<u64>,
+        /// Show events in detail up to this virtual time.
+        #[arg(long)]
+        to_ms: Option<u64>,
+        /// The most events drawn one by one; the rest of the run is drawn as densities.
+        #[arg(long, default_value_t = TimelineOptions::default().detail_items_max)]
+        detail_max: usize,
+    },
+    /// Export a trace for other tools: Perfetto / chrome://tracing JSON, or a Mermaid sequence diagram.
+    Export {
+        /// The trace file (JSON Lines).
+        trace: PathBuf,
+        /// Write Chrome trace-event JSON (for ui.perfetto.dev) to this file.
+        #[arg(long)]
+        perfetto: Option<PathBuf>,
+        /// Write a Mermaid sequence diagram to this file.
+        #[arg(long)]
+        mermaid: Option<PathBuf>,
+        /// Only events from this virtual time on.
+        #[arg(long)]
+        from_ms: Option<u64>,
+        /// Only events up to this virtual time.
+        #[arg(long)]
+        to_ms: Option<u64>,
+        /// The most lines (messages, notes) in the Mermaid diagram.
+        #[arg(long, default_value_t = distsim::trace::export::mermaid::ITEMS_MAX)]
+        mermaid_max: usize,
+    },
+    /// Compare two traces: where they first diverge and what differs (exit 0 same, 1 different).
+    Diff {
+        /// The first trace.
+        a: PathBuf,
+        /// The second trace.
+        b: PathBuf,
+        /// Also write a side-by-side HTML view to this file.
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
     /// Check scenario files without running them.
     Validate {
         /// The scenario files.
@@ -104,6 +153,33 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Command::Replay { trace, json } => cmd_replay(&trace, json),
+        Command::View {
+            trace,
+            out,
+            from_ms,
+            to_ms,
+            detail_max,
+        } => cmd_view(
+            &trace,
+            &out,
+            TimeWindow::from_ms(from_ms, to_ms),
+            detail_max,
+        ),
+        Command::Export {
+            trace,
+            perfetto,
+            mermaid,
+            from_ms,
+            to_ms,
+            mermaid_max,
+        } => cmd_export(
+            &trace,
+            perfetto.as_deref(),
+            mermaid.as_deref(),
+            TimeWindow::from_ms(from_ms, to_ms),
+            mermaid_max,
+        ),
+        Command::Diff { a, b, out } => cmd_diff(&a, &b, out.as_deref()),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
         Command::List => {
             print!("{}", list_text());
@@ -237,6 +313,118 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Refuses an output that names an input (it would be overwritten).
+fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<(), ExitCode> {
+    for out in outputs {
+        if inputs.iter().any(|i| same_file(out, i)) {
+            return Err(fail_input(format!(
+                "{}: this would overwrite an input file",
+                out.display()
+            )));
+        }
+    }
+    if outputs.len() == 2 && outputs[0] == outputs[1] {
+        return Err(fail_input("the two outputs name the same file"));
+    }
+    Ok(())
+}
+
+fn cmd_view(trace: &Path, out: &Path, window: TimeWindow, detail_max: usize) -> ExitCode {
+    if let Err(code) = check_outputs(&[trace], &[out]) {
+        return code;
+    }
+    let options = TimelineOptions {
+        window,
+        detail_items_max: detail_max,
+        ..TimelineOptions::default()
+    };
+    match html::view_file(trace, out, &options) {
+        Ok(t) => {
+            println!(
+                "view      written to {} ({} lanes, {} events in detail from {:.3} to {:.3} ms{})",
+                out.display(),
+                t.lanes.len(),
+                t.meta.detail_items,
+                t.meta.detail_from_ns as f64 / 1e6,
+                t.meta.detail_to_ns as f64 / 1e6,
+                if t.violation.is_some() {
+                    ", violation marked"
+                } else {
+                    ""
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_input(e),
+    }
+}
+
+fn cmd_export(
+    trace: &Path,
+    perfetto_out: Option<&Path>,
+    mermaid_out: Option<&Path>,
+    window: TimeWindow,
+    mermaid_max: usize,
+) -> ExitCode {
+    let outputs: Vec<&Path> = [perfetto_out, mermaid_out].into_iter().flatten().collect();
+    if outputs.is_empty() {
+        return fail_input("export: name an output with --perfetto FILE and/or --mermaid FILE");
+    }
+    if let Err(code) = check_outputs(&[trace], &outputs) {
+        return code;
+    }
+    let done = (|| -> Result<(), ExportError> {
+        if let Some(out) = perfetto_out {
+            let s = perfetto::perfetto_file(trace, out, window)?;
+            println!(
+                "perfetto  written to {} ({} slices, {} message arrows, {} instants)",
+                out.display(),
+                s.slices,
+                s.flows,
+                s.instants
+            );
+        }
+        if let Some(out) = mermaid_out {
+            let text = mermaid::mermaid_file(trace, out, window, mermaid_max)?;
+            println!(
+                "mermaid   written to {} ({} lines)",
+                out.display(),
+                text.lines().count()
+            );
+        }
+        Ok(())
+    })();
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail_input(e),
+    }
+}
+
+fn cmd_diff(a: &Path, b: &Path, out: Option<&Path>) -> ExitCode {
+    if let Some(o) = out
+        && let Err(code) = check_outputs(&[a, b], &[o])
+    {
+        return code;
+    }
+    match distsim::trace::diff::diff_files_to(a, b, out) {
+        Ok(d) => {
+            print!(
+                "{}",
+                d.render_text(&a.display().to_string(), &b.display().to_string())
+            );
+            if let Some(o) = out {
+                println!("diff      written to {}", o.display());
+            }
+            if d.same() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail_input(e),
     }
 }
 

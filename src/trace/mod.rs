@@ -11,8 +11,11 @@
 //! A trace holds virtual time only, never wall-clock time. Writing is streaming and buffered, to a
 //! temporary name that is renamed over the destination only once the run is complete.
 
+pub mod diff;
+pub mod export;
 pub mod line;
 pub mod reader;
+pub mod scan;
 pub mod writer;
 
 pub use line::{Counts, Line, TRACE_FORMAT};
