@@ -24,11 +24,34 @@ pub fn render(timeline: &Timeline) -> String {
         escape_html(&timeline.meta.name),
         timeline.meta.seed
     );
-    TEMPLATE
-        .replace("{{TITLE}}", &title)
-        .replace("{{STYLE}}", STYLE)
-        .replace("{{SCRIPT}}", SCRIPT)
-        .replace("{{DATA}}", &data)
+    fill(
+        TEMPLATE,
+        &[
+            ("{{TITLE}}", &title),
+            ("{{STYLE}}", STYLE),
+            ("{{SCRIPT}}", SCRIPT),
+            ("{{DATA}}", &data),
+        ],
+    )
+}
+
+/// Replaces each placeholder of `template` in one pass, so that a value that happens to contain a
+/// placeholder (a scenario named `{{SCRIPT}}`) is never expanded.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|v| v.1.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some((at, (key, value))) = values
+        .iter()
+        .filter_map(|kv| rest.find(kv.0).map(|at| (at, kv)))
+        .min_by_key(|(at, _)| *at)
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(value);
+        rest = &rest[at + key.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Reads the trace at `trace`, renders its page and writes it to `out`. Returns the timeline drawn.
@@ -57,4 +80,15 @@ fn escape_html(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_inside_values_are_not_expanded() {
+        let out = fill("<{{A}}|{{B}}>", &[("{{A}}", "{{B}}"), ("{{B}}", "b")]);
+        assert_eq!(out, "<{{B}}|b>");
+    }
 }

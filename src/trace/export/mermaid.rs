@@ -71,7 +71,8 @@ pub fn diagram<R: BufRead>(
     } else {
         node_label(0, servers)
     };
-    let mut pending: BTreeMap<u64, String> = BTreeMap::new();
+    // Message id → (label, copies not yet arrived, copies arrived).
+    let mut pending: BTreeMap<u64, (String, u32, u32)> = BTreeMap::new();
     let mut items = 0usize;
     let mut stopped_at: Option<u64> = None;
     let mut left_out = 0u64;
@@ -79,7 +80,13 @@ pub fn diagram<R: BufRead>(
         let Some(t) = ev.time_ns() else { continue };
         if let TraceEvent::Send { id, msg, .. } = &ev {
             if window.contains(t) && pending.len() < PENDING_MAX && stopped_at.is_none() {
-                pending.insert(*id, message_label(msg));
+                pending.insert(*id, (message_label(msg), 1, 0));
+            }
+            continue;
+        }
+        if let TraceEvent::Duplicate { id, .. } = &ev {
+            if let Some(entry) = pending.get_mut(id) {
+                entry.1 += 1;
             }
             continue;
         }
@@ -87,7 +94,7 @@ pub fn diagram<R: BufRead>(
             continue;
         }
         let line = match ev {
-            TraceEvent::Deliver { id, from, to, .. } => pending.remove(&id).map(|label| {
+            TraceEvent::Deliver { id, from, to, .. } => arrive(&mut pending, id).map(|label| {
                 format!(
                     "{}->>{}: {label}",
                     node_label(from, servers),
@@ -100,7 +107,7 @@ pub fn diagram<R: BufRead>(
                 to,
                 reason,
                 ..
-            } => pending.remove(&id).map(|label| {
+            } => arrive(&mut pending, id).map(|label| {
                 let reason = reason.as_str().unwrap_or("lost");
                 format!(
                     "{}-x{}: {label} (dropped: {})",
@@ -109,14 +116,6 @@ pub fn diagram<R: BufRead>(
                     clean(reason)
                 )
             }),
-            TraceEvent::Duplicate { id, .. } => pending
-                .get_mut(&id)
-                .map(|label| {
-                    if !label.ends_with(" (duplicated)") {
-                        label.push_str(" (duplicated)");
-                    }
-                })
-                .and(None),
             TraceEvent::Role { node, role, .. } => Some(format!(
                 "Note over {}: role {}",
                 node_label(node, servers),
@@ -164,6 +163,22 @@ pub fn diagram<R: BufRead>(
         ));
     }
     Ok(out)
+}
+
+/// One copy of message `id` arrived or was lost: its label, `None` if it was not sent in the window.
+fn arrive(pending: &mut BTreeMap<u64, (String, u32, u32)>, id: u64) -> Option<String> {
+    let entry = pending.get_mut(&id)?;
+    entry.1 -= 1;
+    entry.2 += 1;
+    let label = if entry.2 > 1 {
+        format!("{} (duplicate copy)", entry.0)
+    } else {
+        entry.0.clone()
+    };
+    if entry.1 == 0 {
+        pending.remove(&id);
+    }
+    Some(label)
 }
 
 fn window_text(w: TimeWindow) -> String {

@@ -11,7 +11,7 @@
 //!
 //! Timestamps are microseconds of virtual time (fractions keep the nanoseconds). The export streams:
 //! its memory is the messages in flight, at most [`PENDING_MAX`] of them tracked (beyond that a
-//! message's delivery slice has no arrow and no body), with bodies cut to [`BODY_CHARS_MAX`].
+//! message's delivery slice has no arrow and no body), with bodies longer than [`BODY_CHARS_MAX`] cut to that many characters of text.
 
 use super::{
     ExportError, TimeWindow, json_cut, message_kind, node_label, note_kind, write_output_with,
@@ -186,7 +186,7 @@ impl Exporter<'_> {
         let Some(s) = self.open.remove(&node) else {
             return Ok(());
         };
-        let dur = next_ns.map_or(SLICE_US, |n| us(n - s.t_ns).min(SLICE_US));
+        let dur = next_ns.map_or(SLICE_US, |n| us(n.saturating_sub(s.t_ns)).min(SLICE_US));
         self.stats.slices += 1;
         self.event(&json!({
             "ph": "X", "pid": PID, "tid": node, "ts": us(s.t_ns), "dur": dur,
@@ -291,7 +291,13 @@ impl Exporter<'_> {
                     self.stats.untracked += 1;
                     return Ok(());
                 }
-                let body = Value::String(json_cut(&msg, BODY_CHARS_MAX));
+                // The message itself when short, else its text cut to the bound.
+                let text = json_cut(&msg, BODY_CHARS_MAX);
+                let body = if text.ends_with('…') {
+                    Value::String(text)
+                } else {
+                    msg
+                };
                 self.pending.insert(
                     id,
                     InFlight {

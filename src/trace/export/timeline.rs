@@ -338,7 +338,7 @@ fn choose_window(s: &Survey, options: &TimelineOptions) -> TimeWindow {
     }
     match s.violation_ns {
         Some(v) => {
-            let last = (v / w) as usize;
+            let last = ((v / w) as usize).min(FINE_BUCKETS - 1);
             let mut first = last;
             let mut sum = s.fine.counts[last];
             while first > 0 && sum + s.fine.counts[first - 1] <= budget {

@@ -185,8 +185,9 @@
           }
           ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y1); ctx.stroke(); ctx.setLineDash([]);
           if (role && yOf(a) >= HEAD && yOf(a) <= H) {
-            ctx.fillStyle = ctx.strokeStyle; ctx.font = '10px system-ui, sans-serif';
-            ctx.fillText(role, x + 4, yOf(a) - 3);
+            // Left of the lane: notes take the right.
+            ctx.fillStyle = ctx.strokeStyle; ctx.font = '10px system-ui, sans-serif'; ctx.textAlign = 'right';
+            ctx.fillText(role, x - 5, yOf(a) + 3); ctx.textAlign = 'left';
           }
         }
       }
