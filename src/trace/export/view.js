@@ -638,5 +638,16 @@
   panel();
   resize();
   initialView();
+  // A link may also open the card of one message: #...&hover=msg:N (N indexes the embedded messages).
+  var hv = /hover=msg:([0-9]+)/.exec(location.hash);
+  if (hv) {
+    var target = D.msgs[Number(hv[1])];
+    hits.forEach(function (h) {
+      if (h.kind !== 'msg' || h.m !== target) return;
+      var r = cv.getBoundingClientRect();
+      cv.dispatchEvent(new PointerEvent('pointermove', {
+        clientX: r.left + h.ax + (h.bx - h.ax) * 0.3, clientY: r.top + h.ay + (h.by - h.ay) * 0.3 }));
+    });
+  }
   document.body.setAttribute('data-ready', '1');
 })();
