@@ -37,6 +37,9 @@ enum Command {
         /// Write the clients' history as Jepsen EDN (for Knossos or Porcupine) to this file.
         #[arg(long)]
         history: Option<PathBuf>,
+        /// Draw the run as a space-time diagram (self-contained HTML) in this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
@@ -130,8 +133,9 @@ fn main() -> ExitCode {
             seed,
             trace,
             history,
+            html,
             json,
-        } => cmd_run(&scenario, seed, trace, history, json),
+        } => cmd_run(&scenario, seed, trace, history, html, json),
         Command::CheckHistory {
             file,
             model,
@@ -205,13 +209,22 @@ fn cmd_run(
     seed: Option<u64>,
     trace: Option<PathBuf>,
     history: Option<PathBuf>,
+    html: Option<PathBuf>,
     json: bool,
 ) -> ExitCode {
     let (scenario, source) = match scenario::load(path) {
         Ok(x) => x,
         Err(e) => return fail_input(e),
     };
-    for out in [&trace, &history].into_iter().flatten() {
+    let outputs: Vec<&Path> = [&trace, &history, &html]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    if (1..outputs.len()).any(|i| outputs[..i].contains(&outputs[i])) {
+        return fail_input("two outputs name the same file");
+    }
+    for out in [&trace, &history, &html].into_iter().flatten() {
         if same_file(out, path) {
             return fail_input(format!(
                 "{}: this would overwrite the scenario file itself",
@@ -221,7 +234,10 @@ fn cmd_run(
     }
     let options = RunOptions {
         seed,
-        trace: trace.clone().map_or(TraceOutput::Digest, TraceOutput::File),
+        trace: trace
+            .clone()
+            .or_else(|| html.as_deref().map(scratch_trace))
+            .map_or(TraceOutput::Digest, TraceOutput::File),
     };
     let out = match run::run(&scenario, Some(&source), &options) {
         Ok(o) => o,
@@ -232,6 +248,16 @@ fn cmd_run(
         && let Err(e) = write_history(h, &out.history)
     {
         return fail_input(format!("cannot write the history to {}: {e}", h.display()));
+    }
+    if let Some(h) = &html {
+        let trace_file = trace.clone().unwrap_or_else(|| scratch_trace(h));
+        let drawn = html::view_file(&trace_file, h, &TimelineOptions::default());
+        if trace.is_none() {
+            let _ = std::fs::remove_file(&trace_file);
+        }
+        if let Err(e) = drawn {
+            return fail_input(e);
+        }
     }
     let report = &out.report;
     let code = report.outcome.exit_code();
@@ -256,11 +282,21 @@ fn cmd_run(
         if let Some(t) = &trace {
             println!("trace     written to {}", t.display());
         }
+        if let Some(h) = &html {
+            println!("view      written to {}", h.display());
+        }
         if code != 0 {
             println!("replay    {replay}");
         }
     }
     ExitCode::from(code as u8)
+}
+
+/// Where `run --html` keeps the trace it draws when no `--trace` is asked for (removed after).
+fn scratch_trace(html: &Path) -> PathBuf {
+    let mut name = distsim::trace::writer::partial_path(html).into_os_string();
+    name.push(".trace.jsonl");
+    PathBuf::from(name)
 }
 
 /// Writes the history as EDN under a temporary name, then renames it into place.

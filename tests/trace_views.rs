@@ -356,6 +356,19 @@ fn view_and_export_from_the_command_line() {
     let (code, _, err) = distsim(&["export", SMALL]);
     assert_eq!(code, 2, "no output named");
     assert!(err.contains("--perfetto"), "{err}");
+    // `run --html` draws the run it just made, and leaves no scratch trace behind.
+    let run_html = dir.join("pingpong.html");
+    let (code, out, err) = distsim(&[
+        "run",
+        "scenarios/pingpong_basic.json",
+        "--html",
+        run_html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let page = std::fs::read_to_string(&run_html).unwrap();
+    assert_eq!(page_data(&page)["meta"]["name"], "pingpong_basic");
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(files, 4, "run.html, out.json, out.mmd, pingpong.html");
     let (code, _, err) = distsim(&["view", SMALL, "-o", SMALL]);
     assert_eq!(code, 2);
     assert!(err.contains("overwrite"), "{err}");

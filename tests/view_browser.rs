@@ -153,7 +153,7 @@ fn the_page_draws_lanes_arrows_faults_and_the_violation_without_script_errors() 
     assert!(!card.contains("hidden"), "the card is shown: {card}");
     assert!(card.contains("<b>request_vote</b>n0 → n2"), "{card}");
     assert!(card.contains("duplicate copy"), "{card}");
-    assert!(card.contains("\"last_log_index\": 0"), "the full message: {card}");
+    assert!(card.contains("last_log_index: 0\nterm: 1"), "the full message: {card}");
 
     // A window before anything happened draws no arrow and no violation.
     let dom = dump_dom(&chromium, &page, "#from=1&to=5", &dir.join("profile"));

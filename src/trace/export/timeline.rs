@@ -138,9 +138,10 @@ pub struct Lane {
     pub client: bool,
 }
 
-/// A message copy: `[send_ns, from, to, kind, fate, end_ns, id, duplicate, body]`, where `fate` is
-/// 0 delivered, 1 dropped, 2 still in flight when the trace ends (then `end_ns` is the run's end),
-/// and `body` is the message as JSON, cut to the body bound, then `(dropped: reason)` when dropped.
+/// A message copy: `[send_ns, from, to, kind, fate, end_ns, id, duplicate, body, drop_reason]`,
+/// where `fate` is 0 delivered, 1 dropped, 2 still in flight when the trace ends (then `end_ns` is
+/// 0), `body` is the message as JSON cut to the body bound, and `drop_reason` is empty unless
+/// dropped.
 #[derive(Clone, Debug, Serialize)]
 pub struct Msg(
     pub u64,
@@ -151,6 +152,7 @@ pub struct Msg(
     pub u64,
     pub u64,
     pub u8,
+    pub String,
     pub String,
 );
 
@@ -477,7 +479,7 @@ impl Collector<'_> {
                 if self.take_item(t) {
                     let kind = self.kind_id(&message_kind(&msg));
                     let body = json_cut(&msg, self.options.body_chars_max);
-                    self.push_copy(Msg(t, from, to, kind, 2, 0, id, 0, body));
+                    self.push_copy(Msg(t, from, to, kind, 2, 0, id, 0, body, String::new()));
                 }
             }
             TraceEvent::Duplicate { t, id, .. } => {
@@ -634,7 +636,7 @@ impl Collector<'_> {
         m.4 = fate;
         m.5 = t;
         if let Some(r) = reason {
-            m.8 = format!("{} (dropped: {r})", m.8);
+            m.9 = r;
         }
     }
 

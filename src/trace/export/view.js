@@ -444,6 +444,7 @@
       var m = h.m;
       return '<b>' + esc(D.kinds[m[3]]) + '</b>' + esc(label(m[1])) + ' → ' + esc(label(m[2])) +
         ' · id ' + m[6] + (m[7] ? ' · duplicate copy' : '') + '<br>sent ' + fmtT(m[0]) + ' · ' + FATES[m[4]] +
+        (m[9] ? ' (' + esc(m[9]) + ')' : '') +
         (m[4] === 2 ? '' : ' ' + fmtT(m[5]) + ' (+' + fmtT(m[5] - m[0]) + ')') + '<pre>' + esc(pretty(m[8])) + '</pre>';
     }
     if (h.kind === 'mark') {
@@ -468,8 +469,12 @@
     var v = D.violation;
     return '<b>violation · ' + esc(v.checker) + '</b>' + esc(v.message) + '<br>event ' + v.e + ' at ' + fmtT(v.t);
   }
+  // A message as one line per top-level field, values compact (a cut body stays as it is).
   function pretty(s) {
-    try { return JSON.stringify(JSON.parse(s), null, 1); } catch (e) { return s; }
+    var o;
+    try { o = JSON.parse(s); } catch (e) { return s; }
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return JSON.stringify(o);
+    return Object.keys(o).map(function (k) { return k + ': ' + JSON.stringify(o[k]); }).join('\n');
   }
 
   // ---- moving around ----
