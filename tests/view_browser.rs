@@ -147,13 +147,21 @@ fn the_page_draws_lanes_arrows_faults_and_the_violation_without_script_errors() 
     }
 
     // The hover card of the duplicated vote (the third message copy) shows the whole message.
-    let dom = dump_dom(&chromium, &page, "#from=0&to=60&hover=msg:2", &dir.join("profile"));
+    let dom = dump_dom(
+        &chromium,
+        &page,
+        "#from=0&to=60&hover=msg:2",
+        &dir.join("profile"),
+    );
     let card = &dom[dom.find("id=\"card\"").expect("a card")..];
     let card = &card[..card.find("</div>").unwrap()];
     assert!(!card.contains("hidden"), "the card is shown: {card}");
     assert!(card.contains("<b>request_vote</b>n0 → n2"), "{card}");
     assert!(card.contains("duplicate copy"), "{card}");
-    assert!(card.contains("last_log_index: 0\nterm: 1"), "the full message: {card}");
+    assert!(
+        card.contains("last_log_index: 0\nterm: 1"),
+        "the full message: {card}"
+    );
 
     // A window before anything happened draws no arrow and no violation.
     let dom = dump_dom(&chromium, &page, "#from=1&to=5", &dir.join("profile"));
