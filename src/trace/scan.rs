@@ -43,6 +43,11 @@ impl TraceHeader {
         self.scenario_u32("clients")
     }
 
+    /// Servers and clients together (node ids `0..lanes`), saturating.
+    pub fn lanes(&self) -> u32 {
+        self.nodes().saturating_add(self.clients())
+    }
+
     /// A text field of the scenario (`name`, `protocol`), empty if absent.
     pub fn scenario_str(&self, field: &str) -> &str {
         self.scenario

@@ -44,7 +44,7 @@ pub fn diagram<R: BufRead>(
 ) -> Result<String, ExportError> {
     let header = scan.header().clone();
     let servers = header.nodes();
-    let lanes = servers + header.clients();
+    let lanes = header.lanes().min(super::timeline::LANES_MAX);
     let mut out = String::from("sequenceDiagram\n");
     out.push_str(&format!(
         "    %% {} (protocol {}, seed {}), virtual time {}\n",

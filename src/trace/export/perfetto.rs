@@ -1,6 +1,7 @@
 //! Chrome trace-event JSON, as loaded by <https://ui.perfetto.dev> and `chrome://tracing`.
 //!
-//! - One process (the run), one thread track per node and client, named `n0`, `c5`.
+//! - One process (the run), one thread track per node and client, named `n0`, `c5` (the first
+//!   [`LANES_MAX`] are named).
 //! - Each handler execution (a start, a delivery, a timer, a drop at the receiver) is a complete
 //!   slice (`"ph":"X"`) on its node's track. Handlers take no virtual time, so a slice lasts
 //!   [`SLICE_US`] or until the node's next handler, whichever is sooner, so that slices never overlap.
@@ -13,6 +14,7 @@
 //! its memory is the messages in flight, at most [`PENDING_MAX`] of them tracked (beyond that a
 //! message's delivery slice has no arrow and no body), with bodies longer than [`BODY_CHARS_MAX`] cut to that many characters of text.
 
+use super::timeline::LANES_MAX;
 use super::{
     ExportError, TimeWindow, json_cut, message_kind, node_label, note_kind, write_output_with,
 };
@@ -121,7 +123,7 @@ pub fn export<R: BufRead>(
         header.seed
     );
     x.event(&json!({"ph": "M", "pid": PID, "name": "process_name", "args": {"name": run_name}}))?;
-    for node in 0..header.nodes() + header.clients() {
+    for node in 0..header.lanes().min(LANES_MAX) {
         x.name_track(node)?;
     }
     while let Some(ev) = scan.next_event()? {
@@ -133,6 +135,11 @@ pub fn export<R: BufRead>(
     }
     x.raw(b"\n]}\n")?;
     Ok(x.stats)
+}
+
+/// The flow of copy `copy` (0 the original, 1 the duplicate) of message `id`.
+fn flow_id(id: u64, copy: u64) -> u64 {
+    id.wrapping_mul(2).wrapping_add(copy.min(1))
 }
 
 fn us(t_ns: u64) -> f64 {
@@ -223,7 +230,7 @@ impl Exporter<'_> {
     ) -> Result<(), ExportError> {
         self.stats.flows += 1;
         self.event(&json!({
-            "ph": "s", "pid": PID, "tid": from, "ts": us(t_ns), "id": id * 2 + copy.min(1),
+            "ph": "s", "pid": PID, "tid": from, "ts": us(t_ns), "id": flow_id(id, copy),
             "name": kind, "cat": "message",
         }))
     }
@@ -269,7 +276,7 @@ impl Exporter<'_> {
         };
         self.slice(to, t_ns, name, args)?;
         self.event(&json!({
-            "ph": "f", "bp": "e", "pid": PID, "tid": to, "ts": us(t_ns), "id": id * 2 + copy.min(1),
+            "ph": "f", "bp": "e", "pid": PID, "tid": to, "ts": us(t_ns), "id": flow_id(id, copy),
             "name": kind, "cat": "message",
         }))
     }
@@ -318,7 +325,7 @@ impl Exporter<'_> {
                 let (kind, from) = (m.kind.clone(), m.from);
                 self.stats.flows += 1;
                 self.event(&json!({
-                    "ph": "s", "pid": PID, "tid": from, "ts": us(t), "id": id * 2 + 1,
+                    "ph": "s", "pid": PID, "tid": from, "ts": us(t), "id": flow_id(id, 1),
                     "name": kind, "cat": "message", "args": {"duplicate": true},
                 }))
             }

@@ -221,6 +221,17 @@ impl Timeline {
         collect(&mut TraceScan::open(path)?, options, &survey, window)
     }
 
+    /// Gathers the timeline of a trace held in memory (`name` names it in errors).
+    pub fn from_bytes(
+        trace: &[u8],
+        name: &str,
+        options: &TimelineOptions,
+    ) -> Result<Timeline, TraceReadError> {
+        let survey = survey(&mut TraceScan::new(trace, name)?, options)?;
+        let window = choose_window(&survey, options);
+        collect(&mut TraceScan::new(trace, name)?, options, &survey, window)
+    }
+
     /// How many detail items the timeline holds.
     pub fn detail_items(&self) -> usize {
         self.msgs.len() + self.marks.len() + self.ops.len()
@@ -302,7 +313,7 @@ fn survey<R: std::io::BufRead>(
         end_ns: 0,
         violation_ns: None,
         fine: FineCounts::new(max_time_ns),
-        lanes: (header.nodes() + header.clients()).min(LANES_MAX),
+        lanes: header.lanes().min(LANES_MAX),
     };
     while let Some(ev) = scan.next_event()? {
         if let Some(t) = ev.time_ns() {
@@ -361,7 +372,7 @@ fn choose_window(s: &Survey, options: &TimelineOptions) -> TimeWindow {
             }
             TimeWindow {
                 from_ns: 0,
-                to_ns: ((last as u64 + 1) * w).saturating_sub(1),
+                to_ns: (last as u64 + 1).saturating_mul(w).saturating_sub(1),
             }
         }
     }
@@ -390,7 +401,11 @@ fn collect<R: std::io::BufRead>(
 ) -> Result<Timeline, TraceReadError> {
     let header = scan.header().clone();
     let buckets = options.buckets.max(1);
-    let bucket_ns = (survey.end_ns + 1).div_ceil(buckets as u64).max(1);
+    let bucket_ns = survey
+        .end_ns
+        .saturating_add(1)
+        .div_ceil(buckets as u64)
+        .max(1);
     let mut c = Collector {
         options,
         window,
@@ -462,7 +477,8 @@ impl Collector<'_> {
             .entry(kind_name.to_string())
             .or_default() += 1;
         let lanes = self.tl.lanes.len() as u32;
-        if nodes_of(&ev).iter().flatten().any(|&n| n >= lanes) {
+        let is_violation = matches!(ev, TraceEvent::Violation { .. });
+        if !is_violation && nodes_of(&ev).iter().flatten().any(|&n| n >= lanes) {
             self.tl.meta.events_off_lanes += 1;
             return;
         }
@@ -573,7 +589,7 @@ impl Collector<'_> {
                     self.tl.violation = Some(ViolationView {
                         t,
                         e,
-                        node,
+                        node: node.filter(|&n| n < lanes),
                         checker,
                         message,
                     });
