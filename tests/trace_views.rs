@@ -187,7 +187,13 @@ fn the_page_is_self_contained_and_shows_the_violation() {
     let page = render(&timeline);
     assert_self_contained(&page);
     let data = page_data(&page);
-    assert_eq!(data["lanes"].as_array().unwrap().len(), 4);
+    let lanes = data["lanes"].as_array().unwrap();
+    assert_eq!(lanes.len(), 4);
+    assert_eq!(
+        lanes[1]["group"], "voters",
+        "groups named in the scenario label lanes"
+    );
+    assert_eq!(lanes[3]["group"], Value::Null);
     assert_eq!(data["violation"]["checker"], "election_safety");
     assert_eq!(
         data["violation"]["message"],
@@ -353,6 +359,12 @@ fn view_and_export_from_the_command_line() {
             .unwrap()
             .starts_with("sequenceDiagram")
     );
+    let md = dir.join("out.md");
+    let (code, _, _) = distsim(&["export", SMALL, "--mermaid", md.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let fenced = std::fs::read_to_string(&md).unwrap();
+    assert!(fenced.starts_with("```mermaid\nsequenceDiagram\n") && fenced.ends_with("\n```\n"));
+    std::fs::remove_file(&md).unwrap();
     let (code, _, err) = distsim(&["export", SMALL]);
     assert_eq!(code, 2, "no output named");
     assert!(err.contains("--perfetto"), "{err}");

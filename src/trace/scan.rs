@@ -30,6 +30,9 @@ pub struct TraceHeader {
     pub seed: u64,
     /// The resolved scenario, as written.
     pub scenario: Value,
+    /// Node groups, if the writer records them here rather than in the scenario.
+    #[serde(default)]
+    pub groups: Value,
 }
 
 impl TraceHeader {
@@ -46,6 +49,23 @@ impl TraceHeader {
     /// Servers and clients together (node ids `0..lanes`), saturating.
     pub fn lanes(&self) -> u32 {
         self.nodes().saturating_add(self.clients())
+    }
+
+    /// The group of `node`, when the trace names groups as `{"name": [node ids]}` (in the header or
+    /// in the scenario); the first group listing it.
+    pub fn group_of(&self, node: u32) -> Option<String> {
+        [
+            &self.groups,
+            self.scenario.get("groups").unwrap_or(&Value::Null),
+        ]
+        .into_iter()
+        .filter_map(Value::as_object)
+        .flat_map(|m| m.iter())
+        .find(|(_, ids)| {
+            ids.as_array()
+                .is_some_and(|a| a.iter().any(|i| i.as_u64() == Some(u64::from(node))))
+        })
+        .map(|(name, _)| name.clone())
     }
 
     /// A text field of the scenario (`name`, `protocol`), empty if absent.
@@ -315,6 +335,7 @@ impl<R: BufRead> TraceScan<R> {
                 distsim: String::new(),
                 seed: 0,
                 scenario: Value::Null,
+                groups: Value::Null,
             },
             line_no: 0,
             bytes_read: 0,

@@ -23,7 +23,8 @@ pub const LABEL_CHARS_MAX: usize = 80;
 /// The most messages in flight remembered for their arrival (beyond that they draw as `msg`).
 pub const PENDING_MAX: usize = 100_000;
 
-/// Writes the diagram of the trace at `trace` to `out`.
+/// Writes the diagram of the trace at `trace` to `out`, fenced as a ` ```mermaid ` block when `out`
+/// ends in `.md`.
 pub fn mermaid_file(
     trace: &Path,
     out: &Path,
@@ -31,7 +32,14 @@ pub fn mermaid_file(
     items_max: usize,
 ) -> Result<String, ExportError> {
     let mut scan = TraceScan::open(trace)?;
-    let text = diagram(&mut scan, window, items_max)?;
+    let mut text = diagram(&mut scan, window, items_max)?;
+    // A Markdown file gets the fence that GitHub and GitLab render as a diagram.
+    if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+    {
+        text = format!("```mermaid\n{text}```\n");
+    }
     write_output(out, text.as_bytes())?;
     Ok(text)
 }

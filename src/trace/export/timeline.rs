@@ -136,6 +136,8 @@ pub struct Lane {
     pub label: String,
     /// Whether it is a client.
     pub client: bool,
+    /// Its group, if the trace names groups.
+    pub group: Option<String>,
 }
 
 /// A message copy: `[send_ns, from, to, kind, fate, end_ns, id, duplicate, body, drop_reason]`,
@@ -463,6 +465,7 @@ fn lanes_of(header: &TraceHeader, lanes: u32) -> Vec<Lane> {
             id,
             label: node_label(id, header.nodes()),
             client: id >= header.nodes(),
+            group: header.group_of(id),
         })
         .collect()
 }

@@ -8,7 +8,8 @@
   var ctx = cv.getContext('2d');
   var card = document.getElementById('card');
 
-  var HEAD = 46, RULER = 70, MINI = 18, PAD_BOTTOM = 12;
+  var HAS_GROUPS = D.lanes.some(function (l) { return l.group; });
+  var HEAD = HAS_GROUPS ? 58 : 46, RULER = 70, MINI = 18, PAD_BOTTOM = 12;
   var PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b',
     '#e377c2', '#bcbd22', '#393b79', '#637939', '#7b4173'];
   var FAULT_COLOURS = { partition: '#f2a33a', isolate: '#f2a33a', cut: '#f2c94c', crash: '#d62728',
@@ -390,6 +391,10 @@
       ctx.font = '10px system-ui, sans-serif';
       ctx.fillStyle = role === null ? '#d62728' : '#5a6372';
       ctx.fillText(l.client ? 'client' : role === null ? 'down' : role || '', x, 33);
+      if (l.group) {
+        ctx.fillStyle = '#7b4173'; ctx.font = 'italic 10px system-ui, sans-serif';
+        ctx.fillText(fit(l.group, laneW() - 6), x, 47);
+      }
     });
     ctx.textAlign = 'left'; ctx.globalAlpha = 1; ctx.restore();
   }
