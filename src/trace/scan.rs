@@ -105,8 +105,7 @@ pub struct HistoryRecord {
 }
 
 /// One trace line after the header, with only the fields the views use.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum TraceEvent {
     /// A node started.
     Start {
@@ -154,7 +153,6 @@ pub enum TraceEvent {
         /// Receiver.
         to: u32,
         /// Why, in the writer's words.
-        #[serde(default)]
         reason: Value,
     },
     /// A message arrived.
@@ -179,7 +177,6 @@ pub enum TraceEvent {
         /// The node.
         node: u32,
         /// The timer's tag.
-        #[serde(default)]
         timer: Value,
     },
     /// A fault was applied.
@@ -189,13 +186,10 @@ pub enum TraceEvent {
         /// True time, ns.
         t: u64,
         /// The fault as scheduled.
-        #[serde(default)]
         fault: Value,
         /// The nodes it hit.
-        #[serde(default)]
         nodes: Vec<u32>,
         /// What it did, in words.
-        #[serde(default)]
         effect: String,
     },
     /// A node's role changed (`None`: no role, or down).
@@ -207,7 +201,6 @@ pub enum TraceEvent {
         /// The node.
         node: u32,
         /// The new role.
-        #[serde(default)]
         role: Option<String>,
     },
     /// A protocol note.
@@ -219,7 +212,6 @@ pub enum TraceEvent {
         /// The node.
         node: u32,
         /// The note.
-        #[serde(default)]
         note: Value,
     },
     /// A client history record.
@@ -240,7 +232,6 @@ pub enum TraceEvent {
         /// The checker.
         checker: String,
         /// The node whose event exposed it.
-        #[serde(default)]
         node: Option<u32>,
         /// The explanation.
         message: String,
@@ -248,21 +239,145 @@ pub enum TraceEvent {
     /// The closing line.
     End {
         /// `pass`, `fail` or `undecided`.
-        #[serde(default)]
         outcome: String,
         /// Why the run stopped.
-        #[serde(default)]
         end_reason: String,
         /// The first violation, if any.
-        #[serde(default)]
         violation: Option<String>,
         /// True time at the end, ns.
-        #[serde(default)]
         end_time_ns: u64,
     },
     /// A line kind this reader does not know (from a newer writer); ignored by the views.
-    #[serde(other)]
     Other,
+}
+
+/// Every field any line kind has, flat: parsing into one struct is much faster than an internally
+/// tagged enum, which buffers each line before choosing its variant. [`RawLine::into_event`] then
+/// checks that the kind's fields are there.
+#[derive(Deserialize)]
+struct RawLine {
+    kind: String,
+    e: Option<u64>,
+    t: Option<u64>,
+    id: Option<u64>,
+    from: Option<u32>,
+    to: Option<u32>,
+    node: Option<u32>,
+    #[serde(default)]
+    msg: Value,
+    #[serde(default)]
+    reason: Value,
+    #[serde(default)]
+    timer: Value,
+    #[serde(default)]
+    fault: Value,
+    nodes: Option<Vec<u32>>,
+    effect: Option<String>,
+    role: Option<String>,
+    #[serde(default)]
+    note: Value,
+    event: Option<HistoryRecord>,
+    checker: Option<String>,
+    message: Option<String>,
+    outcome: Option<String>,
+    end_reason: Option<String>,
+    violation: Option<String>,
+    end_time_ns: Option<u64>,
+}
+
+/// A field a line kind needs, or the name of the missing one.
+fn need<T>(value: Option<T>, field: &'static str) -> Result<T, &'static str> {
+    value.ok_or(field)
+}
+
+impl RawLine {
+    fn into_event(self) -> Result<TraceEvent, &'static str> {
+        let r = self;
+        Ok(match r.kind.as_str() {
+            "start" => TraceEvent::Start {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                node: need(r.node, "node")?,
+            },
+            "send" => {
+                if r.msg.is_null() {
+                    return Err("msg");
+                }
+                TraceEvent::Send {
+                    e: need(r.e, "e")?,
+                    t: need(r.t, "t")?,
+                    id: need(r.id, "id")?,
+                    from: need(r.from, "from")?,
+                    to: need(r.to, "to")?,
+                    msg: r.msg,
+                }
+            }
+            "duplicate" => TraceEvent::Duplicate {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                id: need(r.id, "id")?,
+            },
+            "drop" => TraceEvent::Drop {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                id: need(r.id, "id")?,
+                from: need(r.from, "from")?,
+                to: need(r.to, "to")?,
+                reason: r.reason,
+            },
+            "deliver" => TraceEvent::Deliver {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                id: need(r.id, "id")?,
+                from: need(r.from, "from")?,
+                to: need(r.to, "to")?,
+            },
+            "timer" => TraceEvent::Timer {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                node: need(r.node, "node")?,
+                timer: r.timer,
+            },
+            "fault" => TraceEvent::Fault {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                fault: r.fault,
+                nodes: r.nodes.unwrap_or_default(),
+                effect: r.effect.unwrap_or_default(),
+            },
+            "role" => TraceEvent::Role {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                node: need(r.node, "node")?,
+                role: r.role,
+            },
+            "note" => TraceEvent::Note {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                node: need(r.node, "node")?,
+                note: r.note,
+            },
+            "history" => TraceEvent::History {
+                e: need(r.e, "e")?,
+                node: need(r.node, "node")?,
+                event: need(r.event, "event")?,
+            },
+            "violation" => TraceEvent::Violation {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                checker: need(r.checker, "checker")?,
+                node: r.node,
+                message: need(r.message, "message")?,
+            },
+            "end" => TraceEvent::End {
+                outcome: r.outcome.unwrap_or_default(),
+                end_reason: r.end_reason.unwrap_or_default(),
+                violation: r.violation,
+                end_time_ns: r.end_time_ns.unwrap_or_default(),
+            },
+            _ => TraceEvent::Other,
+        })
+    }
 }
 
 impl TraceEvent {
@@ -406,12 +521,20 @@ impl<R: BufRead> TraceScan<R> {
         if !self.next_line()? {
             return Ok(None);
         }
-        self.parse::<TraceEvent>().map(Some)
+        self.current_event().map(Some)
     }
 
     /// The line last returned by [`TraceScan::next_raw`], parsed as an event.
     pub fn current_event(&self) -> Result<TraceEvent, TraceReadError> {
-        self.parse::<TraceEvent>()
+        self.parse::<RawLine>()?.into_event().map_err(|field| {
+            located(
+                &self.file,
+                self.line_no,
+                1,
+                field,
+                format!("not a valid trace line: missing field `{field}`"),
+            )
+        })
     }
 
     /// Parses the current line as `T`, naming the line, column and field on failure.
