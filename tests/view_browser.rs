@@ -159,7 +159,7 @@ fn the_page_draws_lanes_arrows_faults_and_the_violation_without_script_errors() 
     assert!(card.contains("<b>request_vote</b>n0 → n2"), "{card}");
     assert!(card.contains("duplicate copy"), "{card}");
     assert!(
-        card.contains("last_log_index: 0\nterm: 1"),
+        card.contains("type: \"request_vote\"\nterm: 1\nlast_log_index: 0"),
         "the full message: {card}"
     );
 

@@ -9,7 +9,7 @@
 //! that differ are listed. Reading streams: memory is a few lines of context and the count tables,
 //! each capped at [`COUNT_KEYS_MAX`] keys.
 
-use super::export::{ExportError, cut, message_kind, note_kind, write_output};
+use super::export::{ExportError, cut, message_kind_raw, note_kind_raw, write_output};
 use super::scan::{TraceEvent, TraceScan};
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
@@ -366,7 +366,7 @@ impl Counts {
         let kind = match ev {
             TraceEvent::Start { .. } => "start",
             TraceEvent::Send { msg, .. } => {
-                self.bump("messages", &message_kind(msg));
+                self.bump("messages", &message_kind_raw(msg));
                 "send"
             }
             TraceEvent::Duplicate { .. } => "duplicate",
@@ -379,7 +379,7 @@ impl Counts {
                 "role"
             }
             TraceEvent::Note { note, .. } => {
-                self.bump("notes", &note_kind(note));
+                self.bump("notes", &note_kind_raw(note));
                 "note"
             }
             TraceEvent::History { event, .. } => {

@@ -11,12 +11,22 @@
 use super::reader::{TRACE_BYTES_MAX, TraceReadError};
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// The longest trace line read (a bound; the header holds the whole scenario, so it is generous).
 pub const LINE_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// A JSON value kept as the text the trace holds: checked, not parsed into a tree, so that lines
+/// the views only count cost no allocation per field. [`parsed`] turns one into a [`Value`].
+pub type RawJson = Box<RawValue>;
+
+/// `raw` as a [`Value`] (it was checked when read, so this cannot fail; `null` if it somehow does).
+pub fn parsed(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
 
 /// The trace header, read leniently: the scenario stays plain JSON.
 #[derive(Clone, Debug, Deserialize)]
@@ -128,8 +138,8 @@ pub enum TraceEvent {
         from: u32,
         /// Receiver.
         to: u32,
-        /// The message.
-        msg: Value,
+        /// The message, as the trace wrote it (parse it only when needed).
+        msg: RawJson,
     },
     /// The network copied message `id`.
     Duplicate {
@@ -211,8 +221,8 @@ pub enum TraceEvent {
         t: u64,
         /// The node.
         node: u32,
-        /// The note.
-        note: Value,
+        /// The note, as the trace wrote it.
+        note: RawJson,
     },
     /// A client history record.
     History {
@@ -263,8 +273,7 @@ struct RawLine {
     from: Option<u32>,
     to: Option<u32>,
     node: Option<u32>,
-    #[serde(default)]
-    msg: Value,
+    msg: Option<RawJson>,
     #[serde(default)]
     reason: Value,
     #[serde(default)]
@@ -274,8 +283,7 @@ struct RawLine {
     nodes: Option<Vec<u32>>,
     effect: Option<String>,
     role: Option<String>,
-    #[serde(default)]
-    note: Value,
+    note: Option<RawJson>,
     event: Option<HistoryRecord>,
     checker: Option<String>,
     message: Option<String>,
@@ -299,19 +307,14 @@ impl RawLine {
                 t: need(r.t, "t")?,
                 node: need(r.node, "node")?,
             },
-            "send" => {
-                if r.msg.is_null() {
-                    return Err("msg");
-                }
-                TraceEvent::Send {
-                    e: need(r.e, "e")?,
-                    t: need(r.t, "t")?,
-                    id: need(r.id, "id")?,
-                    from: need(r.from, "from")?,
-                    to: need(r.to, "to")?,
-                    msg: r.msg,
-                }
-            }
+            "send" => TraceEvent::Send {
+                e: need(r.e, "e")?,
+                t: need(r.t, "t")?,
+                id: need(r.id, "id")?,
+                from: need(r.from, "from")?,
+                to: need(r.to, "to")?,
+                msg: need(r.msg, "msg")?,
+            },
             "duplicate" => TraceEvent::Duplicate {
                 e: need(r.e, "e")?,
                 t: need(r.t, "t")?,
@@ -355,7 +358,7 @@ impl RawLine {
                 e: need(r.e, "e")?,
                 t: need(r.t, "t")?,
                 node: need(r.node, "node")?,
-                note: r.note,
+                note: need(r.note, "note")?,
             },
             "history" => TraceEvent::History {
                 e: need(r.e, "e")?,

@@ -8,7 +8,7 @@
 //! to see the rest. Labels keep only characters that Mermaid reads as text.
 
 use super::{ExportError, TimeWindow, message_kind, node_label, note_kind, write_output};
-use crate::trace::scan::{TraceEvent, TraceScan};
+use crate::trace::scan::{TraceEvent, TraceScan, parsed};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -87,8 +87,13 @@ pub fn diagram<R: BufRead>(
     while let Some(ev) = scan.next_event()? {
         let Some(t) = ev.time_ns() else { continue };
         if let TraceEvent::Send { id, msg, .. } = &ev {
-            if window.contains(t) && pending.len() < PENDING_MAX && stopped_at.is_none() {
-                pending.insert(*id, (message_label(msg), 1, 0));
+            if window.contains(t) && pending.len() < PENDING_MAX {
+                // Past the bound the message is only counted: no label to build.
+                let label = match stopped_at {
+                    None => message_label(&parsed(msg)),
+                    Some(_) => String::new(),
+                };
+                pending.insert(*id, (label, 1, 0));
             }
             continue;
         }
@@ -99,6 +104,21 @@ pub fn diagram<R: BufRead>(
             continue;
         }
         if !window.contains(t) || matches!(ev, TraceEvent::End { .. }) {
+            continue;
+        }
+        if stopped_at.is_some() {
+            // Past the bound: count what would have been drawn, without building its label.
+            let drawable = match &ev {
+                TraceEvent::Deliver { id, .. } | TraceEvent::Drop { id, .. } => {
+                    arrive(&mut pending, *id).is_some()
+                }
+                TraceEvent::Role { .. }
+                | TraceEvent::Note { .. }
+                | TraceEvent::Fault { .. }
+                | TraceEvent::Violation { .. } => true,
+                _ => false,
+            };
+            left_out += u64::from(drawable);
             continue;
         }
         let line = match ev {
@@ -132,7 +152,7 @@ pub fn diagram<R: BufRead>(
             TraceEvent::Note { node, note, .. } => Some(format!(
                 "Note over {}: {}",
                 node_label(node, servers),
-                note_label(&note)
+                note_label(&parsed(&note))
             )),
             TraceEvent::Fault { effect, .. } => Some(format!(
                 "Note over {all}: fault at {} - {}",
@@ -150,10 +170,6 @@ pub fn diagram<R: BufRead>(
             _ => None,
         };
         let Some(line) = line else { continue };
-        if stopped_at.is_some() {
-            left_out += 1;
-            continue;
-        }
         if items == items_max {
             stopped_at = Some(t);
             left_out += 1;

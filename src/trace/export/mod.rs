@@ -9,7 +9,9 @@ pub mod perfetto;
 pub mod timeline;
 
 use super::reader::TraceReadError;
+use super::scan::parsed;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -135,6 +137,31 @@ pub fn message_kind(msg: &Value) -> String {
         },
         Value::String(s) => s.clone(),
         _ => "msg".to_string(),
+    }
+}
+
+/// [`message_kind`] of a message as the trace wrote it: only its `type` field is parsed when it has one.
+pub fn message_kind_raw(msg: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct TypeProbe {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    match serde_json::from_str::<TypeProbe>(msg.get()) {
+        Ok(TypeProbe { kind: Some(kind) }) => kind,
+        _ => message_kind(&parsed(msg)),
+    }
+}
+
+/// [`note_kind`] of a note as the trace wrote it: only its `note` field is parsed when it has one.
+pub fn note_kind_raw(note: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct NoteProbe {
+        note: Option<String>,
+    }
+    match serde_json::from_str::<NoteProbe>(note.get()) {
+        Ok(NoteProbe { note: Some(kind) }) => kind,
+        _ => note_kind(&parsed(note)),
     }
 }
 

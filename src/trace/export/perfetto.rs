@@ -16,9 +16,9 @@
 
 use super::timeline::LANES_MAX;
 use super::{
-    ExportError, TimeWindow, json_cut, message_kind, node_label, note_kind, write_output_with,
+    ExportError, TimeWindow, cut, message_kind_raw, node_label, note_kind_raw, write_output_with,
 };
-use crate::trace::scan::{TraceEvent, TraceScan};
+use crate::trace::scan::{TraceEvent, TraceScan, parsed};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -293,17 +293,17 @@ impl Exporter<'_> {
             TraceEvent::Send {
                 t, id, from, msg, ..
             } => {
-                let kind = message_kind(&msg);
+                let kind = message_kind_raw(&msg);
                 if self.pending.len() >= PENDING_MAX {
                     self.stats.untracked += 1;
                     return Ok(());
                 }
                 // The message itself when short, else its text cut to the bound.
-                let text = json_cut(&msg, BODY_CHARS_MAX);
-                let body = if text.ends_with('…') {
+                let text = cut(msg.get(), BODY_CHARS_MAX);
+                let body = if text.len() < msg.get().len() {
                     Value::String(text)
                 } else {
-                    msg
+                    parsed(&msg)
                 };
                 self.pending.insert(
                     id,
@@ -346,9 +346,12 @@ impl Exporter<'_> {
                     .map_or_else(|| timer.to_string(), str::to_string);
                 self.slice(node, t, format!("timer {tag}"), json!({"timer": timer}))
             }
-            TraceEvent::Note { t, node, note, .. } => {
-                self.instant(Some(node), t, note_kind(&note), json!({"note": note}))
-            }
+            TraceEvent::Note { t, node, note, .. } => self.instant(
+                Some(node),
+                t,
+                note_kind_raw(&note),
+                json!({"note": parsed(&note)}),
+            ),
             TraceEvent::Role { t, node, role, .. } => {
                 let name = format!("role: {}", role.as_deref().unwrap_or("none"));
                 self.instant(Some(node), t, name, json!({"role": role}))

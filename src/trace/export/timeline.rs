@@ -13,9 +13,9 @@
 //! [`FINE_BUCKETS`] slices of time; pass two collects. The size of the result, and so of the page,
 //! is bounded by the options, never by the length of the run.
 
-use super::{TimeWindow, cut, fault_action, json_cut, message_kind, node_label, note_kind};
+use super::{TimeWindow, cut, fault_action, json_cut, message_kind_raw, node_label, note_kind};
 use crate::trace::reader::TraceReadError;
-use crate::trace::scan::{TraceEvent, TraceHeader, TraceScan};
+use crate::trace::scan::{TraceEvent, TraceHeader, TraceScan, parsed};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -496,8 +496,9 @@ impl Collector<'_> {
             } => {
                 self.count(t, from);
                 if self.take_item(t) {
-                    let kind = self.kind_id(&message_kind(&msg));
-                    let body = json_cut(&msg, self.options.body_chars_max);
+                    let kind = self.kind_id(&message_kind_raw(&msg));
+                    // The text as written: the writer's field order (the type first) survives.
+                    let body = cut(msg.get(), self.options.body_chars_max);
                     self.push_copy(Msg(t, from, to, kind, 2, 0, id, 0, body, String::new()));
                 }
             }
@@ -529,8 +530,10 @@ impl Collector<'_> {
             }
             TraceEvent::Start { t, node, .. } => self.mark(t, node, 2, "started".into()),
             TraceEvent::Note { t, node, note, .. } => {
-                let text = note_text(&note);
-                self.mark(t, node, 0, text);
+                if self.take_item(t) {
+                    let text = note_text(&parsed(&note));
+                    self.push_mark(t, node, 0, text);
+                }
             }
             TraceEvent::Role { t, node, role, .. } => {
                 if self.tl.roles.len() < ROLES_MAX {
@@ -661,10 +664,14 @@ impl Collector<'_> {
 
     fn mark(&mut self, t: u64, node: u32, class: u8, text: String) {
         if self.take_item(t) {
-            self.tl
-                .marks
-                .push(Mark(t, node, class, cut(&text, LABEL_CHARS_MAX)));
+            self.push_mark(t, node, class, text);
         }
+    }
+
+    fn push_mark(&mut self, t: u64, node: u32, class: u8, text: String) {
+        self.tl
+            .marks
+            .push(Mark(t, node, class, cut(&text, LABEL_CHARS_MAX)));
     }
 
     fn kind_id(&mut self, kind: &str) -> u16 {
