@@ -718,11 +718,15 @@ impl Collector<'_> {
                 }
             }
         }
-        let honest = fault
+        let mode = fault
             .get("byzantine")
             .and_then(|b| b.get("mode"))
-            .and_then(Value::as_str)
-            == Some("honest");
+            .and_then(Value::as_str);
+        let honest = mode == Some("honest");
+        let effect = match mode {
+            Some(m) if !effect.contains(m) => format!("{effect} ({m})"),
+            _ => effect,
+        };
         let period = matches!(
             action.as_str(),
             "partition" | "isolate" | "cut" | "crash" | "pause" | "byzantine"
