@@ -218,7 +218,7 @@ pub struct Aggregates {
 impl Timeline {
     /// Gathers the timeline of the trace at `path`.
     pub fn from_file(path: &Path, options: &TimelineOptions) -> Result<Timeline, TraceReadError> {
-        let survey = survey(&mut TraceScan::open(path)?, options)?;
+        let survey = survey(&mut TraceScan::open(path)?)?;
         let window = choose_window(&survey, options);
         collect(&mut TraceScan::open(path)?, options, &survey, window)
     }
@@ -229,7 +229,7 @@ impl Timeline {
         name: &str,
         options: &TimelineOptions,
     ) -> Result<Timeline, TraceReadError> {
-        let survey = survey(&mut TraceScan::new(trace, name)?, options)?;
+        let survey = survey(&mut TraceScan::new(trace, name)?)?;
         let window = choose_window(&survey, options);
         collect(&mut TraceScan::new(trace, name)?, options, &survey, window)
     }
@@ -300,10 +300,7 @@ fn nodes_of(ev: &TraceEvent) -> [Option<u32>; 2] {
     }
 }
 
-fn survey<R: std::io::BufRead>(
-    scan: &mut TraceScan<R>,
-    _options: &TimelineOptions,
-) -> Result<Survey, TraceReadError> {
+fn survey<R: std::io::BufRead>(scan: &mut TraceScan<R>) -> Result<Survey, TraceReadError> {
     let header = scan.header().clone();
     let max_time_ns = header
         .scenario
