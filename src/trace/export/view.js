@@ -12,7 +12,7 @@
   var HEAD = HAS_GROUPS ? 58 : 46, RULER = 70, MINI = 18, PAD_BOTTOM = 12;
   var PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b',
     '#e377c2', '#bcbd22', '#393b79', '#637939', '#7b4173'];
-  var FAULT_COLOURS = { partition: '#f2a33a', isolate: '#f2a33a', cut: '#f2c94c', crash: '#d62728',
+  var FAULT_COLOURS = { partition: '#f2a33a', isolate: '#f2a33a', cut: '#d9a400', crash: '#d62728',
     pause: '#7f7f7f', byzantine: '#9b3fd1', clock: '#1f9bd1', link: '#5b8c5a', heal: '#2ca02c',
     restart: '#2ca02c', resume: '#2ca02c' };
   var OP_COLOURS = { ok: '#2ca02c', fail: '#d62728', info: '#f0a020', open: '#9aa3b2' };
@@ -20,6 +20,13 @@
     holder: ['#d4a017', 5], candidate: ['#ff7f0e', 3], follower: ['#8d96a5', 1.5] };
 
   var lanes = D.lanes;
+  // Whole-run aggregates, summed once: the largest lane count, and the total per bucket.
+  var AGG = { laneMax: 1, total: [], totalMax: 1 };
+  D.agg.drops.forEach(function (d, b) {
+    var s = d;
+    D.agg.lanes.forEach(function (row) { s += row[b]; if (row[b] > AGG.laneMax) AGG.laneMax = row[b]; });
+    AGG.total.push(s); if (s > AGG.totalMax) AGG.totalMax = s;
+  });
   var DENSE_PER_PX = 0.6;
   // The longest a detailed message took, so that arrows sent above the view are counted too.
   var maxLatency = 0;
@@ -219,10 +226,8 @@
   }
 
   function drawDensity(tTop, tBot, everywhere) {
-    var bns = D.agg.bucket_ns, nb = D.agg.drops.length, w = laneW();
+    var bns = D.agg.bucket_ns, nb = D.agg.drops.length, w = laneW(), max = AGG.laneMax;
     if (!nb) return;
-    var max = 1;
-    D.agg.lanes.forEach(function (row) { row.forEach(function (v) { if (v > max) max = v; }); });
     var b0 = Math.max(0, Math.floor(tTop / bns)), b1 = Math.min(nb - 1, Math.floor(tBot / bns));
     ctx.fillStyle = '#3b5b8c';
     D.agg.lanes.forEach(function (row, i) {
@@ -401,16 +406,10 @@
 
   // The overview strip: density of the whole run, the detail window, the violation, the view.
   function drawMini() {
-    var x = W - MINI, h = H - HEAD, nb = D.agg.drops.length;
+    var x = W - MINI, h = H - HEAD, nb = D.agg.drops.length, tot = AGG.total, max = AGG.totalMax;
     ctx.fillStyle = '#eef0f4'; ctx.fillRect(x, HEAD, MINI, h);
-    var tot = [], max = 1;
-    for (var b = 0; b < nb; b++) {
-      var s = D.agg.drops[b];
-      D.agg.lanes.forEach(function (row) { s += row[b]; });
-      tot.push(s); if (s > max) max = s;
-    }
     ctx.fillStyle = '#3b5b8c';
-    for (b = 0; b < nb; b++) {
+    for (var b = 0; b < nb; b++) {
       if (!tot[b]) continue;
       var y = HEAD + (b * D.agg.bucket_ns / end) * h;
       ctx.globalAlpha = 0.15 + 0.85 * tot[b] / max;
