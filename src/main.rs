@@ -10,6 +10,8 @@ use distsim::run::{self, RunError, RunOptions};
 use distsim::scenario;
 use distsim::text::escaped;
 use distsim::trace::TraceOutput;
+use distsim::trace::export::timeline::TimelineOptions;
+use distsim::trace::export::{ExportError, TimeWindow, html, mermaid, perfetto};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +39,9 @@ enum Command {
         /// and Elle; `check-history` reads it back) to this file.
         #[arg(long)]
         history: Option<PathBuf>,
+        /// Draw the run as a space-time diagram (self-contained HTML) in this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
@@ -66,6 +71,53 @@ enum Command {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Draw a trace as a space-time diagram: one self-contained HTML file.
+    View {
+        /// The trace file (JSON Lines).
+        trace: PathBuf,
+        /// The HTML file to write.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Show events in detail from this virtual time on (default: chosen to fit the budget).
+        #[arg(long)]
+        from_ms: Option<u64>,
+        /// Show events in detail up to this virtual time.
+        #[arg(long)]
+        to_ms: Option<u64>,
+        /// The most events drawn one by one; the rest of the run is drawn as densities.
+        #[arg(long, default_value_t = TimelineOptions::default().detail_items_max)]
+        detail_max: usize,
+    },
+    /// Export a trace for other tools: Perfetto / chrome://tracing JSON, or a Mermaid sequence diagram.
+    Export {
+        /// The trace file (JSON Lines).
+        trace: PathBuf,
+        /// Write Chrome trace-event JSON (for ui.perfetto.dev) to this file.
+        #[arg(long)]
+        perfetto: Option<PathBuf>,
+        /// Write a Mermaid sequence diagram to this file.
+        #[arg(long)]
+        mermaid: Option<PathBuf>,
+        /// Only events from this virtual time on.
+        #[arg(long)]
+        from_ms: Option<u64>,
+        /// Only events up to this virtual time.
+        #[arg(long)]
+        to_ms: Option<u64>,
+        /// The most lines (messages, notes) in the Mermaid diagram.
+        #[arg(long, default_value_t = distsim::trace::export::mermaid::ITEMS_MAX)]
+        mermaid_max: usize,
+    },
+    /// Compare two traces: where they first diverge and what differs (exit 0 same, 1 different).
+    Diff {
+        /// The first trace.
+        a: PathBuf,
+        /// The second trace.
+        b: PathBuf,
+        /// Also write a side-by-side HTML view to this file.
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
     },
     /// Check scenario files without running them.
     Validate {
@@ -102,9 +154,10 @@ fn main() -> ExitCode {
             seed,
             trace,
             history,
+            html,
             json,
             swarm,
-        } => cmd_run(&scenario, seed, trace, history, json, swarm),
+        } => cmd_run(&scenario, seed, trace, history, html, json, swarm),
         Command::CheckHistory {
             file,
             model,
@@ -126,6 +179,33 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Command::Replay { trace, json } => cmd_replay(&trace, json),
+        Command::View {
+            trace,
+            out,
+            from_ms,
+            to_ms,
+            detail_max,
+        } => cmd_view(
+            &trace,
+            &out,
+            TimeWindow::from_ms(from_ms, to_ms),
+            detail_max,
+        ),
+        Command::Export {
+            trace,
+            perfetto,
+            mermaid,
+            from_ms,
+            to_ms,
+            mermaid_max,
+        } => cmd_export(
+            &trace,
+            perfetto.as_deref(),
+            mermaid.as_deref(),
+            TimeWindow::from_ms(from_ms, to_ms),
+            mermaid_max,
+        ),
+        Command::Diff { a, b, out } => cmd_diff(&a, &b, out.as_deref()),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
         Command::List { params } => {
             print!("{}", list_text(params));
@@ -151,6 +231,7 @@ fn cmd_run(
     seed: Option<u64>,
     trace: Option<PathBuf>,
     history: Option<PathBuf>,
+    html: Option<PathBuf>,
     json: bool,
     swarm: bool,
 ) -> ExitCode {
@@ -160,16 +241,30 @@ fn cmd_run(
     };
     let drawn =
         swarm.then(|| distsim::sweep::swarm::draw(&scenario, seed.unwrap_or(scenario.seed)));
-    let outputs: Vec<(&str, &Path)> = [("--trace", &trace), ("--history", &history)]
-        .into_iter()
-        .filter_map(|(role, p)| p.as_deref().map(|p| (role, p)))
-        .collect();
+    let outputs: Vec<(&str, &Path)> = [
+        ("--trace", &trace),
+        ("--history", &history),
+        ("--html", &html),
+    ]
+    .into_iter()
+    .filter_map(|(role, p)| p.as_deref().map(|p| (role, p)))
+    .collect();
     if let Err(e) = distsim::output::ensure_distinct(&outputs, &[path]) {
         return fail_input(e);
     }
+    let scratch = match (&trace, &html) {
+        (None, Some(h)) => match scratch_trace(h) {
+            Ok(t) => Some(t),
+            Err(e) => return fail_input(format!("cannot write the view {}: {e}", h.display())),
+        },
+        _ => None,
+    };
     let options = RunOptions {
         seed,
-        trace: trace.clone().map_or(TraceOutput::Digest, TraceOutput::File),
+        trace: trace
+            .clone()
+            .or_else(|| scratch.as_ref().map(|t| t.to_path_buf()))
+            .map_or(TraceOutput::Digest, TraceOutput::File),
     };
     let out = match run::run(drawn.as_ref().unwrap_or(&scenario), Some(&source), &options) {
         Ok(o) => o,
@@ -181,6 +276,17 @@ fn cmd_run(
             distsim::output::write_whole(h, to_edn_independent_string(&out.history).as_bytes())
     {
         return fail_input(format!("cannot write the history: {e}"));
+    }
+    if let Some(h) = &html {
+        let trace_file = trace
+            .clone()
+            .or_else(|| scratch.as_ref().map(|t| t.to_path_buf()))
+            .unwrap_or_default();
+        let drawn = html::view_file(&trace_file, h, &TimelineOptions::default());
+        drop(scratch);
+        if let Err(e) = drawn {
+            return fail_input(e);
+        }
     }
     let report = &out.report;
     let code = report.outcome.exit_code();
@@ -203,11 +309,28 @@ fn cmd_run(
         if let Some(t) = &trace {
             println!("trace     written to {}", escaped(&t.display().to_string()));
         }
+        if let Some(h) = &html {
+            println!("view      written to {}", h.display());
+        }
         if code != 0 {
             println!("replay    {replay}");
         }
     }
     ExitCode::from(code as u8)
+}
+
+/// A uniquely named scratch file beside `html` for the trace `run --html` draws when no `--trace` is
+/// asked for; it is removed when dropped.
+fn scratch_trace(html: &Path) -> std::io::Result<tempfile::TempPath> {
+    let dir = match html.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Ok(tempfile::Builder::new()
+        .prefix(".distsim-view-")
+        .suffix(".trace.jsonl")
+        .tempfile_in(dir)?
+        .into_temp_path())
 }
 
 fn cmd_replay(path: &Path, json: bool) -> ExitCode {
@@ -244,6 +367,110 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Refuses an output that names an input (it would be overwritten), or two outputs that are one file.
+fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> Result<(), ExitCode> {
+    distsim::output::ensure_distinct(outputs, inputs).map_err(fail_input)
+}
+
+fn cmd_view(trace: &Path, out: &Path, window: TimeWindow, detail_max: usize) -> ExitCode {
+    if let Err(code) = check_outputs(&[trace], &[("-o", out)]) {
+        return code;
+    }
+    let options = TimelineOptions {
+        window,
+        detail_items_max: detail_max,
+        ..TimelineOptions::default()
+    };
+    match html::view_file(trace, out, &options) {
+        Ok(t) => {
+            println!(
+                "view      written to {} ({} lanes, {} events in detail from {:.3} to {:.3} ms{})",
+                out.display(),
+                t.lanes.len(),
+                t.meta.detail_items,
+                t.meta.detail_from_ns as f64 / 1e6,
+                t.meta.detail_to_ns as f64 / 1e6,
+                if t.violation.is_some() {
+                    ", violation marked"
+                } else {
+                    ""
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_input(e),
+    }
+}
+
+fn cmd_export(
+    trace: &Path,
+    perfetto_out: Option<&Path>,
+    mermaid_out: Option<&Path>,
+    window: TimeWindow,
+    mermaid_max: usize,
+) -> ExitCode {
+    let outputs: Vec<(&str, &Path)> = [("--perfetto", perfetto_out), ("--mermaid", mermaid_out)]
+        .into_iter()
+        .filter_map(|(role, p)| p.map(|p| (role, p)))
+        .collect();
+    if outputs.is_empty() {
+        return fail_input("export: name an output with --perfetto FILE and/or --mermaid FILE");
+    }
+    if let Err(code) = check_outputs(&[trace], &outputs) {
+        return code;
+    }
+    let done = (|| -> Result<(), ExportError> {
+        if let Some(out) = perfetto_out {
+            let s = perfetto::perfetto_file(trace, out, window)?;
+            println!(
+                "perfetto  written to {} ({} slices, {} message arrows, {} instants)",
+                out.display(),
+                s.slices,
+                s.flows,
+                s.instants
+            );
+        }
+        if let Some(out) = mermaid_out {
+            let text = mermaid::mermaid_file(trace, out, window, mermaid_max)?;
+            println!(
+                "mermaid   written to {} ({} lines)",
+                out.display(),
+                text.lines().count()
+            );
+        }
+        Ok(())
+    })();
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail_input(e),
+    }
+}
+
+fn cmd_diff(a: &Path, b: &Path, out: Option<&Path>) -> ExitCode {
+    if let Some(o) = out
+        && let Err(code) = check_outputs(&[a, b], &[("-o", o)])
+    {
+        return code;
+    }
+    match distsim::trace::diff::diff_files_to(a, b, out) {
+        Ok(d) => {
+            print!(
+                "{}",
+                d.render_text(&a.display().to_string(), &b.display().to_string())
+            );
+            if let Some(o) = out {
+                println!("diff      written to {}", o.display());
+            }
+            if d.same() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail_input(e),
     }
 }
 

@@ -12,8 +12,11 @@
 //! temporary name that is renamed over the destination only once the run is complete.
 
 pub mod compare;
+pub mod diff;
+pub mod export;
 pub mod line;
 pub mod reader;
+pub mod scan;
 pub mod writer;
 
 pub use line::{Counts, Line, TRACE_FORMAT};
