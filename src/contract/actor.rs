@@ -188,7 +188,7 @@ impl Cluster {
 /// A client operation's history record, before the engine stamps it with the true time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Record {
-    /// The logical process (see [`crate::check::history`]: a new one after every unknown outcome).
+    /// The logical process (see [`crate::contract::history`]: a new one after every unknown outcome).
     pub process: u64,
     /// Invoke or how it ended.
     pub kind: EventKind,

@@ -1,5 +1,5 @@
 //! The one place that maps a scenario's `"protocol"` string to a type. Everything else is generic.
-//! Adding a protocol is one line in the [`protocols!`] list at the bottom.
+//! Adding a protocol is one line in the `protocols!(...)` list at the bottom.
 
 use crate::contract::{Cluster, GroupSpec, Mutant, Param, Protocol, Setup};
 
