@@ -24,7 +24,7 @@
 //!   every server applies every entry applied anywhere `liveness_catch_up_ms` before the end.
 //!
 //! The clients' history must also be linearizable against a key-value model
-//! ([`KvModel`](crate::contract::KvModel)), and the generic liveness promises (a leader, client progress after
+//! ([`KvModel`]), and the generic liveness promises (a leader, client progress after
 //! the heal) come from the scenario's `"liveness"`; those checks are the engine's.
 //!
 //! Node ids `0..servers` are servers, `servers..servers + clients` clients; both are [`RaftActor`]s.
