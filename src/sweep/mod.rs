@@ -383,7 +383,7 @@ pub fn sweep(
     }
     reporter.finish();
     report.wall = clock.elapsed();
-    report.results_sha256 = crate::trace::writer::hex(&digest.finalize());
+    report.results_sha256 = format!("{:x}", digest.finalize());
     if let Some(w) = writer {
         w.finish()?;
     }

@@ -138,7 +138,7 @@ pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
                     format!("trace damaged at line {n}: the closing line has no sha256"),
                 ));
             };
-            let actual = super::writer::hex(&hasher.clone().finalize());
+            let actual = format!("{:x}", hasher.clone().finalize());
             closing = Some((n, recorded, actual));
         } else {
             hasher.update(line);

@@ -124,7 +124,7 @@ impl TraceWriter {
 
     /// The digest of the lines so far, as hex.
     pub fn digest_hex(&self) -> String {
-        hex(&self.hasher.clone().finalize())
+        format!("{:x}", self.hasher.clone().finalize())
     }
 
     /// Writes the closing line (not hashed) and completes the trace: flushes and renames the file.
@@ -164,14 +164,4 @@ impl TraceWriter {
     pub fn abandon(self) {
         drop(self);
     }
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
