@@ -316,3 +316,133 @@ pub fn run_script_file(text: &str, file: &str) -> Result<String, String> {
     registry::with_protocol(&scenario.protocol, Run(&scenario, script))
         .unwrap_or_else(|| Err(format!("unknown protocol {:?}", scenario.protocol)))
 }
+
+/// A seed sweep from a test, for any protocol, a user's own included:
+///
+/// ```ignore
+/// distsim::testing::sweep::<MyProtocol>(&scenario, 0..500).assert_ok();
+/// ```
+///
+/// The seeds run in parallel ([`crate::sweep::sweep`]). Two environment variables change which:
+/// `DISTSIM_SEED=N` runs seed N alone (to re-run a failure), `DISTSIM_SEEDS=A..B` runs that range
+/// instead (to widen a sweep without editing the test).
+pub fn sweep<P: Protocol>(scenario: &Scenario, seeds: std::ops::Range<u64>) -> SweepCheck<'_> {
+    SweepCheck {
+        scenario,
+        seeds,
+        runner: crate::run::Runner::of::<P>(),
+        swarm: false,
+    }
+}
+
+/// A sweep to run and judge; see [`sweep`].
+#[derive(Debug)]
+pub struct SweepCheck<'s> {
+    scenario: &'s Scenario,
+    seeds: std::ops::Range<u64>,
+    runner: crate::run::Runner,
+    swarm: bool,
+}
+
+impl SweepCheck<'_> {
+    /// Each seed draws its own fault profile (swarm testing; the scenario's `"swarm"` sets the ranges).
+    pub fn swarm(mut self) -> Self {
+        self.swarm = true;
+        self
+    }
+
+    /// The seeds to run: the ones given, unless `DISTSIM_SEED` or `DISTSIM_SEEDS` says otherwise.
+    pub fn seeds(&self) -> Result<crate::sweep::SeedRange, String> {
+        if let Ok(one) = std::env::var("DISTSIM_SEED") {
+            let n: u64 = one
+                .trim()
+                .parse()
+                .map_err(|e| format!("DISTSIM_SEED={one:?}: {e}"))?;
+            return Ok(crate::sweep::SeedRange {
+                start: n,
+                end: n.saturating_add(1),
+            });
+        }
+        if let Ok(range) = std::env::var("DISTSIM_SEEDS") {
+            return range
+                .parse()
+                .map_err(|e| format!("DISTSIM_SEEDS={range:?}: {e}"));
+        }
+        Ok(crate::sweep::SeedRange {
+            start: self.seeds.start,
+            end: self.seeds.end,
+        })
+    }
+
+    /// Runs the sweep and returns its report.
+    pub fn run(&self) -> Result<crate::sweep::SweepReport, String> {
+        let options = crate::sweep::SweepOptions {
+            swarm: self.swarm,
+            progress: crate::sweep::Progress::Off,
+            runner: self.runner,
+            ..crate::sweep::SweepOptions::default()
+        };
+        crate::sweep::sweep(self.scenario, self.seeds()?, &options).map_err(|e| e.to_string())
+    }
+
+    /// Runs the sweep and panics unless every seed met the scenario's expectation. The message names
+    /// the violated property, the shortest failing seed, the command that re-runs it and the
+    /// scenario shrunk to what still fails the same way.
+    pub fn assert_ok(&self) {
+        let report = self.run().unwrap_or_else(|e| panic!("distsim sweep: {e}"));
+        if report.failed == 0 && report.undecided == 0 {
+            return;
+        }
+        panic!("{}", self.explain(&report));
+    }
+
+    /// The failure message of [`SweepCheck::assert_ok`].
+    fn explain(&self, report: &crate::sweep::SweepReport) -> String {
+        let mut text = format!(
+            "distsim: {} of {} seeds of scenario {:?} failed, {} undecided\n",
+            report.failed, report.seeds_run, self.scenario.name, report.undecided
+        );
+        let Some(group) = report.triage.groups.first() else {
+            let _ = writeln!(
+                text,
+                "  (no failure group: an undecided verdict; run the seeds with `distsim run` to see why)"
+            );
+            return text;
+        };
+        let seed = group.shortest_seed;
+        let _ = writeln!(
+            text,
+            "  {}: {} seed(s), first {}, shortest {} ({} events)",
+            group.signature, group.count, group.first_seed, seed, group.shortest_events
+        );
+        let scenario = crate::sweep::scenario_for(self.scenario, seed, self.swarm);
+        let options = crate::run::RunOptions {
+            seed: Some(seed),
+            trace: TraceOutput::Off,
+        };
+        if let Ok(out) = self.runner.run(&scenario, None, &options)
+            && let Some(v) = &out.report.violation
+        {
+            let _ = writeln!(text, "  violation: {}: {}", v.checker, v.message);
+        }
+        let _ = writeln!(text, "  re-run it: DISTSIM_SEED={seed} cargo test");
+        let budget = crate::sweep::ShrinkOptions {
+            steps_max: 200,
+            ..crate::sweep::ShrinkOptions::default()
+        };
+        match crate::sweep::shrink::shrink_with(self.runner, &scenario, seed, &budget) {
+            Ok(shrunk) => {
+                let _ = writeln!(text, "  shrunk: {}", shrunk.summary());
+                let json = serde_json::to_string_pretty(&shrunk.scenario).unwrap_or_default();
+                let _ = writeln!(
+                    text,
+                    "  the shrunk scenario, which fails the same way:\n{json}"
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(text, "  not shrunk: {e}");
+            }
+        }
+        text
+    }
+}

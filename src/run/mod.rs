@@ -235,6 +235,71 @@ pub fn validate(scenario: &Scenario, source: Option<&Source>) -> Result<(), Scen
         .unwrap_or_else(|| Err(unknown_protocol(scenario, source)))
 }
 
+/// How to validate and run a scenario: with the protocol its `"protocol"` names ([`Runner::by_name`],
+/// the registry's), or always with one protocol type ([`Runner::of`], a user's own included). Sweeps,
+/// shrinking and `distsim::testing::sweep` take one, so they work for every protocol.
+#[derive(Clone, Copy)]
+pub struct Runner {
+    run: fn(&Scenario, Option<&Source>, &RunOptions) -> Result<RunOutput, RunError>,
+    validate: fn(&Scenario, Option<&Source>) -> Result<(), ScenarioError>,
+    /// The protocol's name, or `None` for "whatever the scenario names".
+    name: Option<&'static str>,
+}
+
+impl Runner {
+    /// The protocol the scenario names, from the registry.
+    pub fn by_name() -> Runner {
+        Runner {
+            run,
+            validate,
+            name: None,
+        }
+    }
+
+    /// Always protocol `P`, whatever the scenario's `"protocol"` says.
+    pub fn of<P: Protocol>() -> Runner {
+        Runner {
+            run: run_protocol::<P>,
+            validate: |scenario, source| prepare::<P>(scenario, source).map(|_| ()),
+            name: Some(P::NAME),
+        }
+    }
+
+    /// Runs `scenario`.
+    pub fn run(
+        &self,
+        scenario: &Scenario,
+        source: Option<&Source>,
+        options: &RunOptions,
+    ) -> Result<RunOutput, RunError> {
+        (self.run)(scenario, source, options)
+    }
+
+    /// Checks `scenario` completely without running it.
+    pub fn validate(
+        &self,
+        scenario: &Scenario,
+        source: Option<&Source>,
+    ) -> Result<(), ScenarioError> {
+        (self.validate)(scenario, source)
+    }
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Runner::by_name()
+    }
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name {
+            Some(name) => write!(f, "Runner::of({name})"),
+            None => f.write_str("Runner::by_name()"),
+        }
+    }
+}
+
 /// Runs a scenario with the protocol its `"protocol"` names.
 pub fn run(
     scenario: &Scenario,

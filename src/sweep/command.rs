@@ -193,6 +193,7 @@ pub fn sweep_main(args: &SweepArgs) -> i32 {
             ..ShrinkOptions::default()
         }),
         keep_results: false,
+        runner: crate::run::Runner::by_name(),
     };
     match sweep(&scenario, seeds, &options) {
         Ok(report) => {

@@ -34,7 +34,7 @@ pub use seeds::{SeedRange, Shard};
 pub use shrink::{ShrinkOptions, Shrunk, shrink};
 pub use triage::{Group, Signature, Triage};
 
-use crate::run::{RunError, RunOptions, run};
+use crate::run::{RunError, RunOptions, Runner};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::trace::TraceOutput;
 use out_file::Claim;
@@ -67,6 +67,9 @@ pub struct SweepOptions {
     pub shrink: Option<ShrinkOptions>,
     /// Keep every seed's result in the report (memory grows with the range).
     pub keep_results: bool,
+    /// How each seed is run: by default with the protocol the scenario names (the registry's); with
+    /// [`Runner::of`] a user's own protocol.
+    pub runner: Runner,
 }
 
 /// Why a sweep stopped before the end of its range.
@@ -238,7 +241,12 @@ fn check_drawn(s: &Scenario) -> Result<(), ScenarioError> {
 }
 
 /// Runs one seed without a trace.
-fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, SweepError> {
+fn run_seed(
+    runner: Runner,
+    base: &Scenario,
+    seed: u64,
+    swarm: bool,
+) -> Result<SeedResult, SweepError> {
     let s = scenario_for(base, seed, swarm);
     if swarm {
         check_drawn(&s)?;
@@ -247,7 +255,9 @@ fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, Sweep
         seed: Some(seed),
         trace: TraceOutput::Off,
     };
-    let out = run(&s, None, &options).map_err(|source| SweepError::Run { seed, source })?;
+    let out = runner
+        .run(&s, None, &options)
+        .map_err(|source| SweepError::Run { seed, source })?;
     Ok(SeedResult::from_report(&out.report, &s))
 }
 
@@ -276,7 +286,7 @@ pub fn sweep(
     seeds: SeedRange,
     options: &SweepOptions,
 ) -> Result<SweepReport, SweepError> {
-    crate::run::validate(scenario, None)?;
+    options.runner.validate(scenario, None)?;
     if options.swarm {
         check_drawn(&swarm::draw(scenario, seeds.start))?;
     }
@@ -343,7 +353,7 @@ pub fn sweep(
                 .par_iter()
                 .with_max_len(1)
                 .map(|&seed| {
-                    let r = run_seed(scenario, seed, options.swarm);
+                    let r = run_seed(options.runner, scenario, seed, options.swarm);
                     if let Some(t) = &ticker {
                         t.inc(1);
                     }
@@ -390,7 +400,14 @@ pub fn sweep(
     if let Some(dir) = &options.out_dir {
         for g in &mut report.triage.groups {
             let path = dir.join(format!("group-{}.trace.jsonl", g.number));
-            trace_seed(scenario, g.shortest_seed, options.swarm, &path, g)?;
+            trace_seed(
+                options.runner,
+                scenario,
+                g.shortest_seed,
+                options.swarm,
+                &path,
+                g,
+            )?;
             g.trace = Some(path);
         }
     }
@@ -401,7 +418,7 @@ pub fn sweep(
                 continue;
             }
             let s = scenario_for(scenario, g.shortest_seed, options.swarm);
-            let shrunk = match shrink::shrink(&s, g.shortest_seed, budget) {
+            let shrunk = match shrink::shrink_with(options.runner, &s, g.shortest_seed, budget) {
                 Ok(x) => x,
                 Err(shrink::ShrinkError::Run(source)) => {
                     return Err(SweepError::Run {
@@ -432,6 +449,7 @@ pub fn sweep(
 /// Re-runs a group's shortest seed with its trace written to `path`, and checks that it ran as it did
 /// in the sweep.
 fn trace_seed(
+    runner: Runner,
     base: &Scenario,
     seed: u64,
     swarm: bool,
@@ -444,7 +462,9 @@ fn trace_seed(
         seed: Some(seed),
         trace: TraceOutput::File(claim.path().to_path_buf()),
     };
-    let out = run(&s, None, &options).map_err(|source| SweepError::Run { seed, source })?;
+    let out = runner
+        .run(&s, None, &options)
+        .map_err(|source| SweepError::Run { seed, source })?;
     let again = SeedResult::from_report(&out.report, &s);
     if again.signature.as_deref() != Some(group.signature.as_str())
         || again.events != group.shortest_events

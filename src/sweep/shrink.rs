@@ -26,7 +26,7 @@
 use super::fault_build as fb;
 use crate::contract::NS_PER_MS;
 use crate::run::report::RunReport;
-use crate::run::{RunError, RunOptions, run};
+use crate::run::{RunError, RunOptions, Runner};
 use crate::scenario::{self, Scenario};
 use crate::trace::TraceOutput;
 use serde::Serialize;
@@ -166,6 +166,7 @@ pub enum ShrinkError {
 }
 
 struct Search {
+    runner: Runner,
     checker: String,
     seed: u64,
     best: Scenario,
@@ -217,7 +218,7 @@ impl Search {
             seed: Some(self.seed),
             trace: TraceOutput::Off,
         };
-        let Ok(out) = run(&candidate, Some(&source), &options) else {
+        let Ok(out) = self.runner.run(&candidate, Some(&source), &options) else {
             return false;
         };
         self.events_total = self.events_total.saturating_add(out.report.counts.events);
@@ -429,15 +430,26 @@ impl Search {
     }
 }
 
-/// Shrinks `scenario` run with `seed`, keeping the checker that its run violates.
+/// Shrinks `scenario` run with `seed`, keeping the checker that its run violates, with the protocol
+/// the scenario names.
 pub fn shrink(
+    scenario: &Scenario,
+    seed: u64,
+    options: &ShrinkOptions,
+) -> Result<Shrunk, ShrinkError> {
+    shrink_with(Runner::by_name(), scenario, seed, options)
+}
+
+/// [`shrink`], running every candidate with `runner` (a user's own protocol: [`Runner::of`]).
+pub fn shrink_with(
+    runner: Runner,
     scenario: &Scenario,
     seed: u64,
     options: &ShrinkOptions,
 ) -> Result<Shrunk, ShrinkError> {
     let mut original = scenario.clone();
     original.seed = seed;
-    let out = run(
+    let out = runner.run(
         &original,
         None,
         &RunOptions {
@@ -454,6 +466,7 @@ pub fn shrink(
     };
     let before = Sizes::of(&original, &out.report);
     let mut search = Search {
+        runner,
         checker: v.checker.clone(),
         seed,
         events_total: out.report.counts.events,
@@ -524,15 +537,16 @@ pub fn write_minimal(
     // Re-verify from the text that is written, as a user loading the file would get it.
     let (scenario, source) = scenario::parse(text.as_bytes(), &json.display().to_string())
         .map_err(|e| WriteError::NotReproduced(e.to_string()))?;
-    let out = run(
-        &scenario,
-        Some(&source),
-        &RunOptions {
-            seed: Some(scenario.seed),
-            trace: TraceOutput::File(trace.to_path_buf()),
-        },
-    )
-    .map_err(|e| WriteError::NotReproduced(e.to_string()))?;
+    let out = Runner::by_name()
+        .run(
+            &scenario,
+            Some(&source),
+            &RunOptions {
+                seed: Some(scenario.seed),
+                trace: TraceOutput::File(trace.to_path_buf()),
+            },
+        )
+        .map_err(|e| WriteError::NotReproduced(e.to_string()))?;
     let got = out.report.violation.as_ref().map(|v| v.checker.as_str());
     if got != Some(shrunk.checker.as_str()) || out.report.counts.events != shrunk.after.events {
         let _ = std::fs::remove_file(trace);
