@@ -48,6 +48,9 @@ enum Command {
         /// Run the fault profile that swarm testing draws for this seed (as `sweep --swarm` does).
         #[arg(long)]
         swarm: bool,
+        /// Run twice in this process and compare every trace line (exit 1 at the first difference).
+        #[arg(long, conflicts_with_all = ["trace", "history", "html", "json"])]
+        check_determinism: bool,
     },
     /// Check a recorded history for linearizability (exit 0 yes, 1 no, 3 undecided, 2 bad input).
     CheckHistory {
@@ -152,11 +155,19 @@ fn main() -> ExitCode {
         Command::Run {
             scenario,
             seed,
+            swarm,
+            check_determinism: true,
+            ..
+        } => cmd_check_determinism(&scenario, seed, swarm),
+        Command::Run {
+            scenario,
+            seed,
             trace,
             history,
             html,
             json,
             swarm,
+            check_determinism: _,
         } => cmd_run(&scenario, seed, trace, history, html, json, swarm),
         Command::CheckHistory {
             file,
@@ -224,6 +235,43 @@ fn exit(code: i32) -> ExitCode {
 fn fail_input(err: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {}", escaped(&err.to_string()));
     ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn cmd_check_determinism(path: &Path, seed: Option<u64>, swarm: bool) -> ExitCode {
+    let (scenario, source) = match scenario::load(path) {
+        Ok(x) => x,
+        Err(e) => return fail_input(e),
+    };
+    let drawn =
+        swarm.then(|| distsim::sweep::swarm::draw(&scenario, seed.unwrap_or(scenario.seed)));
+    let checked = run::replay::check_determinism(
+        run::Runner::by_name(),
+        drawn.as_ref().unwrap_or(&scenario),
+        Some(&source),
+        seed,
+    );
+    let checked = match checked {
+        Ok(c) => c,
+        Err(e) => return fail_input(e),
+    };
+    print!("{}", checked.report.render_text(40));
+    match &checked.difference {
+        None => {
+            println!(
+                "determinism  the second run wrote the same {} lines",
+                checked.lines
+            );
+            ExitCode::from(checked.report.outcome.exit_code() as u8)
+        }
+        Some(m) => {
+            println!(
+                "determinism  DIFFERS: the second run departs at line {}",
+                m.line
+            );
+            print!("{}", m.render());
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn cmd_run(
@@ -358,8 +406,7 @@ fn cmd_replay(path: &Path, json: bool) -> ExitCode {
                     m.line,
                     distsim::text::escaped(&path.display().to_string())
                 );
-                println!("  expected: {}", m.expected);
-                println!("  got:      {}", m.got);
+                print!("{}", m.render());
             }
         }
     }

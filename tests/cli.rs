@@ -213,3 +213,18 @@ fn validate_accepts_every_shipped_scenario() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn run_can_check_its_own_determinism() {
+    let out = distsim(&[
+        "run",
+        "scenarios/pingpong_basic.json",
+        "--check-determinism",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("determinism  the second run wrote the same"),
+        "{text}"
+    );
+}

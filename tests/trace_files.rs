@@ -96,6 +96,10 @@ fn a_written_trace_replays_and_a_tampered_one_is_caught() {
     assert_eq!(m.line, 10);
     assert_eq!(m.expected, lines[9]);
     assert_ne!(m.got, m.expected);
+    // A few lines of context on both sides: the shared lines before, then each side after.
+    assert_eq!(m.before, lines[6..9]);
+    assert_eq!(m.expected_after, lines[10..13]);
+    assert_eq!(m.got_after, lines[10..13], "only line 10 was tampered with");
 
     let cli = Command::new(env!("CARGO_BIN_EXE_distsim"))
         .args(["replay", path.to_str().unwrap()])
@@ -104,5 +108,9 @@ fn a_written_trace_replays_and_a_tampered_one_is_caught() {
     assert_eq!(cli.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&cli.stdout);
     assert!(stdout.contains("DIVERGED at line 10"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("         9  {}", lines[8])),
+        "{stdout}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -147,3 +147,57 @@ mod tests {
         );
     }
 }
+
+/// What running one scenario twice in one process showed (`distsim run --check-determinism`).
+#[derive(Clone, Debug)]
+pub struct DeterminismCheck {
+    /// The first run's report.
+    pub report: RunReport,
+    /// Lines compared.
+    pub lines: usize,
+    /// The first line where the second run differs from the first, with context.
+    pub difference: Option<Mismatch>,
+}
+
+/// Runs `scenario` twice and compares every trace line, the way FoundationDB re-runs a share of its
+/// simulations: the first run writes its trace to a scratch file, the second is compared with it as
+/// it goes (constant memory), so any non-determinism shows as the first differing event.
+pub fn check_determinism(
+    runner: super::Runner,
+    scenario: &crate::scenario::Scenario,
+    source: Option<&Source>,
+    seed: Option<u64>,
+) -> Result<DeterminismCheck, RunError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("distsim-determinism-")
+        .suffix(".trace.jsonl")
+        .tempfile()
+        .map_err(|source| RunError::TraceIo {
+            doing: "write",
+            path: std::env::temp_dir().display().to_string(),
+            source,
+        })?
+        .into_temp_path();
+    let first = runner.run(
+        scenario,
+        source,
+        &RunOptions {
+            seed,
+            trace: TraceOutput::File(scratch.to_path_buf()),
+        },
+    )?;
+    let second = runner.run(
+        scenario,
+        source,
+        &RunOptions {
+            seed,
+            trace: TraceOutput::Compare(scratch.to_path_buf()),
+        },
+    )?;
+    let (lines, difference) = second.compared.unwrap_or((0, None));
+    Ok(DeterminismCheck {
+        report: first.report,
+        lines,
+        difference,
+    })
+}

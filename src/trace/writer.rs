@@ -119,7 +119,7 @@ impl TraceWriter {
 
     /// Whether the run should stop: writing failed, or a compared file differs already.
     pub fn wants_stop(&self) -> bool {
-        self.error.is_some() || matches!(&self.sink, Sink::Compare(c) if c.differs())
+        self.error.is_some() || matches!(&self.sink, Sink::Compare(c) if c.done())
     }
 
     /// The digest of the lines so far, as hex.
