@@ -21,11 +21,13 @@
 //! }
 //! ```
 
+mod builder;
 mod load;
 mod locate;
 pub mod swarm;
 mod validate;
 
+pub use builder::ScenarioBuilder;
 pub use load::{SCENARIO_BYTES_MAX, ScenarioError, Source, load, parse, validate_in};
 pub use locate::{Seg, position};
 pub use swarm::SwarmSpec;
