@@ -82,6 +82,7 @@
 //! ```
 
 pub mod check;
+pub mod cli;
 pub mod contract;
 pub mod fault;
 pub mod input;

@@ -28,7 +28,8 @@ pub struct ProtocolInfo {
     pub groups: &'static [GroupSpec],
 }
 
-fn info<P: Protocol>() -> ProtocolInfo {
+/// The description of protocol `P`.
+pub fn info<P: Protocol>() -> ProtocolInfo {
     ProtocolInfo {
         name: P::NAME,
         about: P::ABOUT,
@@ -39,9 +40,20 @@ fn info<P: Protocol>() -> ProtocolInfo {
     }
 }
 
-/// Lists the protocols once; the catalogue and the lookup by name both come from the list.
+/// Something that takes protocol types one at a time (to build a runtime registry of them).
+pub trait ProtocolCollector {
+    /// Takes protocol `P`.
+    fn add<P: Protocol>(&mut self);
+}
+
+/// Lists the protocols once; the catalogue, the lookup by name and [`each`] all come from the list.
 macro_rules! protocols {
     ($($protocol:ty),* $(,)?) => {
+        /// Hands every protocol distsim ships to `collector`, in the catalogue's order.
+        pub fn each(collector: &mut impl ProtocolCollector) {
+            $(collector.add::<$protocol>();)*
+        }
+
         /// Every protocol distsim ships.
         pub fn catalogue() -> Vec<ProtocolInfo> {
             vec![$(info::<$protocol>()),*]

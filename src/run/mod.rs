@@ -4,6 +4,7 @@
 //! user's own actors get the network, faults, checkers and traces without touching distsim's code.
 
 mod fit;
+pub mod registry;
 pub mod replay;
 pub mod report;
 
@@ -12,7 +13,6 @@ use crate::contract::{Cluster, GroupSize};
 use crate::contract::{EventKind, History};
 use crate::contract::{Protocol, Setup};
 use crate::fault::Target;
-use crate::protocols::registry::{self, ProtocolVisitor};
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
 use crate::sim::world::{RunState, Violation, World};
 use crate::trace::{Line, TraceOutput, TraceWriter};
@@ -211,7 +211,7 @@ pub fn prepare<P: Protocol>(
 }
 
 fn unknown_protocol(scenario: &Scenario, source: Option<&Source>) -> ScenarioError {
-    let names: Vec<&str> = registry::catalogue().iter().map(|p| p.name).collect();
+    let names = registry::current().names();
     source_or_inline(source, scenario).error_at(
         &[Seg::Key("protocol".into())],
         format!(
@@ -222,17 +222,13 @@ fn unknown_protocol(scenario: &Scenario, source: Option<&Source>) -> ScenarioErr
     )
 }
 
-/// Checks a scenario completely without running it (what `distsim validate` does).
+/// Checks a scenario completely without running it (what `distsim validate` does), with the protocol
+/// its `"protocol"` names in the current registry ([`registry::current`]).
 pub fn validate(scenario: &Scenario, source: Option<&Source>) -> Result<(), ScenarioError> {
-    struct V<'a>(&'a Scenario, Option<&'a Source>);
-    impl ProtocolVisitor for V<'_> {
-        type Output = Result<(), ScenarioError>;
-        fn visit<P: Protocol>(self) -> Self::Output {
-            prepare::<P>(self.0, self.1).map(|_| ())
-        }
+    match registry::current().get(&scenario.protocol) {
+        Some(entry) => entry.runner.validate(scenario, source),
+        None => Err(unknown_protocol(scenario, source)),
     }
-    registry::with_protocol(&scenario.protocol, V(scenario, source))
-        .unwrap_or_else(|| Err(unknown_protocol(scenario, source)))
 }
 
 /// How to validate and run a scenario: with the protocol its `"protocol"` names ([`Runner::by_name`],
@@ -300,21 +296,17 @@ impl std::fmt::Debug for Runner {
     }
 }
 
-/// Runs a scenario with the protocol its `"protocol"` names.
+/// Runs a scenario with the protocol its `"protocol"` names in the current registry
+/// ([`registry::current`]).
 pub fn run(
     scenario: &Scenario,
     source: Option<&Source>,
     options: &RunOptions,
 ) -> Result<RunOutput, RunError> {
-    struct R<'a>(&'a Scenario, Option<&'a Source>, &'a RunOptions);
-    impl ProtocolVisitor for R<'_> {
-        type Output = Result<RunOutput, RunError>;
-        fn visit<P: Protocol>(self) -> Self::Output {
-            run_protocol::<P>(self.0, self.1, self.2)
-        }
+    match registry::current().get(&scenario.protocol) {
+        Some(entry) => entry.runner.run(scenario, source, options),
+        None => Err(unknown_protocol(scenario, source).into()),
     }
-    registry::with_protocol(&scenario.protocol, R(scenario, source, options))
-        .unwrap_or_else(|| Err(unknown_protocol(scenario, source).into()))
 }
 
 /// Runs a scenario with protocol `P`, whatever the scenario's `"protocol"` says: the entry point for
