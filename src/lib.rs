@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! distsim: a deterministic discrete-event simulator for distributed algorithms.
 //!
 //! One seed plus one JSON scenario fixes a whole run, byte for byte. A virtual network delays, drops,

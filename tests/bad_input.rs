@@ -81,6 +81,13 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "no Byzantine adversary",
     ),
     (
+        "schema_from_the_future.json",
+        2,
+        13,
+        "schema",
+        "scenario schema 2 is newer than this build of distsim reads (1)",
+    ),
+    (
         "two_actions.json",
         8,
         38,

@@ -39,6 +39,13 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The version of the scenario schema the file is written for; this build reads
+    /// [`SCHEMA_VERSION`] and refuses a newer one. Absent means the current one.
+    #[serde(
+        default = "schema_version_current",
+        skip_serializing_if = "is_schema_version_current"
+    )]
+    pub schema: u32,
     /// A short name, shown in reports.
     pub name: String,
     /// What the scenario shows, in a sentence or two.
@@ -116,6 +123,17 @@ impl Scenario {
     pub fn memory_bytes_max(&self) -> u64 {
         self.max_memory_mb.unwrap_or(MAX_MEMORY_MB_DEFAULT) << 20
     }
+}
+
+/// The scenario schema this build reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+fn schema_version_current() -> u32 {
+    SCHEMA_VERSION
+}
+
+fn is_schema_version_current(v: &u32) -> bool {
+    *v == SCHEMA_VERSION
 }
 
 fn default_max_events() -> u64 {

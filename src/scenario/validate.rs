@@ -4,7 +4,7 @@
 use super::locate::Seg;
 use super::{
     DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT, MAX_MEMORY_MB_LIMIT,
-    MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, Scenario, Target,
+    MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, SCHEMA_VERSION, Scenario, Target,
 };
 
 /// A field path and what is wrong there.
@@ -22,6 +22,21 @@ fn at<T>(path: Vec<Seg>, msg: impl Into<String>) -> Result<T, Problem> {
 
 /// Checks everything that can be checked without knowing the protocol.
 pub fn validate(s: &Scenario) -> Result<(), Problem> {
+    if s.schema > SCHEMA_VERSION {
+        return at(
+            vec![key("schema")],
+            format!(
+                "scenario schema {} is newer than this build of distsim reads ({SCHEMA_VERSION}): upgrade distsim",
+                s.schema
+            ),
+        );
+    }
+    if s.schema == 0 {
+        return at(
+            vec![key("schema")],
+            format!("schema versions start at 1 (this build reads {SCHEMA_VERSION})"),
+        );
+    }
     if s.name.trim().is_empty() {
         return at(vec![key("name")], "must not be empty");
     }
