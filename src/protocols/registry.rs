@@ -26,6 +26,8 @@ pub struct ProtocolInfo {
     pub params: &'static [Param],
     /// Its server groups.
     pub groups: &'static [GroupSpec],
+    /// The roles its nodes take (what faults may target).
+    pub roles: &'static [&'static str],
 }
 
 fn info<P: Protocol>() -> ProtocolInfo {
@@ -36,6 +38,7 @@ fn info<P: Protocol>() -> ProtocolInfo {
         checkers: P::CHECKERS,
         params: P::PARAMS,
         groups: P::GROUPS,
+        roles: P::ROLES,
     }
 }
 
