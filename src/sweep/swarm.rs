@@ -205,6 +205,32 @@ mod tests {
     }
 
     #[test]
+    fn role_targets_follow_the_spec() {
+        let mut b = base();
+        b.swarm = Some(SwarmSpec {
+            kinds: vec!["crash".into(), "pause".into(), "isolate".into()],
+            kind_ppm: 1_000_000,
+            target_role: "holder".into(),
+            ..SwarmSpec::default()
+        });
+        let roles: Vec<String> = (0..40)
+            .flat_map(|seed| draw(&b, seed).faults)
+            .flat_map(|f| {
+                f.action
+                    .targets()
+                    .into_iter()
+                    .filter_map(|(_, t)| match t {
+                        Target::Role(r) => Some(r.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(!roles.is_empty(), "some faults target the role");
+        assert!(roles.iter().all(|r| r == "holder"), "{roles:?}");
+    }
+
+    #[test]
     fn a_seed_always_draws_the_same_valid_profile_ending_in_a_quiet_period() {
         let b = base();
         let mut kinds_seen = std::collections::BTreeSet::new();
