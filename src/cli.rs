@@ -587,6 +587,9 @@ fn list_text(with_params: bool) -> String {
             let groups: Vec<&str> = p.groups.iter().map(|g| g.name).collect();
             s.push_str(&format!("    groups: {}\n", groups.join(", ")));
         }
+        if !p.roles.is_empty() {
+            s.push_str(&format!("    roles: {}\n", p.roles.join(", ")));
+        }
         for (name, about) in p.checkers {
             s.push_str(&format!("    checker {name:<31} {about}\n"));
         }

@@ -71,6 +71,11 @@ fn list(nodes: &[NodeId]) -> String {
 fn resolve(surface: &impl FaultSurface, target: &Target, want: Want) -> Vec<NodeId> {
     match target {
         Target::Node(n) => vec![*n],
+        // "restart all" and "resume all" undo what a role target did to a client (a lock's holder)
+        // too; everything else that takes "all" means every server.
+        Target::All if matches!(want, Want::Down | Want::Paused) => (0..surface.node_count())
+            .filter(|n| surface.is(*n, want))
+            .collect(),
         Target::All => surface.servers().filter(|n| surface.is(*n, want)).collect(),
         Target::Role(r) => surface.holder_of(r).into_iter().collect(),
         Target::Group {

@@ -26,6 +26,8 @@ pub struct ProtocolInfo {
     pub params: &'static [Param],
     /// Its server groups.
     pub groups: &'static [GroupSpec],
+    /// The roles its nodes take (what faults may target).
+    pub roles: &'static [&'static str],
 }
 
 /// The description of protocol `P`.
@@ -37,6 +39,7 @@ pub fn info<P: Protocol>() -> ProtocolInfo {
         checkers: P::CHECKERS,
         params: P::PARAMS,
         groups: P::GROUPS,
+        roles: P::ROLES,
     }
 }
 
@@ -71,7 +74,11 @@ macro_rules! protocols {
     };
 }
 
-protocols!(super::raft::Raft, super::pingpong::PingPong);
+protocols!(
+    super::raft::Raft,
+    super::pingpong::PingPong,
+    super::lock::Lock
+);
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
 /// and accepts its documented default, the parser accepts no undocumented one, and its checkers

@@ -100,6 +100,13 @@ pub struct SwarmSpec {
     /// The largest clock drift, either way, in parts per million.
     #[serde(default = "default_drift_ppm_max")]
     pub drift_ppm_max: u64,
+    /// The role that isolate, crash and pause episodes target one time in three (the rest hit a
+    /// server id): `"leader"` unless the protocol's roles say otherwise (a lock's `"holder"`).
+    #[serde(
+        default = "default_target_role",
+        skip_serializing_if = "is_default_target_role"
+    )]
+    pub target_role: String,
     /// The fault-free time at the end of every run, after everything is healed, restarted and
     /// resumed, so that liveness can be judged. By default the longest liveness promise, or a quarter
     /// of `max_time_ms` when the scenario has none.
@@ -109,6 +116,12 @@ pub struct SwarmSpec {
 
 fn default_kinds() -> Vec<String> {
     SWARM_KINDS_DEFAULT.iter().map(|k| k.to_string()).collect()
+}
+fn default_target_role() -> String {
+    "leader".to_string()
+}
+fn is_default_target_role(role: &str) -> bool {
+    role == "leader"
 }
 fn default_kind_ppm() -> u32 {
     500_000
@@ -151,6 +164,7 @@ impl Default for SwarmSpec {
             latency_ms_max: default_latency_ms_max(),
             clock_offset_ms_max: default_clock_offset_ms_max(),
             drift_ppm_max: default_drift_ppm_max(),
+            target_role: default_target_role(),
             quiet_ms: None,
         }
     }

@@ -967,7 +967,8 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
     /// holder may be a stale leader cut off from the rest.
     fn holder_of(&self, role: &str) -> Option<NodeId> {
         let mut best: Option<NodeId> = None;
-        for n in self.cluster.server_ids() {
+        // Clients may hold roles too (a lock's holder), so every node is a candidate.
+        for n in 0..self.cluster.node_count() {
             let s = &self.nodes[n as usize];
             if s.role == Some(role)
                 && best.is_none_or(|b| s.role_since > self.nodes[b as usize].role_since)

@@ -13,9 +13,6 @@ use super::fault_build as fb;
 use crate::contract::Rng;
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, SwarmSpec, Target};
 
-/// The role a drawn fault may target instead of a node id (a no-op for protocols without it).
-const TARGET_ROLE: &str = "leader";
-
 /// The shortest and longest time between two crashes of a flapping server.
 const FLAP_PERIOD_MS_MIN: u64 = 3;
 const FLAP_PERIOD_MS_MAX: u64 = 40;
@@ -100,10 +97,10 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
     s
 }
 
-/// A server id, or the leader (one time in three).
-fn server_or_leader(rng: &mut Rng, servers: u32) -> Target {
+/// A server id, or the holder of the spec's target role (one time in three).
+fn server_or_leader(rng: &mut Rng, spec: &SwarmSpec, servers: u32) -> Target {
     if rng.below(3) == 0 {
-        Target::Role(TARGET_ROLE.into())
+        Target::Role(spec.target_role.clone())
     } else {
         Target::Node(rng.below(u64::from(servers)) as u32)
     }
@@ -149,15 +146,15 @@ fn episode(
             out.push(fb::heal(end_ms));
         }
         "isolate" => {
-            out.push(fb::isolate(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::isolate(start_ms, server_or_leader(rng, spec, servers)));
             out.push(fb::heal(end_ms));
         }
         "crash" => {
-            out.push(fb::crash(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::crash(start_ms, server_or_leader(rng, spec, servers)));
             out.push(fb::restart(end_ms, Target::All));
         }
         "pause" => {
-            out.push(fb::pause(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::pause(start_ms, server_or_leader(rng, spec, servers)));
             out.push(fb::resume(end_ms, Target::All));
         }
         "flap" => {
@@ -205,6 +202,32 @@ mod tests {
         let text = br#"{"name": "s", "protocol": "raft", "seed": 1, "nodes": 5, "clients": 2,
             "max_time_ms": 8000, "liveness": {"leader_within_ms": 2000}}"#;
         crate::scenario::parse(text, "s.json").unwrap().0
+    }
+
+    #[test]
+    fn role_targets_follow_the_spec() {
+        let mut b = base();
+        b.swarm = Some(SwarmSpec {
+            kinds: vec!["crash".into(), "pause".into(), "isolate".into()],
+            kind_ppm: 1_000_000,
+            target_role: "holder".into(),
+            ..SwarmSpec::default()
+        });
+        let roles: Vec<String> = (0..40)
+            .flat_map(|seed| draw(&b, seed).faults)
+            .flat_map(|f| {
+                f.action
+                    .targets()
+                    .into_iter()
+                    .filter_map(|(_, t)| match t {
+                        Target::Role(r) => Some(r.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(!roles.is_empty(), "some faults target the role");
+        assert!(roles.iter().all(|r| r == "holder"), "{roles:?}");
     }
 
     #[test]
