@@ -259,7 +259,7 @@ impl Node {
                 // A failed phase 1 is retried after another random timeout: the backoff.
                 self.reset_election_timer(ctx);
             }
-            PaxosTimer::Heartbeat => self.heartbeat(ctx),
+            PaxosTimer::Heartbeat => self.heartbeat(ctx, true),
             PaxosTimer::ClientThink | PaxosTimer::ClientAttempt | PaxosTimer::ClientDeadline => {}
         }
     }
@@ -457,7 +457,7 @@ impl Node {
             self.send_accept(ctx, slot, true);
         }
         if self.cfg.mode == Mode::Multi {
-            self.heartbeat(ctx);
+            self.heartbeat(ctx, false);
         }
     }
 
@@ -632,7 +632,8 @@ impl Node {
     // -----------------------------------------------------------------------------------------
     // Multi-Paxos: the leader's heartbeats, catching up, clients.
 
-    fn heartbeat(&mut self, ctx: &mut Ctx<'_, PaxosActor>) {
+    /// The leader's heartbeat, then (`resend`) the `Accept`s still unanswered, then the next tick.
+    fn heartbeat(&mut self, ctx: &mut Ctx<'_, PaxosActor>, resend: bool) {
         let Phase::Proposing {
             ballot, pending, ..
         } = &self.phase
@@ -646,8 +647,10 @@ impl Node {
             chosen_below: Self::disk(ctx).first_unchosen(),
         });
         // Re-send what is still unanswered (a lost Accept or Accepted).
-        for slot in slots {
-            self.send_accept(ctx, slot, false);
+        if resend {
+            for slot in slots {
+                self.send_accept(ctx, slot, false);
+            }
         }
         ctx.set_timer(PaxosTimer::Heartbeat, self.cfg.heartbeat);
     }
