@@ -58,13 +58,24 @@ fn correct_paxos_passes_its_scenarios() {
             let r = run(&scenario, seed);
             assert_eq!(r.outcome, Outcome::Pass, "{name}: {}", summary(&r));
             // Every run decides something: the verdicts are not vacuous.
-            assert!(r.notes.get("learned").copied().unwrap_or(0) > 20, "{name}: {}", summary(&r));
+            assert!(
+                r.notes.get("learned").copied().unwrap_or(0) > 20,
+                "{name}: {}",
+                summary(&r)
+            );
             let judged: Vec<&str> = r.checkers.iter().map(|c| c.name.as_str()).collect();
-            assert!(judged.contains(&"agreement") && judged.contains(&"validity"), "{judged:?}");
+            assert!(
+                judged.contains(&"agreement") && judged.contains(&"validity"),
+                "{judged:?}"
+            );
             if name.starts_with("multipaxos") {
                 assert!(r.operations.ok > 100, "{name}: {}", summary(&r));
                 assert!(judged.contains(&"linearizability"), "{judged:?}");
-                assert!(r.notes.get("became_leader").copied().unwrap_or(0) >= 2, "{}", summary(&r));
+                assert!(
+                    r.notes.get("became_leader").copied().unwrap_or(0) >= 2,
+                    "{}",
+                    summary(&r)
+                );
             } else {
                 assert!(judged.contains(&"paxos_liveness"), "{judged:?}");
             }
@@ -86,15 +97,26 @@ fn caught(name: &str, mutant: &str, seeds: std::ops::Range<u64>, min_caught: usi
     let mut hits = 0;
     for seed in seeds.clone() {
         let r = run(&scenario, seed);
-        if r.violation.as_ref().is_some_and(|v| v.checker == "agreement") {
+        if r.violation
+            .as_ref()
+            .is_some_and(|v| v.checker == "agreement")
+        {
             hits += 1;
         }
     }
-    assert!(hits >= min_caught, "{mutant}: caught on {hits} of {seeds:?}");
+    assert!(
+        hits >= min_caught,
+        "{mutant}: caught on {hits} of {seeds:?}"
+    );
     let correct = without_mutant(scenario);
     for seed in std::iter::once(own_seed).chain(seeds) {
         let r = run(&correct, seed);
-        assert_eq!(r.outcome, Outcome::Pass, "{name} without {mutant}: {}", summary(&r));
+        assert_eq!(
+            r.outcome,
+            Outcome::Pass,
+            "{name} without {mutant}: {}",
+            summary(&r)
+        );
     }
 }
 
@@ -144,16 +166,19 @@ fn single_decree_refuses_clients_and_bad_modes() {
     scenario["clients"] = serde_json::json!(2);
     let text = serde_json::to_vec(&scenario).unwrap();
     let (s, source) = distsim::scenario::parse(&text, "paxos_test.json").expect("valid shape");
-    let err = run_protocol::<Paxos>(&s, Some(&source), &RunOptions::default())
-        .err()
-        .expect("refused");
-    assert!(format!("{err:?}").contains("single-decree paxos has no clients"), "{err:?}");
+    let Err(err) = run_protocol::<Paxos>(&s, Some(&source), &RunOptions::default()) else {
+        panic!("refused");
+    };
+    assert!(
+        format!("{err:?}").contains("single-decree paxos has no clients"),
+        "{err:?}"
+    );
     let mut scenario = load("paxos_duelling_proposers");
     scenario["params"]["mode"] = serde_json::json!("double");
     let text = serde_json::to_vec(&scenario).unwrap();
     let (s, source) = distsim::scenario::parse(&text, "paxos_test.json").expect("valid shape");
-    let err = run_protocol::<Paxos>(&s, Some(&source), &RunOptions::default())
-        .err()
-        .expect("refused");
+    let Err(err) = run_protocol::<Paxos>(&s, Some(&source), &RunOptions::default()) else {
+        panic!("refused");
+    };
     assert!(format!("{err:?}").contains("params.mode"), "{err:?}");
 }

@@ -561,7 +561,12 @@ impl Node {
     /// Single-decree: try the next proposal after a random backoff (against duelling proposers),
     /// drawn from a window that doubles with each proposal given up in a row.
     fn back_off(&mut self, ctx: &mut Ctx<'_, PaxosActor>) {
-        let max = Duration(self.cfg.backoff_max.0.saturating_mul(1 << self.failures.min(5)));
+        let max = Duration(
+            self.cfg
+                .backoff_max
+                .0
+                .saturating_mul(1 << self.failures.min(5)),
+        );
         let after = ctx.random_duration(self.cfg.backoff_min, max.max(self.cfg.backoff_min));
         ctx.set_timer(PaxosTimer::Propose, after);
     }

@@ -9,7 +9,11 @@ use crate::contract::{Checker, Failure, Observation, Time};
 
 fn server(cluster: Cluster) -> PaxosActor {
     let params = PaxosParams::default();
-    PaxosActor::Server(Node::new(0, cluster, params.server_config(Flags::default())))
+    PaxosActor::Server(Node::new(
+        0,
+        cluster,
+        params.server_config(Flags::default()),
+    ))
 }
 
 /// Shows `checker` that `node` wrote `notes`, with `accepted` on its disk.
@@ -47,7 +51,12 @@ fn bid(proposer: NodeId) -> Command {
     }
 }
 
-fn accept(checker: &mut Agreement, node: NodeId, ballot: Ballot, cmd: Command) -> Result<(), Failure> {
+fn accept(
+    checker: &mut Agreement,
+    node: NodeId,
+    ballot: Ballot,
+    cmd: Command,
+) -> Result<(), Failure> {
     let note = PaxosNote::Accepted {
         slot: 0,
         ballot,
@@ -154,9 +163,15 @@ fn params_errors_name_the_field() {
             serde_json::json!({ "backoff_ms_min": 50, "backoff_ms_max": 10 }),
             "params.backoff_ms_min",
         ),
-        (serde_json::json!({ "heartbeat_ms": 200 }), "params.heartbeat_ms"),
+        (
+            serde_json::json!({ "heartbeat_ms": 200 }),
+            "params.heartbeat_ms",
+        ),
         (serde_json::json!({ "keys": "three" }), "params.keys"),
-        (serde_json::json!({ "mood": 1 }), "params.mood: unknown field `mood`"),
+        (
+            serde_json::json!({ "mood": 1 }),
+            "params.mood: unknown field `mood`",
+        ),
     ];
     for (params, expected) in cases {
         let err = PaxosParams::parse(&params).expect_err("refused");
