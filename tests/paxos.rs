@@ -182,3 +182,27 @@ fn single_decree_refuses_clients_and_bad_modes() {
     };
     assert!(format!("{err:?}").contains("params.mode"), "{err:?}");
 }
+
+#[test]
+fn the_forgetful_acceptor_script_breaks_agreement_and_the_durable_one_does_not() {
+    let dir = format!("{}/tests/golden/paxos", env!("CARGO_MANIFEST_DIR"));
+    let script = |name: &str| {
+        let file = format!("{dir}/{name}.script");
+        let text = std::fs::read_to_string(&file).expect("the script");
+        distsim::testing::run_script_file(&text, &file).expect("runs")
+    };
+    let forgetful = script("forget_promise_on_restart");
+    assert!(
+        forgetful.contains("VIOLATION agreement: slot 0"),
+        "{forgetful}"
+    );
+    let durable = script("restart_keeps_promise");
+    assert!(!durable.contains("VIOLATION"), "{durable}");
+    // The durable acceptor refuses the lower ballot, and everyone learns node 2's value.
+    assert!(durable.contains(r#""type":"nack""#), "{durable}");
+    assert_eq!(
+        durable.matches(r#""note":"learned""#).count(),
+        3,
+        "{durable}"
+    );
+}
