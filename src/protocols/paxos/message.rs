@@ -15,7 +15,7 @@ pub type Slot = u64;
 
 /// A proposal number: unique because no two proposers share a `node`, and a proposer never reuses
 /// a `round` (it persists the last round it used). Ordered by round, then node.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Ballot {
     /// The round, from 1 (0 only in [`Ballot::ZERO`]).
     pub round: u64,

@@ -84,7 +84,7 @@ pub struct ServerDisk {
 impl ServerDisk {
     /// The first slot not learned.
     pub fn first_unchosen(&self) -> Slot {
-        // Slots are learned mostly in order: walk from the end of the contiguous prefix.
+        // The learned slots are a contiguous prefix plus, at most, a few learned out of order.
         let mut s = 0;
         for slot in self.chosen.keys() {
             if *slot != s {
@@ -593,9 +593,15 @@ impl Node {
         Self::disk_mut(ctx).chosen.insert(slot, cmd);
         match self.cfg.mode {
             Mode::Single => {
-                let done = matches!(&self.phase, Phase::Proposing { pending, .. } if pending.is_empty())
-                    || matches!(&self.phase, Phase::Preparing { from_slot, .. } if *from_slot == slot)
-                    || matches!(&self.phase, Phase::Proposing { pending, .. } if pending.contains_key(&slot));
+                // The proposal for this instance is over: won (its pending slot was taken out on
+                // the majority), or decided by another proposer.
+                let done = match &self.phase {
+                    Phase::Idle => false,
+                    Phase::Preparing { from_slot, .. } => *from_slot == slot,
+                    Phase::Proposing { pending, .. } => {
+                        pending.is_empty() || pending.contains_key(&slot)
+                    }
+                };
                 if done {
                     self.failures = 0;
                     self.phase = Phase::Idle;
