@@ -77,7 +77,8 @@ macro_rules! protocols {
 protocols!(
     super::raft::Raft,
     super::pingpong::PingPong,
-    super::lock::Lock
+    super::lock::Lock,
+    super::paxos::Paxos,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
