@@ -220,7 +220,11 @@ mod tests {
         d.server.store.insert(
             Arc::from("k0"),
             Stored {
-                version: Version { time, node: 0 },
+                version: Version {
+                    time,
+                    node: 0,
+                    op: 0,
+                },
                 value: Some(Arc::from(format!("v{time}").as_str())),
             },
         );
@@ -237,7 +241,11 @@ mod tests {
             c.writes
                 .entry(Arc::from("k0"))
                 .or_default()
-                .push((Time::from_millis(*ms), Version { time: *time, node: 0 }));
+                .push((Time::from_millis(*ms), Version {
+                    time: *time,
+                    node: 0,
+                    op: 0,
+                }));
         }
         c
     }

@@ -6,13 +6,17 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// A version: ABD's tag in CP and CA mode, last-writer-wins' `(Lamport time, node)` in AP mode. Ordered
-/// by time, then by node, so two writers never produce equal versions.
+/// by time, then node, then operation, so two writes never share a version: a coordinator may run
+/// two puts on one key at once, and both read the same highest time in phase 1.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Version {
     /// The logical time (ABD's sequence number, or the Lamport clock).
     pub time: u64,
     /// The server that made the version (breaks ties).
     pub node: NodeId,
+    /// ABD: the coordinator's operation id (breaks ties between its own concurrent puts); AP: 0 (a
+    /// replica's Lamport clock already moves on with each of its writes).
+    pub op: u64,
 }
 
 /// A key's value with its version (`value: None` for a key never written, at version zero).

@@ -267,6 +267,7 @@ impl Server {
                     version: Version {
                         time: disk.lamport,
                         node: self.id,
+                        op: 0,
                     },
                     value: Some(value.clone()),
                 };
@@ -362,6 +363,7 @@ impl Server {
                             version: Version {
                                 time: o.best.version.time + 1,
                                 node: self.id,
+                                op: id,
                             },
                             value: Some(value.clone()),
                         };
