@@ -238,14 +238,14 @@ mod tests {
             writes: BTreeMap::new(),
         };
         for (ms, time) in writes {
-            c.writes
-                .entry(Arc::from("k0"))
-                .or_default()
-                .push((Time::from_millis(*ms), Version {
+            c.writes.entry(Arc::from("k0")).or_default().push((
+                Time::from_millis(*ms),
+                Version {
                     time: *time,
                     node: 0,
                     op: 0,
-                }));
+                },
+            ));
         }
         c
     }
@@ -254,19 +254,43 @@ mod tests {
     fn ap_convergence_catches_a_lagging_replica_and_passes_converged_ones() {
         let h = History::default();
         let mut c = converging(&[(100, 1), (200, 2)]);
-        let v = judge(&mut c, &h, &[disk_at(2), disk_at(2), disk_at(1)], 5000, Some(1000));
+        let v = judge(
+            &mut c,
+            &h,
+            &[disk_at(2), disk_at(2), disk_at(1)],
+            5000,
+            Some(1000),
+        );
         assert!(
             matches!(&v[..], [("ap_convergence", Verdict::Fail(m))] if m.starts_with("server 2")),
             "{v:?}"
         );
-        let v = judge(&mut c, &h, &[disk_at(2), disk_at(2), disk_at(2)], 5000, Some(1000));
+        let v = judge(
+            &mut c,
+            &h,
+            &[disk_at(2), disk_at(2), disk_at(2)],
+            5000,
+            Some(1000),
+        );
         assert_eq!(v, vec![("ap_convergence", Verdict::Pass)]);
         // A write younger than the bound need not have spread yet.
         let mut c = converging(&[(100, 1), (4500, 2)]);
-        let v = judge(&mut c, &h, &[disk_at(2), disk_at(1), disk_at(1)], 5000, Some(1000));
+        let v = judge(
+            &mut c,
+            &h,
+            &[disk_at(2), disk_at(1), disk_at(1)],
+            5000,
+            Some(1000),
+        );
         assert_eq!(v, vec![("ap_convergence", Verdict::Pass)]);
         // Too little time since the last fault: undecided, not a pass.
-        let v = judge(&mut c, &h, &[disk_at(2), disk_at(1), disk_at(1)], 5000, Some(4800));
+        let v = judge(
+            &mut c,
+            &h,
+            &[disk_at(2), disk_at(1), disk_at(1)],
+            5000,
+            Some(4800),
+        );
         assert!(matches!(&v[..], [("ap_convergence", Verdict::Unknown(_))]));
         // Other modes promise no convergence.
         c.mode = Mode::Cp;

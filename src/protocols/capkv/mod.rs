@@ -448,11 +448,7 @@ impl Protocol for CapKv {
                 },
             ))
         } else {
-            CapActor::Client(Client::new(
-                id,
-                self.cluster,
-                self.params.client_config(),
-            ))
+            CapActor::Client(Client::new(id, self.cluster, self.params.client_config()))
         }
     }
 

@@ -110,11 +110,14 @@ impl Server {
 
     /// Whether the failure detector hears every peer (always true in CP, which does not run it).
     pub fn hears_everyone(&self, now: Time) -> bool {
-        self.cluster.server_ids().filter(|p| *p != self.id).all(|p| {
-            self.last_heard
-                .get(&p)
-                .is_some_and(|t| now.saturating_since(*t) <= self.cfg.partition_timeout)
-        })
+        self.cluster
+            .server_ids()
+            .filter(|p| *p != self.id)
+            .all(|p| {
+                self.last_heard
+                    .get(&p)
+                    .is_some_and(|t| now.saturating_since(*t) <= self.cfg.partition_timeout)
+            })
     }
 
     /// Boot or reboot.
@@ -220,7 +223,11 @@ impl Server {
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, CapActor>, req: Request) {
         let disk = &mut ctx.durable_mut().server;
-        if disk.last_seq.get(&req.client).is_some_and(|s| *s >= req.seq) {
+        if disk
+            .last_seq
+            .get(&req.client)
+            .is_some_and(|s| *s >= req.seq)
+        {
             return; // a duplicated delivery of a request already handled
         }
         disk.last_seq.insert(req.client, req.seq);
