@@ -149,10 +149,10 @@ impl Checker<CapActor> for ReadsWritten {
 
 #[cfg(test)]
 mod tests {
+    use super::super::CapDisk;
+    use super::super::message::Stored;
     use super::*;
     use crate::contract::{Cluster, FinalNode, History, HistoryEvent};
-    use crate::protocols::capkv::CapDisk;
-    use crate::protocols::capkv::message::Stored;
 
     fn ev(t: u64, process: u64, kind: EventKind, f: Func, value: Value) -> HistoryEvent {
         HistoryEvent {

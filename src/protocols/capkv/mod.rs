@@ -463,3 +463,41 @@ impl Protocol for CapKv {
         Some(KvModel)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn setup(servers: u32, params: serde_json::Value, mutants: &[&str]) -> Result<CapKv, String> {
+        let mutants: Vec<String> = mutants.iter().map(|m| m.to_string()).collect();
+        CapKv::setup(&Setup {
+            cluster: Cluster::new(servers, 1),
+            params: &params,
+            mutants: &mutants,
+        })
+    }
+
+    #[test]
+    fn params_name_the_field_they_refuse() {
+        let err = |p| setup(3, p, &[]).unwrap_err();
+        assert!(err(json!({"mode": "ac"})).starts_with("params.mode: unknown variant"));
+        assert!(err(json!({"cas_weight": 1})).contains("cas_weight"));
+        assert!(err(json!({"quorum_timeout_ms": 1000})).starts_with("params.quorum_timeout_ms:"));
+        assert!(err(json!({"heartbeat_ms": 200})).starts_with("params.heartbeat_ms:"));
+        assert!(err(json!({"gossip_ms": 0})).starts_with("params.gossip_ms:"));
+        assert!(setup(0, json!(null), &[]).is_err());
+    }
+
+    #[test]
+    fn quorums_are_majorities_all_servers_or_the_planted_half() {
+        let q = |n, mode: &str, m: &[&str]| setup(n, json!({"mode": mode}), m).unwrap().quorum();
+        assert_eq!((q(4, "cp", &[]), q(5, "cp", &[])), (3, 3));
+        assert_eq!((q(4, "ca", &[]), q(5, "ca", &[])), (4, 5));
+        let bug = &["kv.quorum_n_div_2"];
+        assert_eq!(
+            (q(4, "cp", bug), q(5, "cp", bug), q(1, "cp", bug)),
+            (2, 2, 1)
+        );
+    }
+}
