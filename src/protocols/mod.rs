@@ -6,6 +6,7 @@
 //! must satisfy). It never imports the engine, the network, traces or another protocol
 //! (`tests/architecture.rs` enforces it). Adding one is its folder plus one line in [`registry`].
 
+pub mod capkv;
 pub mod lock;
 pub mod paxos;
 pub mod pingpong;

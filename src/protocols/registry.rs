@@ -79,6 +79,7 @@ protocols!(
     super::pingpong::PingPong,
     super::lock::Lock,
     super::paxos::Paxos,
+    super::capkv::CapKv,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
