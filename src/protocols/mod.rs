@@ -9,3 +9,4 @@
 pub mod pingpong;
 pub mod raft;
 pub mod registry;
+pub mod twopc;

@@ -59,7 +59,11 @@ macro_rules! protocols {
     };
 }
 
-protocols!(super::raft::Raft, super::pingpong::PingPong);
+protocols!(
+    super::raft::Raft,
+    super::pingpong::PingPong,
+    super::twopc::TwoPc,
+);
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
 /// and accepts its documented default, the parser accepts no undocumented one, and its checkers
