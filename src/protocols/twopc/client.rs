@@ -74,6 +74,7 @@ impl Client {
         let Some(current) = self.current.take_if(|c| c.txn == txn) else {
             return; // a late answer to a transaction it already gave up on
         };
+        ctx.cancel_timer(Timer::Retry);
         let kind = match decision {
             Decision::Commit => EventKind::Ok,
             Decision::Abort => EventKind::Fail,
