@@ -65,6 +65,18 @@ protocols!(
     super::twopc::TwoPc,
 );
 
+/// The roles protocol `name` declares (`Protocol::ROLES`), or `None` if there is no such protocol.
+pub fn roles(name: &str) -> Option<&'static [&'static str]> {
+    struct Roles;
+    impl ProtocolVisitor for Roles {
+        type Output = &'static [&'static str];
+        fn visit<P: Protocol>(self) -> Self::Output {
+            P::ROLES
+        }
+    }
+    with_protocol(name, Roles)
+}
+
 /// Checks a protocol's self-description against what it does: every documented parameter exists
 /// and accepts its documented default, the parser accepts no undocumented one, and its checkers
 /// judge only documented properties (with default parameters, and with each parameter set to its

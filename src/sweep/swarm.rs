@@ -13,8 +13,19 @@ use super::fault_build as fb;
 use crate::contract::Rng;
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, SwarmSpec, Target};
 
-/// The role a drawn fault may target instead of a node id (a no-op for protocols without it).
+/// The role a drawn fault prefers to target instead of a node id.
 const TARGET_ROLE: &str = "leader";
+
+/// The role drawn faults may target in `protocol`: `leader` where it has one, else the first role it
+/// declares (two-phase commit's coordinator), else none (a fault that would target it takes a node).
+fn target_role(protocol: &str) -> Option<&'static str> {
+    let roles = crate::protocols::registry::roles(protocol)?;
+    if roles.contains(&TARGET_ROLE) {
+        Some(TARGET_ROLE)
+    } else {
+        roles.first().copied()
+    }
+}
 
 /// The shortest and longest time between two crashes of a flapping server.
 const FLAP_PERIOD_MS_MIN: u64 = 3;
@@ -74,7 +85,7 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
             episode(
                 &mut rng,
                 &spec,
-                base.nodes,
+                (base.nodes, target_role(&base.protocol)),
                 kind,
                 start_ms,
                 end_ms,
@@ -100,12 +111,11 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
     s
 }
 
-/// A server id, or the leader (one time in three).
-fn server_or_leader(rng: &mut Rng, servers: u32) -> Target {
-    if rng.below(3) == 0 {
-        Target::Role(TARGET_ROLE.into())
-    } else {
-        Target::Node(rng.below(u64::from(servers)) as u32)
+/// A server id, or the holder of `role` (one time in three).
+fn server_or_leader(rng: &mut Rng, (servers, role): (u32, Option<&str>)) -> Target {
+    match role {
+        Some(role) if rng.below(3) == 0 => Target::Role(role.into()),
+        _ => Target::Node(rng.below(u64::from(servers)) as u32),
     }
 }
 
@@ -131,7 +141,7 @@ fn split(rng: &mut Rng, servers: u32) -> (Vec<u32>, Vec<u32>) {
 fn episode(
     rng: &mut Rng,
     spec: &SwarmSpec,
-    servers: u32,
+    (servers, role): (u32, Option<&str>),
     kind: &str,
     start_ms: u64,
     end_ms: u64,
@@ -149,15 +159,18 @@ fn episode(
             out.push(fb::heal(end_ms));
         }
         "isolate" => {
-            out.push(fb::isolate(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::isolate(
+                start_ms,
+                server_or_leader(rng, (servers, role)),
+            ));
             out.push(fb::heal(end_ms));
         }
         "crash" => {
-            out.push(fb::crash(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::crash(start_ms, server_or_leader(rng, (servers, role))));
             out.push(fb::restart(end_ms, Target::All));
         }
         "pause" => {
-            out.push(fb::pause(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::pause(start_ms, server_or_leader(rng, (servers, role))));
             out.push(fb::resume(end_ms, Target::All));
         }
         "flap" => {

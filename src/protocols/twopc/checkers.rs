@@ -160,7 +160,9 @@ impl TwopcLiveness {
     fn blocking_summary(&self) -> String {
         let mut parts = Vec::new();
         if let Some((node, txn, d)) = self.blocked_longest {
-            parts.push(format!("longest blocking: participant {node} on {txn} for {d}"));
+            parts.push(format!(
+                "longest blocking: participant {node} on {txn} for {d}"
+            ));
         }
         if !self.blocked_since.is_empty() {
             let open: Vec<String> = self
@@ -198,7 +200,9 @@ impl Checker<TwopcActor> for TwopcLiveness {
                     }
                 }
                 TwopcNote::Blocked { txn, .. } => {
-                    self.blocked_since.entry((obs.node, *txn)).or_insert(obs.now);
+                    self.blocked_since
+                        .entry((obs.node, *txn))
+                        .or_insert(obs.now);
                 }
                 _ => {}
             }
