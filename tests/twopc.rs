@@ -56,7 +56,11 @@ fn no_votes_abort_and_yes_votes_commit() {
         let r = run(&s, seed);
         assert_clean(&r);
         // Both outcomes happen, and the clients hear them: commit is ok, abort is fail.
-        assert!(r.operations.ok > 5 && r.operations.fail > 5, "{}", summary(&r));
+        assert!(
+            r.operations.ok > 5 && r.operations.fail > 5,
+            "{}",
+            summary(&r)
+        );
         assert!(note(&r, "voted_no") > 5, "{}", summary(&r));
         assert_eq!(r.operations.info + r.operations.open, 0, "{}", summary(&r));
     }
@@ -70,7 +74,12 @@ fn a_coordinator_crash_blocks_participants_until_it_recovers() {
     assert_eq!(note(&r, "recovered"), 1, "{}", summary(&r));
     // Participants that voted yes waited for the coordinator: blocked, then unblocked by it.
     assert!(note(&r, "blocked") > 0, "{}", summary(&r));
-    assert_eq!(note(&r, "blocked"), note(&r, "unblocked"), "{}", summary(&r));
+    assert_eq!(
+        note(&r, "blocked"),
+        note(&r, "unblocked"),
+        "{}",
+        summary(&r)
+    );
     for seed in 2..=4 {
         assert_clean(&run(&s, seed));
     }

@@ -190,9 +190,9 @@ impl Participant {
         let me = ctx.id();
         let mut asked = vec![self.cfg.coordinator];
         asked.extend(participants.iter().copied().filter(|p| *p != me));
-        if !self.blocked_since.contains_key(&txn) {
-            let now = ctx.now();
-            self.blocked_since.insert(txn, now);
+        let now = ctx.now();
+        if let std::collections::btree_map::Entry::Vacant(e) = self.blocked_since.entry(txn) {
+            e.insert(now);
             ctx.note(TwopcNote::Blocked {
                 txn,
                 asked: asked.clone(),
