@@ -3,6 +3,7 @@
 //! coordinator is down, and decides everything once it is back; each planted bug is caught by the
 //! property meant to catch it, on a scenario built to give it the chance.
 
+use distsim::contract::Verdict;
 use distsim::protocols::twopc::TwoPc;
 use distsim::run::report::{Outcome, RunReport};
 use distsim::run::{RunOptions, run_protocol};
@@ -36,17 +37,25 @@ fn note(r: &RunReport, label: &str) -> u64 {
     r.notes.get(label).copied().unwrap_or(0)
 }
 
-/// Every checker passed, the liveness checker included (it judged, not `unknown`).
-fn assert_clean(r: &RunReport) {
+/// The liveness checker's verdict.
+fn liveness(r: &RunReport) -> &Verdict {
+    &r.checkers
+        .iter()
+        .find(|c| c.name == "twopc_liveness")
+        .expect("twopc_liveness runs")
+        .verdict
+}
+
+/// Every checker passed, the liveness checker included (it judged, not `unknown`); the blocking
+/// remark, if any.
+fn assert_clean(r: &RunReport) -> Option<String> {
     assert_eq!(r.outcome, Outcome::Pass, "{}", summary(r));
     assert!(r.violation.is_none(), "{}", summary(r));
-    let liveness = r.checkers.iter().find(|c| c.name == "twopc_liveness");
-    assert_eq!(
-        liveness.map(|c| &c.verdict),
-        Some(&distsim::contract::Verdict::Pass),
-        "{}",
-        summary(r)
-    );
+    match liveness(r) {
+        Verdict::Pass => None,
+        Verdict::PassNoted(remark) => Some(remark.clone()),
+        other => panic!("liveness {other:?}: {}", summary(r)),
+    }
 }
 
 #[test]
@@ -54,7 +63,8 @@ fn no_votes_abort_and_yes_votes_commit() {
     let s = scenario("twopc_participant_no");
     for seed in 1..=3 {
         let r = run(&s, seed);
-        assert_clean(&r);
+        // Nobody crashed, nothing was lost: nobody was blocked.
+        assert_eq!(assert_clean(&r), None, "{}", summary(&r));
         // Both outcomes happen, and the clients hear them: commit is ok, abort is fail.
         assert!(
             r.operations.ok > 5 && r.operations.fail > 5,
@@ -70,7 +80,11 @@ fn no_votes_abort_and_yes_votes_commit() {
 fn a_coordinator_crash_blocks_participants_until_it_recovers() {
     let s = scenario("twopc_coordinator_crash");
     let r = run(&s, 1);
-    assert_clean(&r);
+    let remark = assert_clean(&r).expect("blocking is reported");
+    assert!(
+        remark.starts_with("blocking: participants [1, 2, 3] asked around in 5 episodes (5 while the coordinator was down), longest"),
+        "{remark}"
+    );
     assert_eq!(note(&r, "recovered"), 1, "{}", summary(&r));
     // Participants that voted yes waited for the coordinator: blocked, then unblocked by it.
     assert!(note(&r, "blocked") > 0, "{}", summary(&r));
@@ -98,13 +112,8 @@ fn the_liveness_checker_fails_when_decisions_are_never_resent() {
     s["params"]["decision_timeout_ms"] = json!(1_000_000);
     s["params"]["liveness_decide_ms"] = json!(1000);
     let r = run(&s, 1);
-    let liveness = r
-        .checkers
-        .iter()
-        .find(|c| c.name == "twopc_liveness")
-        .expect("judged");
     assert!(
-        matches!(&liveness.verdict, distsim::contract::Verdict::Fail(m) if m.contains("undecided at nodes")),
+        matches!(liveness(&r), Verdict::Fail(m) if m.contains("undecided at nodes")),
         "{}",
         summary(&r)
     );

@@ -6,7 +6,9 @@
 //! so a coordinator that forgets a decision in a crash and decides again differently is caught).
 //! [`TwopcLiveness`] judges, at the end, that every transaction was decided everywhere in time once
 //! the faults were over. Blocking while the coordinator is down is not a violation: participants
-//! report it with the `blocked` and `unblocked` notes.
+//! note `blocked` and `unblocked`, and [`TwopcLiveness`] sums it up in its verdict
+//! ([`Verdict::PassNoted`]: which participants, how long, how many episodes overlapped the
+//! coordinator's downtime).
 
 use super::message::{Decision, TxnId};
 use super::{TwopcActor, TwopcNote, TwopcParams};
@@ -130,18 +132,34 @@ impl Checker<TwopcActor> for TwopcSafety {
     }
 }
 
+/// The most blocking episodes [`TwopcLiveness`] keeps for its summary (more are counted only).
+pub const BLOCKING_EPISODES_MAX: usize = 100_000;
+
+/// One participant asking around about one transaction, from its decision timeout until it learned
+/// the decision (true time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Episode {
+    node: NodeId,
+    txn: TxnId,
+    from: Time,
+    to: Time,
+}
+
 /// Every transaction decided by the coordinator and all its participants within a bound of the later
-/// of its start and the last fault.
+/// of its start and the last fault. Its verdict also says who was blocked, how long, and how much of
+/// it while the coordinator was down: the blocking 2PC is known for, reported, not a violation.
 #[derive(Clone, Debug)]
 pub struct TwopcLiveness {
     coordinator: NodeId,
     within: Duration,
     began: BTreeMap<TxnId, (Time, Vec<NodeId>)>,
     decided_at: BTreeMap<(TxnId, NodeId), Time>,
-    /// Blocking episodes: (participant, transaction) -> when it started asking around.
+    /// Open blocking episodes: (participant, transaction) -> when it started asking around.
     blocked_since: BTreeMap<(NodeId, TxnId), Time>,
-    /// The longest blocking episode that ended, true time.
-    blocked_longest: Option<(NodeId, TxnId, Duration)>,
+    /// Ended blocking episodes (the first [`BLOCKING_EPISODES_MAX`]).
+    episodes: Vec<Episode>,
+    /// Ended episodes not kept.
+    episodes_dropped: u64,
 }
 
 impl TwopcLiveness {
@@ -153,27 +171,79 @@ impl TwopcLiveness {
             began: BTreeMap::new(),
             decided_at: BTreeMap::new(),
             blocked_since: BTreeMap::new(),
-            blocked_longest: None,
+            episodes: Vec::new(),
+            episodes_dropped: 0,
         }
     }
 
-    fn blocking_summary(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some((node, txn, d)) = self.blocked_longest {
-            parts.push(format!(
-                "longest blocking: participant {node} on {txn} for {d}"
-            ));
+    /// Who was blocked, how long, and how many episodes overlapped the coordinator's downtime; empty
+    /// when no participant ever had to ask around.
+    fn blocking_summary(&self, end: &RunEnd<'_, TwopcActor>) -> String {
+        // The coordinator's down intervals, from the role changes (no role: down).
+        let mut down: Vec<(Time, Time)> = Vec::new();
+        let mut down_since = None;
+        for change in end.roles.iter().filter(|c| c.node == self.coordinator) {
+            match (change.role, down_since) {
+                (None, None) => down_since = Some(change.time),
+                (Some(_), Some(since)) => {
+                    down.push((since, change.time));
+                    down_since = None;
+                }
+                _ => {}
+            }
         }
-        if !self.blocked_since.is_empty() {
-            let open: Vec<String> = self
-                .blocked_since
-                .keys()
-                .take(5)
-                .map(|(n, t)| format!("{n} on {t}"))
-                .collect();
-            parts.push(format!("still blocked: {}", open.join(", ")));
+        if let Some(since) = down_since {
+            down.push((since, end.now));
         }
-        parts.join("; ")
+        let still: Vec<Episode> = self
+            .blocked_since
+            .iter()
+            .map(|((node, txn), from)| Episode {
+                node: *node,
+                txn: *txn,
+                from: *from,
+                to: end.now,
+            })
+            .collect();
+        let all: Vec<&Episode> = self.episodes.iter().chain(&still).collect();
+        if all.is_empty() {
+            return String::new();
+        }
+        let nodes: Vec<NodeId> = all
+            .iter()
+            .map(|e| e.node)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let while_down = all
+            .iter()
+            .filter(|e| down.iter().any(|(d0, d1)| e.from < *d1 && *d0 < e.to))
+            .count();
+        let longest = all
+            .iter()
+            .max_by_key(|e| {
+                (
+                    e.to.saturating_since(e.from),
+                    std::cmp::Reverse((e.node, e.txn)),
+                )
+            })
+            .map(|e| {
+                format!(
+                    "longest {} (participant {} on {})",
+                    e.to.saturating_since(e.from),
+                    e.node,
+                    e.txn
+                )
+            })
+            .unwrap_or_default();
+        let mut text = format!(
+            "blocking: participants {nodes:?} asked around in {} episodes ({while_down} while the coordinator was down), {longest}",
+            all.len() as u64 + self.episodes_dropped
+        );
+        if !still.is_empty() {
+            text.push_str(&format!(", {} still blocked at the end", still.len()));
+        }
+        text
     }
 }
 
@@ -192,10 +262,16 @@ impl Checker<TwopcActor> for TwopcLiveness {
                 }
                 TwopcNote::Decided { txn, .. } => {
                     self.decided_at.entry((*txn, obs.node)).or_insert(obs.now);
-                    if let Some(since) = self.blocked_since.remove(&(obs.node, *txn)) {
-                        let d = obs.now.saturating_since(since);
-                        if self.blocked_longest.is_none_or(|(_, _, l)| d > l) {
-                            self.blocked_longest = Some((obs.node, *txn, d));
+                    if let Some(from) = self.blocked_since.remove(&(obs.node, *txn)) {
+                        if self.episodes.len() < BLOCKING_EPISODES_MAX {
+                            self.episodes.push(Episode {
+                                node: obs.node,
+                                txn: *txn,
+                                from,
+                                to: obs.now,
+                            });
+                        } else {
+                            self.episodes_dropped += 1;
                         }
                     }
                 }
@@ -211,13 +287,17 @@ impl Checker<TwopcActor> for TwopcLiveness {
     }
 
     fn finish(&mut self, end: &RunEnd<'_, TwopcActor>) -> Vec<(&'static str, Verdict)> {
+        let blocking = self.blocking_summary(end);
+        let and_blocking = if blocking.is_empty() {
+            String::new()
+        } else {
+            format!("; {blocking}")
+        };
         let verdict = if end.ended_early {
             Verdict::Unknown("not judged: the run stopped at a violation".into())
         } else if end.faults_in_force {
-            let blocking = self.blocking_summary();
             Verdict::Unknown(format!(
-                "not judged: a fault was still in force at the end{}{blocking}",
-                if blocking.is_empty() { "" } else { "; " }
+                "not judged: a fault was still in force at the end{and_blocking}"
             ))
         } else {
             let heal = end.last_fault.unwrap_or(Time::ZERO);
@@ -241,15 +321,17 @@ impl Checker<TwopcActor> for TwopcLiveness {
                     ));
                 }
             }
-            if late.is_empty() {
-                Verdict::Pass
-            } else {
+            if !late.is_empty() {
                 Verdict::Fail(format!(
-                    "{} transactions not decided within {} of the later of their start and the last fault at {heal}: {}",
+                    "{} transactions not decided within {} of the later of their start and the last fault at {heal}: {}{and_blocking}",
                     late.len(),
                     self.within,
                     late.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
                 ))
+            } else if blocking.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::PassNoted(blocking)
             }
         };
         vec![("twopc_liveness", verdict)]

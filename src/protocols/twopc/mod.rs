@@ -13,7 +13,9 @@
 //! that hears nothing asks the coordinator and the other participants (cooperative termination): one
 //! that knows tells it; one that has not voted aborts and says so. When the coordinator is down and
 //! every participant it can reach is uncertain, it can do nothing but wait: this is the *blocking* 2PC
-//! is known for, reported by the notes `blocked` and `unblocked` (with how long), not as a violation.
+//! is known for, reported by the notes `blocked` and `unblocked` (with how long) and in the
+//! `twopc_liveness` verdict (which participants, how long, how much while the coordinator was down),
+//! never as a violation.
 //!
 //! What the checkers promise (`checkers.rs`, from ghost records that survive crashes):
 //! - `atomicity`: no participant commits a transaction that another participant aborts;
@@ -21,7 +23,8 @@
 //!   yes;
 //! - `decision_stability`: a node's decision on a transaction never changes, across crashes too;
 //! - `twopc_liveness` (only when `liveness_decide_ms` is set): once the last fault has healed, every
-//!   transaction is decided by the coordinator and every participant within that bound.
+//!   transaction is decided by the coordinator and every participant within that bound; a passing
+//!   verdict carries the blocking remark, if anyone was blocked.
 //!
 //! Node ids: the coordinator (group `coordinator`, one node), the participants (group
 //! `participants`), then the clients. Transactions are named `t<client>.<seq>`.
