@@ -221,6 +221,25 @@ mod tests {
     }
 
     #[test]
+    fn drawn_role_targets_are_roles_the_protocol_has() {
+        let text = br#"{"name": "s", "protocol": "twopc", "seed": 1, "nodes": 4, "clients": 2,
+            "max_time_ms": 8000}"#;
+        let b = crate::scenario::parse(text, "s.json").unwrap().0;
+        let mut coordinator_targeted = false;
+        for seed in 0..100 {
+            let s = draw(&b, seed);
+            crate::run::validate(&s, None)
+                .unwrap_or_else(|e| panic!("seed {seed} drew a scenario twopc refuses: {e}"));
+            let json = serde_json::to_string(&s.faults).unwrap();
+            assert!(!json.contains("\"leader\""), "seed {seed}: {json}");
+            coordinator_targeted |= json.contains("\"coordinator\"");
+        }
+        assert!(coordinator_targeted, "the coordinator is never the target");
+        assert_eq!(target_role("raft"), Some("leader"));
+        assert_eq!(target_role("pingpong"), None);
+    }
+
+    #[test]
     fn a_seed_always_draws_the_same_valid_profile_ending_in_a_quiet_period() {
         let b = base();
         let mut kinds_seen = std::collections::BTreeSet::new();
