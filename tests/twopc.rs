@@ -183,3 +183,28 @@ fn the_scenarios_pass_without_mutants() {
         assert_clean(&run(&s, s["seed"].as_u64().expect("a seed")));
     }
 }
+
+#[test]
+fn a_cluster_2pc_cannot_run_is_refused_where_it_is_written() {
+    for (extra, field) in [
+        (
+            r#""nodes": 5, "groups": {"coordinator": 2}"#,
+            "groups.coordinator",
+        ),
+        (r#""nodes": 1"#, "nodes"),
+        (
+            r#""nodes": 4, "params": {"decision_timeout_ms": 0}"#,
+            "params.decision_timeout_ms",
+        ),
+    ] {
+        let text = format!(
+            r#"{{"name": "x", "protocol": "twopc", "seed": 1, "max_time_ms": 100, {extra}}}"#
+        );
+        let (s, source) = distsim::scenario::parse(text.as_bytes(), "x.json").expect("parses");
+        let err = distsim::run::validate(&s, Some(&source)).expect_err("refused");
+        assert!(
+            err.to_string().contains(&format!("field `{field}`")),
+            "{err}"
+        );
+    }
+}
