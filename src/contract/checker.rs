@@ -81,6 +81,11 @@ pub struct RunEnd<'a, A: Actor> {
 pub enum Verdict {
     /// No violation found.
     Pass,
+    /// No violation found, with a remark worth reading that is not a violation (two-phase commit:
+    /// how long which participants were blocked while the coordinator was down). Written as a pass
+    /// with a detail.
+    #[serde(rename = "pass")]
+    PassNoted(String),
     /// A violation, explained in one line.
     Fail(String),
     /// The checker could not decide (budget exhausted, or nothing to judge).

@@ -12,3 +12,4 @@ pub mod paxos;
 pub mod pingpong;
 pub mod raft;
 pub mod registry;
+pub mod twopc;

@@ -80,6 +80,7 @@ protocols!(
     super::lock::Lock,
     super::paxos::Paxos,
     super::capkv::CapKv,
+    super::twopc::TwoPc,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists

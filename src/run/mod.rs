@@ -83,7 +83,9 @@ fn split_setup_error(err: &str) -> (Vec<Seg>, String) {
             }
         }
     }
-    if segs.first() != Some(&Seg::Key("params".into())) {
+    // A protocol names its params, or the cluster shape it cannot work with (`groups.coordinator`).
+    let located = ["params", "groups", "nodes", "clients"];
+    if !matches!(segs.first(), Some(Seg::Key(k)) if located.contains(&k.as_str())) {
         return (vec![Seg::Key("params".into())], err.to_string());
     }
     (segs, msg.to_string())

@@ -165,6 +165,7 @@ impl RunReport {
         for cv in &self.checkers {
             let (word, detail) = match &cv.verdict {
                 Verdict::Pass => ("pass", String::new()),
+                Verdict::PassNoted(d) => ("pass", format!(": {d}")),
                 Verdict::Fail(d) => ("FAIL", format!(": {d}")),
                 Verdict::Unknown(d) => ("unknown", format!(": {d}")),
             };

@@ -13,6 +13,22 @@ use super::fault_build as fb;
 use crate::contract::Rng;
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, SwarmSpec, Target};
 
+/// The role a drawn fault targets when the spec names none the protocol has.
+const TARGET_ROLE: &str = "leader";
+
+/// The role drawn faults may target in `protocol`: the spec's `target_role` where the protocol
+/// declares it (a lock's `holder`), else `leader` where it has one, else the first role it declares
+/// (two-phase commit's coordinator), else none (a fault that would target it takes a node id).
+fn target_role(protocol: &str, preferred: &str) -> Option<&'static str> {
+    let roles = crate::run::registry::current().get(protocol)?.info.roles;
+    roles
+        .iter()
+        .find(|r| **r == preferred)
+        .or_else(|| roles.iter().find(|r| **r == TARGET_ROLE))
+        .or_else(|| roles.first())
+        .copied()
+}
+
 /// The shortest and longest time between two crashes of a flapping server.
 const FLAP_PERIOD_MS_MIN: u64 = 3;
 const FLAP_PERIOD_MS_MAX: u64 = 40;
@@ -71,7 +87,7 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
             episode(
                 &mut rng,
                 &spec,
-                base.nodes,
+                (base.nodes, target_role(&base.protocol, &spec.target_role)),
                 kind,
                 start_ms,
                 end_ms,
@@ -97,12 +113,11 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
     s
 }
 
-/// A server id, or the holder of the spec's target role (one time in three).
-fn server_or_leader(rng: &mut Rng, spec: &SwarmSpec, servers: u32) -> Target {
-    if rng.below(3) == 0 {
-        Target::Role(spec.target_role.clone())
-    } else {
-        Target::Node(rng.below(u64::from(servers)) as u32)
+/// A server id, or the holder of `role` (one time in three).
+fn server_or_leader(rng: &mut Rng, (servers, role): (u32, Option<&str>)) -> Target {
+    match role {
+        Some(role) if rng.below(3) == 0 => Target::Role(role.into()),
+        _ => Target::Node(rng.below(u64::from(servers)) as u32),
     }
 }
 
@@ -128,7 +143,7 @@ fn split(rng: &mut Rng, servers: u32) -> (Vec<u32>, Vec<u32>) {
 fn episode(
     rng: &mut Rng,
     spec: &SwarmSpec,
-    servers: u32,
+    (servers, role): (u32, Option<&str>),
     kind: &str,
     start_ms: u64,
     end_ms: u64,
@@ -146,15 +161,18 @@ fn episode(
             out.push(fb::heal(end_ms));
         }
         "isolate" => {
-            out.push(fb::isolate(start_ms, server_or_leader(rng, spec, servers)));
+            out.push(fb::isolate(
+                start_ms,
+                server_or_leader(rng, (servers, role)),
+            ));
             out.push(fb::heal(end_ms));
         }
         "crash" => {
-            out.push(fb::crash(start_ms, server_or_leader(rng, spec, servers)));
+            out.push(fb::crash(start_ms, server_or_leader(rng, (servers, role))));
             out.push(fb::restart(end_ms, Target::All));
         }
         "pause" => {
-            out.push(fb::pause(start_ms, server_or_leader(rng, spec, servers)));
+            out.push(fb::pause(start_ms, server_or_leader(rng, (servers, role))));
             out.push(fb::resume(end_ms, Target::All));
         }
         "flap" => {
@@ -205,8 +223,35 @@ mod tests {
     }
 
     #[test]
-    fn role_targets_follow_the_spec() {
-        let mut b = base();
+    fn drawn_role_targets_are_roles_the_protocol_has() {
+        let text = br#"{"name": "s", "protocol": "twopc", "seed": 1, "nodes": 4, "clients": 2,
+            "max_time_ms": 8000}"#;
+        let b = crate::scenario::parse(text, "s.json").unwrap().0;
+        let mut coordinator_targeted = false;
+        for seed in 0..100 {
+            let s = draw(&b, seed);
+            crate::run::validate(&s, None)
+                .unwrap_or_else(|e| panic!("seed {seed} drew a scenario twopc refuses: {e}"));
+            let json = serde_json::to_string(&s.faults).unwrap();
+            assert!(!json.contains("\"leader\""), "seed {seed}: {json}");
+            coordinator_targeted |= json.contains("\"coordinator\"");
+        }
+        assert!(coordinator_targeted, "the coordinator is never the target");
+        assert_eq!(target_role("raft", "leader"), Some("leader"));
+        assert_eq!(
+            target_role("raft", "holder"),
+            Some("leader"),
+            "raft has no holder"
+        );
+        assert_eq!(target_role("lock", "holder"), Some("holder"));
+        assert_eq!(target_role("pingpong", "leader"), None);
+    }
+
+    #[test]
+    fn role_targets_follow_the_spec_where_the_protocol_has_the_role() {
+        let text = br#"{"name": "s", "protocol": "lock", "seed": 1, "nodes": 6, "clients": 2,
+            "max_time_ms": 8000}"#;
+        let mut b = crate::scenario::parse(text, "s.json").unwrap().0;
         b.swarm = Some(SwarmSpec {
             kinds: vec!["crash".into(), "pause".into(), "isolate".into()],
             kind_ppm: 1_000_000,
