@@ -95,7 +95,7 @@ impl<'s, P: Protocol> Harness<'s, P> {
                     .parse()
                     .map_err(|e| format!("not a time in ms: {e}"))?;
                 let until = crate::contract::Time::from_millis(ms);
-                while self.world.next_time().is_some_and(|t| t <= until) && self.world.step() {}
+                while self.world.step_before(until) {}
             }
             "step" => {
                 let n: u64 = match args.first() {

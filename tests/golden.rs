@@ -56,3 +56,30 @@ fn stepping_by_hand_is_the_same_run() {
     assert_eq!(by_hand.len(), whole.len() - 1);
     assert_eq!(by_hand, whole[..whole.len() - 1]);
 }
+
+#[test]
+fn time_stays_monotonic_when_a_script_runs_ahead() {
+    // Node 0's vote request to node 1 is delivered by hand at its arrival time, later than node 2's
+    // own election timer: `run-until` then handles that timer at the current time (time never goes
+    // back), and never past the time it was given.
+    let text = r#"{"name": "g", "protocol": "raft", "seed": 1, "nodes": 3, "max_time_ms": 100000}
+---
+run-until 0
+fire 0 election
+deliver 0
+run-until 270
+pending
+"#;
+    let transcript = distsim::testing::run_script_file(text, "inline").expect("runs");
+    assert!(!transcript.contains("error:"), "{transcript}");
+    let times: Vec<f64> = transcript
+        .lines()
+        .filter_map(|l| l.trim_start().split_once("ms ").map(|(t, _)| t))
+        .filter_map(|t| t.trim().parse().ok())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{transcript}");
+    assert!(
+        times.iter().all(|t| *t <= 270.0 || *t == 0.0),
+        "{transcript}"
+    );
+}

@@ -192,6 +192,8 @@ pub struct World<'s, P: Protocol> {
     state: RunState,
     /// Why the run ended, once it has.
     ended: Option<EndReason>,
+    /// Whether something happened out of turn (see [`World::deliver_now`]).
+    driven_by_hand: bool,
 }
 
 /// One event waiting in a world's queue, as [`World::pending`] lists it.
@@ -288,6 +290,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 verdicts: Vec::new(),
             },
             ended: None,
+            driven_by_hand: false,
         };
         if let Some(t) = &mut world.tracer {
             t.line(&Trace::<P::Actor>::Header {
@@ -317,6 +320,16 @@ impl<'s, P: Protocol> World<'s, P> {
     /// Handles the next event in `(time, seq)` order. False once the run has ended: nothing left to
     /// happen, a bound reached, or a safety violation found (see [`World::end_reason`]).
     pub fn step(&mut self) -> bool {
+        self.step_until(None)
+    }
+
+    /// Handles the next event if it is due at or before `limit` (true), or does nothing (false) if
+    /// the next one is later. Bookkeeping pops (stale timers) never carry it past `limit`.
+    pub fn step_before(&mut self, limit: Time) -> bool {
+        self.step_until(Some(limit))
+    }
+
+    fn step_until(&mut self, limit: Option<Time>) -> bool {
         if self.ended.is_some() {
             return false;
         }
@@ -324,6 +337,9 @@ impl<'s, P: Protocol> World<'s, P> {
             let Some(t) = self.queue.peek_time() else {
                 return self.end(EndReason::Quiescent);
             };
+            if limit.is_some_and(|limit| t > limit) {
+                return false;
+            }
             if t > self.max_time {
                 self.now = self.max_time;
                 return self.end(EndReason::TimeLimit);
@@ -337,8 +353,10 @@ impl<'s, P: Protocol> World<'s, P> {
             let Some((t, event)) = self.queue.pop() else {
                 return self.end(EndReason::Quiescent);
             };
-            debug_assert!(t >= self.now, "time never goes back");
-            self.now = t;
+            // Time never goes back. Only a world driven by hand (a message delivered or a timer fired
+            // ahead of its time) can hold events due before now; they happen now.
+            debug_assert!(t >= self.now || self.driven_by_hand, "time never goes back");
+            self.now = self.now.max(t);
             // Bookkeeping pops (a timer that was cancelled, or pushed back and re-armed) are not
             // events: nothing happens, so they get no index and do not count towards the bound.
             if self.handle(event) {
@@ -430,6 +448,7 @@ impl<'s, P: Protocol> World<'s, P> {
             return false;
         };
         self.now = self.now.max(at);
+        self.driven_by_hand = true;
         self.handle_by_hand(event);
         true
     }
@@ -466,6 +485,7 @@ impl<'s, P: Protocol> World<'s, P> {
             return false;
         }
         self.now = self.now.max(at);
+        self.driven_by_hand = true;
         // The timer's queued event, if any, turns stale once the timer has fired.
         self.fire(node, timer.clone());
         self.after_by_hand();
