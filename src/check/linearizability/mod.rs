@@ -65,12 +65,30 @@ use wall_clock::Stopwatch;
 /// small states.
 pub const BUDGET_STATES_MAX_DEFAULT: u64 = 2_000_000;
 
+/// The default memory budget: 1 GiB. It is about ten times what the hardest history we know that the
+/// search decides needs, fits beside a simulation on a laptop or a CI runner (7 GiB on GitHub's), and
+/// since its count is an estimate from sizes, the process's true peak stays within a small factor of it.
+pub const BUDGET_BYTES_MAX_DEFAULT: u64 = 1 << 30;
+
+/// The explored-states budget of the first round when a history is split into several keys (see
+/// [`check_model`]); each round after multiplies it by [`ROUND_GROWTH`].
+pub const ROUND_STATES_FIRST: u64 = 1 << 14;
+
+/// How much each round's explored-states budget grows over the last one's.
+pub const ROUND_GROWTH: u64 = 8;
+
 /// How hard to try.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
     /// The most configurations the search may explore for one key (or for the whole history when it is
     /// not split). Past it the verdict is [`Verdict::Unknown`]. Deterministic.
     pub budget_states_max: u64,
+    /// The most bytes one key's search may hold (its memo of explored configurations, its stack, its
+    /// lists), counted from sizes rather than asked of the allocator, so that the verdict stays
+    /// deterministic. Past it the verdict is [`Verdict::Unknown`], never an abort. Keys searched in
+    /// parallel share it in proportion to their operations, and a key that runs out of its share is
+    /// searched again alone with the whole budget, so the whole check holds about this much at most.
+    pub budget_bytes_max: u64,
     /// An optional wall-clock limit for the whole check. Past it the verdict is [`Verdict::Unknown`].
     /// Opt-in, because it makes the verdict depend on the machine.
     pub budget_time_max: Option<Duration>,
@@ -82,6 +100,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             budget_states_max: BUDGET_STATES_MAX_DEFAULT,
+            budget_bytes_max: BUDGET_BYTES_MAX_DEFAULT,
             budget_time_max: None,
             parallel: true,
         }
@@ -185,6 +204,9 @@ pub struct CheckReport {
     pub unknown_reason: Option<String>,
     /// Configurations explored, summed over keys.
     pub explored_states: u64,
+    /// The most bytes one key's search held at once (memo, stack, lists), counted from sizes: the figure
+    /// [`CheckOptions::budget_bytes_max`] bounds. Deterministic.
+    pub memory_bytes_peak: u64,
     /// Operations checked (after dropping those that constrain nothing).
     pub operations: usize,
     /// Of those, operations of unknown outcome.
@@ -193,7 +215,8 @@ pub struct CheckReport {
     pub dropped_operations: usize,
     /// How many parts (keys) the history was split into.
     pub keys: usize,
-    /// Keys found not linearizable.
+    /// Keys found not linearizable. The check stops as soon as one is (see [`check_model`]), so this
+    /// counts the keys found by then: at least one when the verdict is [`Verdict::NotLinearizable`].
     pub keys_not_linearizable: usize,
     /// Wall-clock time the check took. Machine-dependent: not part of `Display`.
     pub elapsed_ns: u64,
@@ -407,6 +430,14 @@ pub fn check(
 }
 
 /// Checks `history` against any [`Model`].
+///
+/// A history split into several keys is searched in rounds: every key still undecided gets a states
+/// budget of [`ROUND_STATES_FIRST`], then [`ROUND_GROWTH`] times more each round, up to
+/// [`CheckOptions::budget_states_max`]. The check stops after the first round in which some key is found
+/// not linearizable, so one hard key does not hold up the answer that an easy one already gives (the
+/// witness is the first such key in key order). Since a search's path does not depend on its budget
+/// until the budget runs out, every number in the report is the same on every machine and with or
+/// without parallelism; rounds cost a linearizable history at most 1/7 more work.
 pub fn check_model<M: Model>(
     history: &History,
     model: &M,
@@ -414,30 +445,9 @@ pub fn check_model<M: Model>(
 ) -> Result<CheckReport, HistoryError> {
     let started = Stopwatch::start();
     let deadline = options.budget_time_max.map(|limit| started.deadline(limit));
-    let budget = Budget {
-        states_max: options.budget_states_max,
-        deadline,
-    };
     let (ops, dropped) = prepare(model, history)?;
     let parts = partition::split(history, &ops, model.independent_keys());
-
-    let run = |part: &partition::Part<'_, M::Op>| -> SearchResult {
-        let part_ops: Vec<PartOp<'_, M::Op>> = part
-            .ops
-            .iter()
-            .map(|p| PartOp {
-                op: &p.op,
-                call: p.invoke,
-                ret: if p.unknown { None } else { p.completion },
-            })
-            .collect();
-        search::search(model, &part_ops, &budget)
-    };
-    let results: Vec<SearchResult> = if options.parallel && parts.len() > 1 {
-        parts.par_iter().map(run).collect()
-    } else {
-        parts.iter().map(run).collect()
-    };
+    let results = search_parts(model, &parts, ops.len(), options, deadline);
 
     let mut verdict = Verdict::Linearizable;
     let mut witness = None;
@@ -469,6 +479,10 @@ pub fn check_model<M: Model>(
                                 options.budget_states_max
                             )
                         }
+                        Exhausted::Bytes => format!(
+                            "the memory budget of {} bytes ran out on {place}",
+                            options.budget_bytes_max
+                        ),
                         Exhausted::Deadline => format!(
                             "the time budget of {:?} ran out on {place}",
                             options.budget_time_max.unwrap_or_default()
@@ -488,6 +502,7 @@ pub fn check_model<M: Model>(
         witness,
         unknown_reason,
         explored_states: results.iter().map(|r| r.explored_states).sum(),
+        memory_bytes_peak: results.iter().map(|r| r.peak_bytes).max().unwrap_or(0),
         operations: ops.len(),
         unknown_operations: ops.iter().filter(|o| o.unknown).count(),
         dropped_operations: dropped,
@@ -495,6 +510,85 @@ pub fn check_model<M: Model>(
         keys_not_linearizable,
         elapsed_ns: started.elapsed_ns(),
     })
+}
+
+/// One part's operations as the search takes them.
+fn part_ops<'a, O>(part: &partition::Part<'a, O>) -> Vec<PartOp<'a, O>> {
+    part.ops
+        .iter()
+        .map(|p| PartOp {
+            op: &p.op,
+            call: p.invoke,
+            ret: if p.unknown { None } else { p.completion },
+        })
+        .collect()
+}
+
+/// Searches every part, in rounds (see [`check_model`]); the results come in the parts' order.
+fn search_parts<M: Model>(
+    model: &M,
+    parts: &[partition::Part<'_, M::Op>],
+    operations: usize,
+    options: &CheckOptions,
+    deadline: Option<wall_clock::Deadline>,
+) -> Vec<SearchResult> {
+    let parallel = options.parallel && parts.len() > 1;
+    let bytes_max = options.budget_bytes_max;
+    // A part's share of the memory budget while parts run side by side: in proportion to its operations,
+    // so that the shares add up to the budget.
+    let share = |part: &partition::Part<'_, M::Op>| -> u64 {
+        if !parallel {
+            return bytes_max;
+        }
+        let share = u128::from(bytes_max) * part.ops.len() as u128 / operations.max(1) as u128;
+        share as u64
+    };
+    let run = |part: &partition::Part<'_, M::Op>, states_max: u64, bytes_max: u64| {
+        let budget = Budget {
+            states_max,
+            bytes_max,
+            deadline,
+        };
+        search::search(model, &part_ops(part), &budget)
+    };
+    let full = options.budget_states_max;
+    let mut states_max = if parts.len() > 1 {
+        ROUND_STATES_FIRST.min(full)
+    } else {
+        full
+    };
+    let mut results: Vec<Option<SearchResult>> = vec![None; parts.len()];
+    loop {
+        let pending: Vec<usize> = (0..parts.len())
+            .filter(|&k| match &results[k] {
+                None => true,
+                Some(r) => r.outcome == Outcome::Unknown(Exhausted::States),
+            })
+            .collect();
+        let attempt = |&k: &usize| (k, run(&parts[k], states_max, share(&parts[k])));
+        let round: Vec<(usize, SearchResult)> = if parallel {
+            pending.par_iter().map(attempt).collect()
+        } else {
+            pending.iter().map(attempt).collect()
+        };
+        for (k, mut result) in round {
+            if result.outcome == Outcome::Unknown(Exhausted::Bytes) && share(&parts[k]) < bytes_max
+            {
+                // Alone now, with the whole budget: the answer is the one a run alone would give.
+                result = run(&parts[k], states_max, bytes_max);
+            }
+            results[k] = Some(result);
+        }
+        let violation = results
+            .iter()
+            .flatten()
+            .any(|r| matches!(r.outcome, Outcome::NotLinearizable(_)));
+        if violation || states_max >= full {
+            break;
+        }
+        states_max = states_max.saturating_mul(ROUND_GROWTH).min(full);
+    }
+    results.into_iter().map(|r| r.expect("every part searched in the first round")).collect()
 }
 
 /// Checks a parsed history, placing history errors at their line in the file.
