@@ -113,6 +113,7 @@ fn benches(c: &mut Criterion) {
             clients: 10,
             keys: 100,
             unknown_per_mille,
+            hot_key_per_mille: 0,
             seed: 42,
         };
         let history = synthetic_kv_history(&spec);

@@ -41,7 +41,7 @@ mod wall_clock;
 pub mod witness;
 
 pub use model::{Completion, KvModel, KvOp, Model, RegisterModel, RegisterOp, Step};
-pub use synth::{SyntheticKv, synthetic_kv_history};
+pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_register_history};
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
 use crate::actor::Actor;
@@ -263,8 +263,9 @@ impl CheckReport {
         let mut text = self.to_string();
         if timing {
             text.push_str(&format!(
-                "checked in {:.3} ms\n",
-                self.elapsed_ns as f64 / 1e6
+                "checked in {:.3} ms; the search held {:.1} MB at most\n",
+                self.elapsed_ns as f64 / 1e6,
+                self.memory_bytes_peak as f64 / 1e6
             ));
         }
         text

@@ -118,6 +118,15 @@ pub trait Model: Sync {
         false
     }
 
+    /// The one state in which `step` accepts `op`, if there is exactly one (a read that returned `v`:
+    /// `v`; a compare-and-set from `v`: `v`). The search uses it to look only at the blind writes of
+    /// unknown outcome that could leave that state; it must be exact when it is `Some`. The default,
+    /// `None` ("no single state"), is always safe.
+    fn only_state(&self, op: &Self::Op) -> Option<Self::State> {
+        let _ = op;
+        None
+    }
+
     /// The bytes `state` holds on the heap, beyond `size_of::<State>()`: the search counts them against
     /// its memory budget ([`super::CheckOptions::budget_bytes_max`]). An estimate from sizes, never the
     /// allocator's, so the verdict stays deterministic. The default, 0, suits states without heap data.
@@ -247,6 +256,13 @@ impl Model for RegisterModel {
 
     fn blind_write(&self, op: &RegisterOp) -> bool {
         matches!(op, RegisterOp::Write(_))
+    }
+
+    fn only_state(&self, op: &RegisterOp) -> Option<Value> {
+        match op {
+            RegisterOp::Read(v) | RegisterOp::Cas { from: v, .. } => Some(v.clone()),
+            RegisterOp::Write(_) | RegisterOp::CasFailed { .. } => None,
+        }
     }
 
     fn state_heap_bytes(&self, state: &Value) -> usize {
@@ -385,6 +401,13 @@ impl Model for KvModel {
 
     fn blind_write(&self, op: &KvOp) -> bool {
         matches!(op, KvOp::Put(_))
+    }
+
+    fn only_state(&self, op: &KvOp) -> Option<Value> {
+        match op {
+            KvOp::Get(v) | KvOp::Cas { from: v, .. } => Some(v.clone()),
+            KvOp::Put(_) | KvOp::Append(_) | KvOp::CasFailed { .. } => None,
+        }
     }
 
     fn state_heap_bytes(&self, state: &Value) -> usize {

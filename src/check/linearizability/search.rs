@@ -324,6 +324,73 @@ struct Traits {
     blind: Vec<bool>,
     /// For an unknown operation: an identical one invoked earlier (see [`earlier_twins`]).
     earlier_twin: Vec<Option<u32>>,
+    /// For a blind write: the hash of the state it leaves (the same from every state).
+    target_hash: Vec<u64>,
+    /// The hash of the one state the operation fits in, if there is one ([`Model::only_state`]).
+    only_hash: Vec<Option<u64>>,
+    /// Whether some operation of unknown outcome is not a blind write (so may observe).
+    unknown_observers: bool,
+}
+
+/// The operations that could observe the state an unknown blind write leaves if it were placed now: the
+/// candidates that are not blind writes. Computed once per configuration (`serial` names it), when its
+/// unknown candidates are first scanned.
+struct Observers {
+    serial: u64,
+    nodes: Vec<u32>,
+    /// The hashes of the states they fit in, when each fits in one state only; `None` when some fits in
+    /// more. A blind write whose state is not among them is not worth trying.
+    filter: Option<Vec<u64>>,
+}
+
+impl Observers {
+    fn refresh(&mut self, serial: u64, entries: &Entries, traits: &Traits, ret: u32) {
+        if self.serial == serial {
+            return;
+        }
+        self.serial = serial;
+        self.nodes.clear();
+        let mut filter = Some(Vec::new());
+        let mut note = |node: u32| {
+            let i = entries.op[node as usize] as usize;
+            if traits.blind[i] {
+                return;
+            }
+            self.nodes.push(node);
+            match (&mut filter, traits.only_hash[i]) {
+                (Some(hashes), Some(h)) => hashes.push(h),
+                _ => filter = None,
+            }
+        };
+        let mut at = entries.next[HEAD as usize];
+        while at != NIL && entries.is_call[at as usize] {
+            note(at);
+            at = entries.next[at as usize];
+        }
+        if traits.unknown_observers {
+            let mut at = entries.next[UNKNOWN_HEAD as usize];
+            while entries.before(at, ret) {
+                note(at);
+                at = entries.next[at as usize];
+            }
+        }
+        self.filter = filter;
+    }
+
+    /// Whether `target_hash` may be a state some observer fits in.
+    fn may_fit(&self, target_hash: u64) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|hashes| hashes.contains(&target_hash))
+    }
+
+    /// Whether some observer accepts `state`.
+    fn fit<M: Model>(&self, model: &M, ops: &[PartOp<'_, M::Op>], entries: &Entries, state: &M::State) -> bool {
+        self.nodes.iter().any(|&node| {
+            let i = entries.op[node as usize] as usize;
+            !matches!(model.step(state, ops[i].op), Step::Illegal)
+        })
+    }
 }
 
 /// Searches for a linearization of `ops` (one part of a history) under `model`.
@@ -358,7 +425,36 @@ pub(crate) fn search<M: Model>(
             .collect(),
         blind: ops.iter().map(|op| model.blind_write(op.op)).collect(),
         earlier_twin: earlier_twins(ops),
+        target_hash: Vec::new(),
+        only_hash: ops
+            .iter()
+            .map(|op| model.only_state(op.op).map(|s| state_hash(&s)))
+            .collect(),
+        unknown_observers: ops
+            .iter()
+            .any(|op| op.ret.is_none() && !model.blind_write(op.op)),
     };
+    let init = model.init();
+    let target_hash = ops
+        .iter()
+        .zip(&traits.blind)
+        .map(|(op, &blind)| match (blind, model.step(&init, op.op)) {
+            (false, _) | (true, Step::Illegal) => 0,
+            (true, Step::Unchanged) => state_hash(&init),
+            (true, Step::Changed(s)) => state_hash(&s),
+        })
+        .collect();
+    let traits = Traits {
+        target_hash,
+        ..traits
+    };
+    let mut observers = Observers {
+        serial: u64::MAX,
+        nodes: Vec::new(),
+        filter: None,
+    };
+    // Names the current configuration for `observers`: it changes on every placement and every undo.
+    let mut serial = 0u64;
     let mut placed = Placed::new(ops);
     let mut sets = UnknownSets::new(placed.unknown.len());
     let mut memo: Memo<M::State> = Memo::new(!placed.unknown.is_empty());
@@ -425,6 +521,7 @@ pub(crate) fn search<M: Model>(
                         peak_bytes,
                     };
                 };
+                serial += 1;
                 let i = entries.op[frame.node as usize] as usize;
                 placed.toggle(i);
                 if ops[i].ret.is_none() {
@@ -481,6 +578,14 @@ pub(crate) fn search<M: Model>(
             cursor = skip(&entries);
             continue;
         }
+        let unknown_blind = ops[i].ret.is_none() && traits.blind[i];
+        if unknown_blind {
+            observers.refresh(serial, &entries, &traits, ret);
+            if !observers.may_fit(traits.target_hash[i]) {
+                cursor = skip(&entries);
+                continue;
+            }
+        }
         let forced = traits.read_only[i];
         let changed = match model.step(&state, ops[i].op) {
             Step::Illegal => {
@@ -490,13 +595,12 @@ pub(crate) fn search<M: Model>(
             Step::Unchanged => None,
             Step::Changed(next) => Some(next),
         };
-        let unknown_blind = ops[i].ret.is_none() && traits.blind[i];
         if unknown_blind {
             // Worth placing only where it changes the state and some candidate could observe the
             // change next; anywhere else it could be deleted without anyone noticing.
-            let observed = changed.as_ref().is_some_and(|next| {
-                observer_exists(model, ops, &entries, &traits, node, ret, next)
-            });
+            let observed = changed
+                .as_ref()
+                .is_some_and(|next| observers.fit(model, ops, &entries, next));
             if !observed {
                 cursor = skip(&entries);
                 continue;
@@ -567,6 +671,7 @@ pub(crate) fn search<M: Model>(
             continue;
         };
         explored_states += 1;
+        serial += 1;
         let state_before = changed.map(|next| std::mem::replace(&mut state, next));
         stack.push(Frame {
             node,
@@ -598,41 +703,6 @@ pub(crate) fn search<M: Model>(
 
 /// Told apart from the same configuration without the constraint to observe next.
 const OBSERVE_SALT: u64 = 0x6a09_e667_f3bc_c908;
-
-/// Whether some candidate other than `skip_node` that is not a blind write accepts `state`: the
-/// completed calls before the first return, and the unknown calls before `ret`. An over-approximation
-/// (twins and the like are not ruled out) only prunes less.
-fn observer_exists<M: Model>(
-    model: &M,
-    ops: &[PartOp<'_, M::Op>],
-    entries: &Entries,
-    traits: &Traits,
-    skip_node: u32,
-    ret: u32,
-    state: &M::State,
-) -> bool {
-    let fits = |node: u32| {
-        let i = entries.op[node as usize] as usize;
-        node != skip_node
-            && !traits.blind[i]
-            && !matches!(model.step(state, ops[i].op), Step::Illegal)
-    };
-    let mut at = entries.next[HEAD as usize];
-    while at != NIL && entries.is_call[at as usize] {
-        if fits(at) {
-            return true;
-        }
-        at = entries.next[at as usize];
-    }
-    let mut at = entries.next[UNKNOWN_HEAD as usize];
-    while entries.before(at, ret) {
-        if fits(at) {
-            return true;
-        }
-        at = entries.next[at as usize];
-    }
-    false
-}
 
 /// The set of placed operations: completed ones and unknown ones in two bitsets, each with an incremental
 /// hash (one random word per operation, XORed in and out).
