@@ -52,6 +52,9 @@ enum Command {
         /// The most search states per key before the answer is `unknown`.
         #[arg(long, default_value_t = CheckOptions::default().budget_states_max)]
         budget_states_max: u64,
+        /// The most bytes one key's search may hold (counted from sizes) before the answer is `unknown`.
+        #[arg(long, default_value_t = CheckOptions::default().budget_bytes_max)]
+        budget_bytes_max: u64,
     },
     /// Re-run a trace from its own header and check that it reproduces byte for byte.
     Replay {
@@ -88,9 +91,11 @@ fn main() -> ExitCode {
             model,
             format,
             budget_states_max,
+            budget_bytes_max,
         } => {
             let options = CheckOptions {
                 budget_states_max,
+                budget_bytes_max,
                 ..CheckOptions::default()
             };
             let code = check_file_and_print(

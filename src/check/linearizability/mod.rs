@@ -24,9 +24,13 @@
 //! # Promises
 //!
 //! - [`Verdict::Linearizable`] and [`Verdict::NotLinearizable`] are exact (the search is complete);
-//!   [`Verdict::Unknown`] means the budget ran out, never a guess. The default budget is a count of
-//!   explored configurations per key, so the verdict, the witness and every count in the report are
-//!   deterministic; a wall-clock budget is opt-in ([`CheckOptions::budget_time_max`]).
+//!   [`Verdict::Unknown`] means a budget ran out, never a guess. The default budgets count explored
+//!   configurations, steps and bytes (estimated from sizes, never asked of the allocator) per key, so the
+//!   verdict, the witness and every count in the report are deterministic; running out of memory is an
+//!   answer (`unknown`), never an abort. A wall-clock budget is opt-in ([`CheckOptions::budget_time_max`]).
+//! - Memory follows the live window of the history: the memo keeps, per configuration, only the placed
+//!   operations past the prefix that is entirely placed (see the `memo` module), so a history of bounded
+//!   concurrency is checked in memory linear in its length.
 //! - On a violation the report carries a [`Witness`]: the longest linearizable prefix the search found,
 //!   the operation that cannot follow it, and the operations open at that point.
 //! - The report's `Display` is deterministic; only [`CheckReport::elapsed_ns`] (printed by
@@ -59,11 +63,14 @@ use std::str::FromStr;
 use std::time::Duration;
 use wall_clock::Stopwatch;
 
-/// The default explored-states budget, per key: about a thousand times what the hardest reference
-/// history needs (Jepsen's etcd logs need a few hundred, a synthetic 10,000-operation key-value history
-/// about 10,000 in all), a few seconds of search at most, and a memo of a few hundred megabytes at most for
-/// small states.
-pub const BUDGET_STATES_MAX_DEFAULT: u64 = 2_000_000;
+/// The default explored-states budget, for the whole check: seconds of search, and enough for a 300,000-operation
+/// register history from ten clients (about 30 states an operation). The memory budget
+/// ([`BUDGET_BYTES_MAX_DEFAULT`]) usually binds first for large states.
+pub const BUDGET_STATES_MAX_DEFAULT: u64 = 10_000_000;
+
+/// The default steps budget, for the whole check: a step is one candidate tried in the model, so this bounds the time
+/// a search spends trying many open operations of unknown outcome at each configuration (seconds).
+pub const BUDGET_STEPS_MAX_DEFAULT: u64 = 1 << 26;
 
 /// The default memory budget: 1 GiB. It is about ten times what the hardest history we know that the
 /// search decides needs, fits beside a simulation on a laptop or a CI runner (7 GiB on GitHub's), and
@@ -80,9 +87,13 @@ pub const ROUND_GROWTH: u64 = 8;
 /// How hard to try.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
-    /// The most configurations the search may explore for one key (or for the whole history when it is
-    /// not split). Past it the verdict is [`Verdict::Unknown`]. Deterministic.
+    /// The most configurations the search may explore, for the whole history: keys searched in rounds
+    /// share it (see [`check_model`]). Past it the verdict is [`Verdict::Unknown`]. Deterministic.
     pub budget_states_max: u64,
+    /// The most steps (candidate operations tried in the model) the search may take, for the whole
+    /// history; each round's share grows with its share of `budget_states_max`. Past it the
+    /// verdict is [`Verdict::Unknown`]. Deterministic.
+    pub budget_steps_max: u64,
     /// The most bytes one key's search may hold (its memo of explored configurations, its stack, its
     /// lists), counted from sizes rather than asked of the allocator, so that the verdict stays
     /// deterministic. Past it the verdict is [`Verdict::Unknown`], never an abort. Keys searched in
@@ -100,6 +111,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             budget_states_max: BUDGET_STATES_MAX_DEFAULT,
+            budget_steps_max: BUDGET_STEPS_MAX_DEFAULT,
             budget_bytes_max: BUDGET_BYTES_MAX_DEFAULT,
             budget_time_max: None,
             parallel: true,
@@ -480,6 +492,10 @@ pub fn check_model<M: Model>(
                                 options.budget_states_max
                             )
                         }
+                        Exhausted::Steps => format!(
+                            "the budget of {} steps ran out on {place}",
+                            options.budget_steps_max
+                        ),
                         Exhausted::Bytes => format!(
                             "the memory budget of {} bytes ran out on {place}",
                             options.budget_bytes_max
@@ -544,28 +560,51 @@ fn search_parts<M: Model>(
         let share = u128::from(bytes_max) * part.ops.len() as u128 / operations.max(1) as u128;
         share as u64
     };
+    // A round's steps budget grows with its states budget.
+    let steps_for = |states_max: u64| -> u64 {
+        let steps = u128::from(options.budget_steps_max) * u128::from(states_max)
+            / u128::from(options.budget_states_max.max(1));
+        u64::try_from(steps).unwrap_or(u64::MAX)
+    };
     let run = |part: &partition::Part<'_, M::Op>, states_max: u64, bytes_max: u64| {
         let budget = Budget {
             states_max,
+            steps_max: steps_for(states_max),
             bytes_max,
             deadline,
         };
         search::search(model, &part_ops(part), &budget)
     };
     let full = options.budget_states_max;
-    let mut states_max = if parts.len() > 1 {
+    let undecided = |r: &Option<SearchResult>| match r {
+        None => true,
+        Some(r) => matches!(
+            r.outcome,
+            Outcome::Unknown(Exhausted::States | Exhausted::Steps)
+        ),
+    };
+    let mut round_cap = if parts.len() > 1 {
         ROUND_STATES_FIRST.min(full)
     } else {
         full
     };
+    let mut last_cap = 0;
     let mut results: Vec<Option<SearchResult>> = vec![None; parts.len()];
     loop {
-        let pending: Vec<usize> = (0..parts.len())
-            .filter(|&k| match &results[k] {
-                None => true,
-                Some(r) => r.outcome == Outcome::Unknown(Exhausted::States),
-            })
-            .collect();
+        let pending: Vec<usize> = (0..parts.len()).filter(|&k| undecided(&results[k])).collect();
+        // The states budget is for the whole check: what the decided parts used is spent, and the rest
+        // is shared evenly by the parts still searching.
+        let spent: u64 = results
+            .iter()
+            .filter(|r| !undecided(r))
+            .flatten()
+            .map(|r| r.explored_states)
+            .sum();
+        let even = full.saturating_sub(spent) / pending.len().max(1) as u64;
+        let states_max = round_cap.min(even);
+        if pending.is_empty() || states_max <= last_cap {
+            break;
+        }
         let attempt = |&k: &usize| (k, run(&parts[k], states_max, share(&parts[k])));
         let round: Vec<(usize, SearchResult)> = if parallel {
             pending.par_iter().map(attempt).collect()
@@ -587,7 +626,8 @@ fn search_parts<M: Model>(
         if violation || states_max >= full {
             break;
         }
-        states_max = states_max.saturating_mul(ROUND_GROWTH).min(full);
+        last_cap = states_max;
+        round_cap = round_cap.saturating_mul(ROUND_GROWTH).min(full);
     }
     results.into_iter().map(|r| r.expect("every part searched in the first round")).collect()
 }

@@ -62,6 +62,8 @@ pub(crate) struct PartOp<'a, O> {
 pub(crate) struct Budget {
     /// The most configurations it may explore.
     pub(crate) states_max: u64,
+    /// The most steps (candidates tried in the model) it may take.
+    pub(crate) steps_max: u64,
     /// The most bytes its memo and stack may hold, counted from sizes (deterministic).
     pub(crate) bytes_max: u64,
     /// When it must stop, if ever.
@@ -73,6 +75,8 @@ pub(crate) struct Budget {
 pub(crate) enum Exhausted {
     /// The explored-states budget ran out.
     States,
+    /// The steps budget ran out.
+    Steps,
     /// The memory budget ran out.
     Bytes,
     /// The wall-clock deadline passed.
@@ -471,6 +475,8 @@ pub(crate) fn search<M: Model>(
     let mut explored_states = 0u64;
     let mut dead_end: Option<DeadEnd> = None;
     let mut turns = 0u64;
+    // Candidates tried in the model: what the steps budget counts.
+    let mut steps = 0u64;
 
     let mut cursor = Cursor::Completed(entries.next[HEAD as usize]);
     loop {
@@ -585,6 +591,14 @@ pub(crate) fn search<M: Model>(
                 cursor = skip(&entries);
                 continue;
             }
+        }
+        steps += 1;
+        if steps > budget.steps_max {
+            return SearchResult {
+                outcome: Outcome::Unknown(Exhausted::Steps),
+                explored_states,
+                peak_bytes,
+            };
         }
         let forced = traits.read_only[i];
         let changed = match model.step(&state, ops[i].op) {
