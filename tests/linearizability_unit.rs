@@ -687,7 +687,9 @@ fn unknown_writes_are_placed_where_reads_observe_them_in_any_order() {
         b = b.invoke(10 + v as u64, Func::Write, int(v));
     }
     for v in [3, 1, 5] {
-        b = b.invoke(0, Func::Read, Value::Nil).ok(0, Func::Read, int(v));
+        b = b
+            .invoke(0, Func::Read, Value::Nil)
+            .ok(0, Func::Read, int(v));
     }
     assert_eq!(register(&b.done()).verdict, Verdict::Linearizable);
     // Seeing 3 again after 1 needs the write of 3 to take effect twice.
@@ -696,7 +698,9 @@ fn unknown_writes_are_placed_where_reads_observe_them_in_any_order() {
         b = b.invoke(10 + v as u64, Func::Write, int(v));
     }
     for v in [3, 1, 3] {
-        b = b.invoke(0, Func::Read, Value::Nil).ok(0, Func::Read, int(v));
+        b = b
+            .invoke(0, Func::Read, Value::Nil)
+            .ok(0, Func::Read, int(v));
     }
     assert_eq!(register(&b.done()).verdict, Verdict::NotLinearizable);
 }
@@ -837,8 +841,8 @@ fn an_easy_violation_is_not_held_up_by_a_hard_key() {
     // "7" and "9" run past two million. The answer, and the witness from the first key found failing, are
     // the same with or without parallelism.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/porcupine-kv/c50-bad.txt");
-    let parallel = check_file(&path, ModelKind::KeyValue, None, &CheckOptions::default())
-        .expect("parses");
+    let parallel =
+        check_file(&path, ModelKind::KeyValue, None, &CheckOptions::default()).expect("parses");
     assert_eq!(parallel.verdict, Verdict::NotLinearizable, "{parallel}");
     assert!(parallel.explored_states < 1_000_000, "{parallel}");
     let sequential = CheckOptions {
@@ -1044,8 +1048,14 @@ fn kv_history() -> impl Strategy<Value = History> {
 /// Small synthetic register histories with any share of unknown writes, and the same with one read's
 /// answer replaced by another value of the history (often, but not always, a violation).
 fn synthetic_register() -> impl Strategy<Value = History> {
-    (3usize..12, 1u64..4, 0u64..=1000, any::<u64>(), any::<Option<(u8, u8)>>()).prop_map(
-        |(operations, clients, unknown, seed, corrupt)| {
+    (
+        3usize..12,
+        1u64..4,
+        0u64..=1000,
+        any::<u64>(),
+        any::<Option<(u8, u8)>>(),
+    )
+        .prop_map(|(operations, clients, unknown, seed, corrupt)| {
             let mut h = synthetic_register_history(&SyntheticRegister {
                 operations,
                 clients,
@@ -1066,8 +1076,7 @@ fn synthetic_register() -> impl Strategy<Value = History> {
                 }
             }
             h
-        },
-    )
+        })
 }
 
 proptest! {

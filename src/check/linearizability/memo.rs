@@ -189,7 +189,8 @@ impl<S: Clone + Eq> Memo<S> {
             && e.must_observe == c.must_observe
             && e.window_len as usize == c.window.len()
             && e.state == *c.state
-            && self.windows[e.window_at as usize..(e.window_at + e.window_len) as usize] == *c.window
+            && self.windows[e.window_at as usize..(e.window_at + e.window_len) as usize]
+                == *c.window
     }
 
     /// Whether the configuration was seen, or is covered by one seen.

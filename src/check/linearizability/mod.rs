@@ -79,7 +79,7 @@ pub const BUDGET_BYTES_MAX_DEFAULT: u64 = 1 << 30;
 
 /// The explored-states budget of the first round when a history is split into several keys (see
 /// [`check_model`]); each round after multiplies it by [`ROUND_GROWTH`].
-pub const ROUND_STATES_FIRST: u64 = 1 << 14;
+pub const ROUND_STATES_FIRST: u64 = 1 << 12;
 
 /// How much each round's explored-states budget grows over the last one's.
 pub const ROUND_GROWTH: u64 = 8;
@@ -591,7 +591,9 @@ fn search_parts<M: Model>(
     let mut last_cap = 0;
     let mut results: Vec<Option<SearchResult>> = vec![None; parts.len()];
     loop {
-        let pending: Vec<usize> = (0..parts.len()).filter(|&k| undecided(&results[k])).collect();
+        let pending: Vec<usize> = (0..parts.len())
+            .filter(|&k| undecided(&results[k]))
+            .collect();
         // The states budget is for the whole check: what the decided parts used is spent, and the rest
         // is shared evenly by the parts still searching.
         let spent: u64 = results
@@ -629,7 +631,10 @@ fn search_parts<M: Model>(
         last_cap = states_max;
         round_cap = round_cap.saturating_mul(ROUND_GROWTH).min(full);
     }
-    results.into_iter().map(|r| r.expect("every part searched in the first round")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every part searched in the first round"))
+        .collect()
 }
 
 /// Checks a parsed history, placing history errors at their line in the file.

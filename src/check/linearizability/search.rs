@@ -389,7 +389,13 @@ impl Observers {
     }
 
     /// Whether some observer accepts `state`.
-    fn fit<M: Model>(&self, model: &M, ops: &[PartOp<'_, M::Op>], entries: &Entries, state: &M::State) -> bool {
+    fn fit<M: Model>(
+        &self,
+        model: &M,
+        ops: &[PartOp<'_, M::Op>],
+        entries: &Entries,
+        state: &M::State,
+    ) -> bool {
         self.nodes.iter().any(|&node| {
             let i = entries.op[node as usize] as usize;
             !matches!(model.step(state, ops[i].op), Step::Illegal)
@@ -650,9 +656,10 @@ pub(crate) fn search<M: Model>(
             } else {
                 let state_heap = changed.as_ref().map_or(0, |s| model.state_heap_bytes(s));
                 let frame_bytes = (std::mem::size_of::<Frame<M::State>>() + state_heap) as u64;
-                let entry_bytes =
-                    Memo::<M::State>::entry_bytes(window.len(), model.state_heap_bytes(config.state))
-                        + MAP_SLOT_BYTES;
+                let entry_bytes = Memo::<M::State>::entry_bytes(
+                    window.len(),
+                    model.state_heap_bytes(config.state),
+                ) + MAP_SLOT_BYTES;
                 let bytes = fixed_bytes
                     + memo.bytes()
                     + sets.bytes()
@@ -797,7 +804,8 @@ impl Placed {
         self.hash ^= self.zobrist[i];
         if self.completed[w] & bit != 0 {
             self.high = self.high.max(w + 1);
-            while self.low < self.completed.len() && self.completed[self.low] == self.full_word(self.low)
+            while self.low < self.completed.len()
+                && self.completed[self.low] == self.full_word(self.low)
             {
                 self.low += 1;
             }

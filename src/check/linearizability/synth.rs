@@ -139,8 +139,6 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
     lay_out(&planned, true)
 }
 
-
-
 /// What register history to generate: reads and writes of distinct values on one register.
 #[derive(Clone, Copy, Debug)]
 pub struct SyntheticRegister {
