@@ -480,6 +480,9 @@ pub(crate) fn search<M: Model>(
     let mut peak_bytes = fixed_bytes;
     let mut explored_states = 0u64;
     let mut dead_end: Option<DeadEnd> = None;
+    // How many of the stack's first frames are known to match the dead end's prefix: a deeper dead end
+    // copies only the frames past them, so noting dead ends costs O(1) a placement, not O(depth).
+    let mut dead_agree = 0usize;
     let mut turns = 0u64;
     // Candidates tried in the model: what the steps budget counts.
     let mut steps = 0u64;
@@ -515,7 +518,19 @@ pub(crate) fn search<M: Model>(
                         .as_ref()
                         .is_none_or(|d| stack.len() > d.prefix.len())
                 {
-                    dead_end = Some(describe_dead_end(&entries, &stack, ret));
+                    let d = dead_end.get_or_insert_with(|| DeadEnd {
+                        prefix: Vec::new(),
+                        blocked: 0,
+                        candidates: Vec::new(),
+                    });
+                    d.prefix.truncate(dead_agree);
+                    d.prefix.extend(
+                        stack[dead_agree..]
+                            .iter()
+                            .map(|f| entries.op[f.node as usize]),
+                    );
+                    dead_agree = stack.len();
+                    describe_dead_end(&entries, ret, d);
                 }
                 cursor = Cursor::Backtrack;
                 continue;
@@ -534,6 +549,7 @@ pub(crate) fn search<M: Model>(
                     };
                 };
                 serial += 1;
+                dead_agree = dead_agree.min(stack.len());
                 let i = entries.op[frame.node as usize] as usize;
                 placed.toggle(i);
                 if ops[i].ret.is_none() {
@@ -859,9 +875,10 @@ fn earlier_twins<O: PartialEq>(ops: &[PartOp<'_, O>]) -> Vec<Option<u32>> {
     twins
 }
 
-fn describe_dead_end<S>(entries: &Entries, stack: &[Frame<S>], ret_node: u32) -> DeadEnd {
+/// Notes, in `dead_end` (whose prefix is already the stack's), the operation returning at `ret_node` and
+/// the candidates that began before it.
+fn describe_dead_end(entries: &Entries, ret_node: u32, dead_end: &mut DeadEnd) {
     let blocked = entries.op[ret_node as usize];
-    let prefix = stack.iter().map(|f| entries.op[f.node as usize]).collect();
     let bound = entries.pos[ret_node as usize];
     let mut candidates = Vec::new();
     for head in [HEAD, UNKNOWN_HEAD] {
@@ -874,9 +891,6 @@ fn describe_dead_end<S>(entries: &Entries, stack: &[Frame<S>], ret_node: u32) ->
         }
     }
     candidates.sort_unstable();
-    DeadEnd {
-        prefix,
-        blocked,
-        candidates: candidates.into_iter().map(|(_, op)| op).collect(),
-    }
+    dead_end.blocked = blocked;
+    dead_end.candidates = candidates.into_iter().map(|(_, op)| op).collect();
 }
