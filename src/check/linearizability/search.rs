@@ -11,12 +11,14 @@
 //!
 //! The memo of configurations (Lowe) is what makes this fast: two orders that place the same operations
 //! and end in the same state have the same future, so the second is never explored. Configurations are
-//! keyed on a bitset of placed operations, hashed incrementally (one random word per operation, XORed in
-//! and out), together with the state's hash. Operations of unknown outcome are kept in a bitset of their
-//! own and compared by inclusion: a configuration is covered by one with the same completed operations,
-//! the same state and fewer unknown ones placed (see the memo module).
+//! keyed on the set of placed operations, hashed incrementally (one random word per operation, XORed in
+//! and out), together with the state's hash; the memo stores only the set's live window past the prefix
+//! of operations that are all placed, so its size follows the history's concurrency, not its length.
+//! Operations of unknown outcome are kept in a set of their own (hash-consed) and compared by inclusion:
+//! a configuration is covered by one with the same completed operations, the same state and fewer unknown
+//! ones placed (see the memo module).
 //!
-//! Two refinements of our own, both of which keep the search complete:
+//! Three refinements of our own, all of which keep the search complete:
 //!
 //! - **Operations of unknown outcome** have no return point: nothing forces them to be placed, so the
 //!   search succeeds as soon as every operation that did complete is placed, and the unknown ones left
@@ -30,6 +32,20 @@
 //!   reaches an explored configuration, the configuration before it fails too. Reads are most of a
 //!   history; this removes their branching. (A write that happens to leave the current state as it was
 //!   does not qualify: at its later place it may have changed the state.)
+//!
+//! - **A blind write of unknown outcome** (one that every state accepts and whose result does not depend on
+//!   the state before: a write, a put; see [`Model::blind_write`]) is placed only where it changes the
+//!   state and the very next operation placed is not a blind write and accepts the state it leaves. Take
+//!   any linearization and delete every unknown blind write that is followed by a blind write or by
+//!   nothing, or that leaves the state as it was: the state every other operation sees is unchanged, and
+//!   unknown operations need not happen, so it is still a linearization, and in it every unknown blind
+//!   write is followed by an operation that observes it. The search looks only for such linearizations.
+//!   This composes with the rule for read-only operations (moving a read to the front can leave at most
+//!   one unknown blind write unobserved, which is then deleted) and with the memo (a configuration
+//!   records whether its next operation must observe). So an unknown write is tried only just before an
+//!   operation that could see it, and when every such operation fits one state only (a read, a
+//!   compare-and-set: [`Model::only_state`]) only writes that leave that state are tried at all: this is
+//!   what makes histories with hundreds of timed-out writes cheap.
 //!
 //! The search is deterministic: same operations, same model, same budget — same answer, same witness,
 //! same count of explored states. Only the opt-in wall-clock deadline can change the answer (to
@@ -474,8 +490,9 @@ pub(crate) fn search<M: Model>(
     let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut stack_bytes = 0u64;
     // What does not grow during the search: the lists, the bitsets, the per-operation facts.
+    // (The witness's prefix and candidates are at most one `u32` an operation each.)
     let fixed_bytes = (entries.next.len() * 25
-        + ops.len() * (4 + 1 + 8 + 3 + 8)
+        + ops.len() * (4 + 1 + 8 + 3 + 8 + 8)
         + (placed.completed.len() + placed.unknown.len()) * 8) as u64;
     let mut peak_bytes = fixed_bytes;
     let mut explored_states = 0u64;
