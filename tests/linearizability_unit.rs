@@ -815,6 +815,35 @@ fn the_memory_budget_gives_unknown_never_an_abort() {
 }
 
 #[test]
+fn keys_over_their_share_of_the_memory_budget_are_searched_again_alone() {
+    let h = synthetic_kv_history(&SyntheticKv {
+        operations: 3_000,
+        clients: 6,
+        keys: 5,
+        ..SyntheticKv::default()
+    });
+    let roomy = check(&h, ModelKind::KeyValue, &CheckOptions::default()).expect("well formed");
+    assert_eq!(roomy.verdict, Verdict::Linearizable, "{roomy}");
+    // Exactly what the hungriest key needs alone: more than its share while keys run side by side.
+    let budget = |parallel| CheckOptions {
+        budget_bytes_max: roomy.memory_bytes_peak,
+        parallel,
+        ..CheckOptions::default()
+    };
+    let parallel = check(&h, ModelKind::KeyValue, &budget(true)).expect("well formed");
+    let sequential = check(&h, ModelKind::KeyValue, &budget(false)).expect("well formed");
+    assert_eq!(parallel.verdict, Verdict::Linearizable, "{parallel}");
+    assert_eq!(parallel.to_string(), sequential.to_string());
+    assert_eq!(parallel.explored_states, roomy.explored_states);
+    let short = CheckOptions {
+        budget_bytes_max: roomy.memory_bytes_peak - 1,
+        ..CheckOptions::default()
+    };
+    let report = check(&h, ModelKind::KeyValue, &short).expect("well formed");
+    assert_eq!(report.verdict, Verdict::Unknown, "{report}");
+}
+
+#[test]
 fn memory_grows_linearly_with_a_sequential_history() {
     let peak = |operations: usize| {
         let h = synthetic_register_history(&SyntheticRegister {
