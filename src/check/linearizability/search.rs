@@ -441,7 +441,22 @@ pub(crate) fn search<M: Model>(
     }
     // The memo indexes its entries with `u32`: a larger budget could not be honoured anyway.
     let states_max = budget.states_max.min(u64::from(u32::MAX - 1));
+    // What does not grow during the search, known before it is built: the lists (two heads, a call for
+    // every operation and a return for every completed one; 25 bytes a node), the per-operation facts
+    // and bitsets, and the witness's prefix and candidates (at most one `u32` an operation each).
+    let nodes = 2 + ops.len() + completed_left;
+    let fixed_bytes = (nodes * 25
+        + ops.len() * (4 + 1 + 8 + 3 + 8 + 8)
+        + (ops.len().div_ceil(64) + 1) * 8) as u64;
+    if fixed_bytes > budget.bytes_max {
+        return SearchResult {
+            outcome: Outcome::Unknown(Exhausted::Bytes),
+            explored_states: 0,
+            peak_bytes: 0,
+        };
+    }
     let mut entries = Entries::build(ops);
+    debug_assert_eq!(entries.next.len(), nodes);
     let traits = Traits {
         // Only completed read-only operations are placed without alternatives: an unknown one need not
         // be placed at all, so placing it first is not always as good as leaving it out.
@@ -489,11 +504,6 @@ pub(crate) fn search<M: Model>(
     let mut must_observe = false;
     let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut stack_bytes = 0u64;
-    // What does not grow during the search: the lists, the bitsets, the per-operation facts.
-    // (The witness's prefix and candidates are at most one `u32` an operation each.)
-    let fixed_bytes = (entries.next.len() * 25
-        + ops.len() * (4 + 1 + 8 + 3 + 8 + 8)
-        + (placed.completed.len() + placed.unknown.len()) * 8) as u64;
     let mut peak_bytes = fixed_bytes;
     let mut explored_states = 0u64;
     let mut dead_end: Option<DeadEnd> = None;
