@@ -77,6 +77,9 @@ enum Command {
         /// The most search states per key before the answer is `unknown`.
         #[arg(long, default_value_t = CheckOptions::default().budget_states_max)]
         budget_states_max: u64,
+        /// The most bytes the search may hold (counted from sizes) before the answer is `unknown`.
+        #[arg(long, default_value_t = CheckOptions::default().budget_bytes_max)]
+        budget_bytes_max: u64,
     },
     /// Re-run a trace from its own header and check that it reproduces byte for byte.
     Replay {
@@ -207,9 +210,11 @@ where
             model,
             format,
             budget_states_max,
+            budget_bytes_max,
         } => {
             let options = CheckOptions {
                 budget_states_max,
+                budget_bytes_max,
                 ..CheckOptions::default()
             };
             let code = check_file_and_print(

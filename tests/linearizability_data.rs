@@ -60,7 +60,14 @@ fn every_etcd_log_gets_its_recorded_verdict() {
 fn every_porcupine_kv_file_gets_the_verdict_its_name_gives() {
     let dir = data_dir().join("porcupine-kv");
     let options = CheckOptions::default();
-    for name in ["c01-ok.txt", "c01-bad.txt", "c10-ok.txt", "c10-bad.txt"] {
+    for name in [
+        "c01-ok.txt",
+        "c01-bad.txt",
+        "c10-ok.txt",
+        "c10-bad.txt",
+        "c50-ok.txt",
+        "c50-bad.txt",
+    ] {
         let path = dir.join(name);
         let expected = if name.contains("-ok") {
             Verdict::Linearizable

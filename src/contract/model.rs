@@ -107,6 +107,33 @@ pub trait Model: Sync {
         false
     }
 
+    /// Whether `op` is a *blind write*: `step` accepts it in every state and the state after it does not
+    /// depend on the state before (a write or a put). The search then never places such an operation of
+    /// unknown outcome unless the next operation placed observes the state it leaves, and never where it
+    /// leaves the state as it was: any other placement can be deleted from a linearization without
+    /// changing what anyone saw. The default, `false`, is always safe.
+    fn blind_write(&self, op: &Self::Op) -> bool {
+        let _ = op;
+        false
+    }
+
+    /// The one state in which `step` accepts `op`, if there is exactly one (a read that returned `v`:
+    /// `v`; a compare-and-set from `v`: `v`). The search uses it to look only at the blind writes of
+    /// unknown outcome that could leave that state; it must be exact when it is `Some`. The default,
+    /// `None` ("no single state"), is always safe.
+    fn only_state(&self, op: &Self::Op) -> Option<Self::State> {
+        let _ = op;
+        None
+    }
+
+    /// The bytes `state` holds on the heap, beyond `size_of::<State>()`: the search counts them against
+    /// its memory budget ([`super::CheckOptions::budget_bytes_max`]). An estimate from sizes, never the
+    /// allocator's, so the verdict stays deterministic. The default, 0, suits states without heap data.
+    fn state_heap_bytes(&self, state: &Self::State) -> usize {
+        let _ = state;
+        0
+    }
+
     /// Whether operations on different keys are independent, so the history may be split by key.
     fn independent_keys(&self) -> bool {
         false
@@ -115,6 +142,19 @@ pub trait Model: Sync {
     /// A state as a person reads it, for witnesses.
     fn describe_state(&self, state: &Self::State) -> String {
         format!("{state:?}")
+    }
+}
+
+/// The heap bytes a value holds: its strings' and lists' lengths (capacity may be larger; this is the
+/// deterministic part).
+pub fn value_heap_bytes(value: &Value) -> usize {
+    match value {
+        Value::Nil | Value::Int(_) => 0,
+        Value::Str(s) => s.len(),
+        Value::List(items) => items
+            .iter()
+            .map(|v| std::mem::size_of::<Value>() + value_heap_bytes(v))
+            .sum(),
     }
 }
 
@@ -210,6 +250,21 @@ impl Model for RegisterModel {
 
     fn read_only(&self, op: &RegisterOp) -> bool {
         matches!(op, RegisterOp::Read(_) | RegisterOp::CasFailed { .. })
+    }
+
+    fn blind_write(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Write(_))
+    }
+
+    fn only_state(&self, op: &RegisterOp) -> Option<Value> {
+        match op {
+            RegisterOp::Read(v) | RegisterOp::Cas { from: v, .. } => Some(v.clone()),
+            RegisterOp::Write(_) | RegisterOp::CasFailed { .. } => None,
+        }
+    }
+
+    fn state_heap_bytes(&self, state: &Value) -> usize {
+        value_heap_bytes(state)
     }
 
     fn independent_keys(&self) -> bool {
@@ -340,6 +395,21 @@ impl Model for KvModel {
 
     fn read_only(&self, op: &KvOp) -> bool {
         matches!(op, KvOp::Get(_) | KvOp::CasFailed { .. })
+    }
+
+    fn blind_write(&self, op: &KvOp) -> bool {
+        matches!(op, KvOp::Put(_))
+    }
+
+    fn only_state(&self, op: &KvOp) -> Option<Value> {
+        match op {
+            KvOp::Get(v) | KvOp::Cas { from: v, .. } => Some(v.clone()),
+            KvOp::Put(_) | KvOp::Append(_) | KvOp::CasFailed { .. } => None,
+        }
+    }
+
+    fn state_heap_bytes(&self, state: &Value) -> usize {
+        value_heap_bytes(state)
     }
 
     fn independent_keys(&self) -> bool {

@@ -17,7 +17,7 @@
 //! reduction whose seed now passes is also tried with a few further seeds (`reseeds`); the result
 //! records the seed it fails with.
 //!
-//! Every run draws from per-consumer streams (`sim::rng::stream`), so dropping one fault leaves the
+//! Every run draws from per-consumer streams (`contract::Rng::stream`), so dropping one fault leaves the
 //! network's and the nodes' draws alone as far as the schedule allows. The order of attempts is fixed,
 //! so shrinking is deterministic. The budget counts runs (`steps_max`) and the events they handle
 //! (`events_total_max`); running out is an outcome (`exhausted`), and the best scenario found so far

@@ -24,9 +24,13 @@
 //! # Promises
 //!
 //! - [`Verdict::Linearizable`] and [`Verdict::NotLinearizable`] are exact (the search is complete);
-//!   [`Verdict::Unknown`] means the budget ran out, never a guess. The default budget is a count of
-//!   explored configurations per key, so the verdict, the witness and every count in the report are
-//!   deterministic; a wall-clock budget is opt-in ([`CheckOptions::budget_time_max`]).
+//!   [`Verdict::Unknown`] means a budget ran out, never a guess. The default budgets count explored
+//!   configurations, steps and bytes (estimated from sizes, never asked of the allocator) per key, so the
+//!   verdict, the witness and every count in the report are deterministic; running out of memory is an
+//!   answer (`unknown`), never an abort. A wall-clock budget is opt-in ([`CheckOptions::budget_time_max`]).
+//! - Memory follows the live window of the history: the memo keeps, per configuration, only the placed
+//!   operations past the prefix that is entirely placed (see the `memo` module), so a history of bounded
+//!   concurrency is checked in memory linear in its length.
 //! - On a violation the report carries a [`Witness`]: the longest linearizable prefix the search found,
 //!   the operation that cannot follow it, and the operations open at that point.
 //! - The report's `Display` is deterministic; only [`CheckReport::elapsed_ns`] (printed by
@@ -44,7 +48,7 @@ pub use crate::contract::model::{
     Completion, KvModel, KvOp, Model, RegisterModel, RegisterOp, Step,
 };
 pub use models::{BUILTIN_MODELS, ModelVisitor, with_model};
-pub use synth::{SyntheticKv, synthetic_kv_history};
+pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_register_history};
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
 use crate::check::history_format::{self, Format, HistoryError, ParsedHistory};
@@ -59,18 +63,43 @@ use std::path::Path;
 use std::time::Duration;
 use wall_clock::Stopwatch;
 
-/// The default explored-states budget, per key: about a thousand times what the hardest reference
-/// history needs (Jepsen's etcd logs need a few hundred, a synthetic 10,000-operation key-value history
-/// about 10,000 in all), a few seconds of search at most, and a memo of a few hundred megabytes at most for
-/// small states.
-pub const BUDGET_STATES_MAX_DEFAULT: u64 = 2_000_000;
+/// The default explored-states budget, for the whole check: seconds of search, and enough for a 300,000-operation
+/// register history from ten clients (about 30 states an operation). The memory budget
+/// ([`BUDGET_BYTES_MAX_DEFAULT`]) usually binds first for large states.
+pub const BUDGET_STATES_MAX_DEFAULT: u64 = 10_000_000;
+
+/// The default steps budget, for the whole check: a step is one candidate tried in the model, so this bounds the time
+/// a search spends trying many open operations of unknown outcome at each configuration (seconds).
+pub const BUDGET_STEPS_MAX_DEFAULT: u64 = 1 << 26;
+
+/// The default memory budget: 1 GiB. It is about ten times what the hardest history we know that the
+/// search decides needs, fits beside a simulation on a laptop or a CI runner (7 GiB on GitHub's), and
+/// since its count is an estimate from sizes, the process's true peak stays within a small factor of it.
+pub const BUDGET_BYTES_MAX_DEFAULT: u64 = 1 << 30;
+
+/// The explored-states budget of the first round when a history is split into several keys (see
+/// [`check`]); each round after multiplies it by [`ROUND_GROWTH`].
+pub const ROUND_STATES_FIRST: u64 = 1 << 12;
+
+/// How much each round's explored-states budget grows over the last one's.
+pub const ROUND_GROWTH: u64 = 8;
 
 /// How hard to try.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
-    /// The most configurations the search may explore for one key (or for the whole history when it is
-    /// not split). Past it the verdict is [`Verdict::Unknown`]. Deterministic.
+    /// The most configurations the search may explore, for the whole history: keys searched in rounds
+    /// share it (see [`check`]). Past it the verdict is [`Verdict::Unknown`]. Deterministic.
     pub budget_states_max: u64,
+    /// The most steps (candidate operations tried in the model) the search may take, for the whole
+    /// history; each round's share grows with its share of `budget_states_max`. Past it the
+    /// verdict is [`Verdict::Unknown`]. Deterministic.
+    pub budget_steps_max: u64,
+    /// The most bytes one key's search may hold (its memo of explored configurations, its stack, its
+    /// lists), counted from sizes rather than asked of the allocator, so that the verdict stays
+    /// deterministic. Past it the verdict is [`Verdict::Unknown`], never an abort. Keys searched in
+    /// parallel share it in proportion to their operations, and a key that runs out of its share is
+    /// searched again alone with the whole budget, so the whole check holds about this much at most.
+    pub budget_bytes_max: u64,
     /// An optional wall-clock limit for the whole check. Past it the verdict is [`Verdict::Unknown`].
     /// Opt-in, because it makes the verdict depend on the machine.
     pub budget_time_max: Option<Duration>,
@@ -82,6 +111,8 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             budget_states_max: BUDGET_STATES_MAX_DEFAULT,
+            budget_steps_max: BUDGET_STEPS_MAX_DEFAULT,
+            budget_bytes_max: BUDGET_BYTES_MAX_DEFAULT,
             budget_time_max: None,
             parallel: true,
         }
@@ -139,6 +170,9 @@ pub struct CheckReport {
     pub unknown_reason: Option<String>,
     /// Configurations explored, summed over keys.
     pub explored_states: u64,
+    /// The most bytes one key's search held at once (memo, stack, lists), counted from sizes: the figure
+    /// [`CheckOptions::budget_bytes_max`] bounds. Deterministic.
+    pub memory_bytes_peak: u64,
     /// Operations checked (after dropping those that constrain nothing).
     pub operations: usize,
     /// Of those, operations of unknown outcome.
@@ -147,7 +181,8 @@ pub struct CheckReport {
     pub dropped_operations: usize,
     /// How many parts (keys) the history was split into.
     pub keys: usize,
-    /// Keys found not linearizable.
+    /// Keys found not linearizable. The check stops as soon as one is (see [`check`]), so this
+    /// counts the keys found by then: at least one when the verdict is [`Verdict::NotLinearizable`].
     pub keys_not_linearizable: usize,
     /// Wall-clock time the check took. Machine-dependent: not part of `Display`.
     pub elapsed_ns: u64,
@@ -194,8 +229,9 @@ impl CheckReport {
         let mut text = self.to_string();
         if timing {
             text.push_str(&format!(
-                "checked in {:.3} ms\n",
-                self.elapsed_ns as f64 / 1e6
+                "checked in {:.3} ms; the search held {:.1} MB at most\n",
+                self.elapsed_ns as f64 / 1e6,
+                self.memory_bytes_peak as f64 / 1e6
             ));
         }
         text
@@ -350,6 +386,14 @@ fn prepare<M: Model>(model: &M, history: &History) -> Result<PreparedOps<M::Op>,
 ///
 /// `Err` only for a history that does not make sense (a completion with no invoke, a compare-and-set
 /// without `[from to]`, a function the model does not know).
+///
+/// A history split into several keys is searched in rounds: every key still undecided gets a states
+/// budget of [`ROUND_STATES_FIRST`], then [`ROUND_GROWTH`] times more each round, up to
+/// [`CheckOptions::budget_states_max`]. The check stops after the first round in which some key is found
+/// not linearizable, so one hard key does not hold up the answer that an easy one already gives (the
+/// witness is the first such key in key order). Since a search's path does not depend on its budget
+/// until the budget runs out, every number in the report is the same on every machine and with or
+/// without parallelism; rounds cost a linearizable history at most 1/7 more work.
 pub fn check<M: Model>(
     history: &History,
     model: &M,
@@ -357,30 +401,9 @@ pub fn check<M: Model>(
 ) -> Result<CheckReport, HistoryError> {
     let started = Stopwatch::start();
     let deadline = options.budget_time_max.map(|limit| started.deadline(limit));
-    let budget = Budget {
-        states_max: options.budget_states_max,
-        deadline,
-    };
     let (ops, dropped) = prepare(model, history)?;
     let parts = partition::split(history, &ops, model.independent_keys());
-
-    let run = |part: &partition::Part<'_, M::Op>| -> SearchResult {
-        let part_ops: Vec<PartOp<'_, M::Op>> = part
-            .ops
-            .iter()
-            .map(|p| PartOp {
-                op: &p.op,
-                call: p.invoke,
-                ret: if p.unknown { None } else { p.completion },
-            })
-            .collect();
-        search::search(model, &part_ops, &budget)
-    };
-    let results: Vec<SearchResult> = if options.parallel && parts.len() > 1 {
-        parts.par_iter().map(run).collect()
-    } else {
-        parts.iter().map(run).collect()
-    };
+    let results = search_parts(model, &parts, ops.len(), options, deadline);
 
     let mut verdict = Verdict::Linearizable;
     let mut witness = None;
@@ -412,6 +435,14 @@ pub fn check<M: Model>(
                                 options.budget_states_max
                             )
                         }
+                        Exhausted::Steps => format!(
+                            "the budget of {} steps ran out on {place}",
+                            options.budget_steps_max
+                        ),
+                        Exhausted::Bytes => format!(
+                            "the memory budget of {} bytes ran out on {place}",
+                            options.budget_bytes_max
+                        ),
                         Exhausted::Deadline => format!(
                             "the time budget of {:?} ran out on {place}",
                             options.budget_time_max.unwrap_or_default()
@@ -431,6 +462,7 @@ pub fn check<M: Model>(
         witness,
         unknown_reason,
         explored_states: results.iter().map(|r| r.explored_states).sum(),
+        memory_bytes_peak: results.iter().map(|r| r.peak_bytes).max().unwrap_or(0),
         operations: ops.len(),
         unknown_operations: ops.iter().filter(|o| o.unknown).count(),
         dropped_operations: dropped,
@@ -438,6 +470,114 @@ pub fn check<M: Model>(
         keys_not_linearizable,
         elapsed_ns: started.elapsed_ns(),
     })
+}
+
+/// One part's operations as the search takes them.
+fn part_ops<'a, O>(part: &partition::Part<'a, O>) -> Vec<PartOp<'a, O>> {
+    part.ops
+        .iter()
+        .map(|p| PartOp {
+            op: &p.op,
+            call: p.invoke,
+            ret: if p.unknown { None } else { p.completion },
+        })
+        .collect()
+}
+
+/// Searches every part, in rounds (see [`check`]); the results come in the parts' order.
+fn search_parts<M: Model>(
+    model: &M,
+    parts: &[partition::Part<'_, M::Op>],
+    operations: usize,
+    options: &CheckOptions,
+    deadline: Option<wall_clock::Deadline>,
+) -> Vec<SearchResult> {
+    let parallel = options.parallel && parts.len() > 1;
+    let bytes_max = options.budget_bytes_max;
+    // A part's share of the memory budget while parts run side by side: in proportion to its operations,
+    // so that the shares add up to the budget.
+    let share = |part: &partition::Part<'_, M::Op>| -> u64 {
+        if !parallel {
+            return bytes_max;
+        }
+        let share = u128::from(bytes_max) * part.ops.len() as u128 / operations.max(1) as u128;
+        share as u64
+    };
+    // A round's steps budget grows with its states budget.
+    let steps_for = |states_max: u64| -> u64 {
+        let steps = u128::from(options.budget_steps_max) * u128::from(states_max)
+            / u128::from(options.budget_states_max.max(1));
+        u64::try_from(steps).unwrap_or(u64::MAX)
+    };
+    let run = |part: &partition::Part<'_, M::Op>, states_max: u64, bytes_max: u64| {
+        let budget = Budget {
+            states_max,
+            steps_max: steps_for(states_max),
+            bytes_max,
+            deadline,
+        };
+        search::search(model, &part_ops(part), &budget)
+    };
+    let full = options.budget_states_max;
+    let undecided = |r: &Option<SearchResult>| match r {
+        None => true,
+        Some(r) => matches!(
+            r.outcome,
+            Outcome::Unknown(Exhausted::States | Exhausted::Steps)
+        ),
+    };
+    let mut round_cap = if parts.len() > 1 {
+        ROUND_STATES_FIRST.min(full)
+    } else {
+        full
+    };
+    let mut last_cap = 0;
+    let mut results: Vec<Option<SearchResult>> = vec![None; parts.len()];
+    loop {
+        let pending: Vec<usize> = (0..parts.len())
+            .filter(|&k| undecided(&results[k]))
+            .collect();
+        // The states budget is for the whole check: what the decided parts used is spent, and the rest
+        // is shared evenly by the parts still searching.
+        let spent: u64 = results
+            .iter()
+            .filter(|r| !undecided(r))
+            .flatten()
+            .map(|r| r.explored_states)
+            .sum();
+        let even = full.saturating_sub(spent) / pending.len().max(1) as u64;
+        let states_max = round_cap.min(even);
+        if pending.is_empty() || states_max <= last_cap {
+            break;
+        }
+        let attempt = |&k: &usize| (k, run(&parts[k], states_max, share(&parts[k])));
+        let round: Vec<(usize, SearchResult)> = if parallel {
+            pending.par_iter().map(attempt).collect()
+        } else {
+            pending.iter().map(attempt).collect()
+        };
+        for (k, mut result) in round {
+            if result.outcome == Outcome::Unknown(Exhausted::Bytes) && share(&parts[k]) < bytes_max
+            {
+                // Alone now, with the whole budget: the answer is the one a run alone would give.
+                result = run(&parts[k], states_max, bytes_max);
+            }
+            results[k] = Some(result);
+        }
+        let violation = results
+            .iter()
+            .flatten()
+            .any(|r| matches!(r.outcome, Outcome::NotLinearizable(_)));
+        if violation || states_max >= full {
+            break;
+        }
+        last_cap = states_max;
+        round_cap = round_cap.saturating_mul(ROUND_GROWTH).min(full);
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every part searched in the first round"))
+        .collect()
 }
 
 /// Checks a parsed history, placing history errors at their line in the file.

@@ -11,12 +11,14 @@
 //!
 //! The memo of configurations (Lowe) is what makes this fast: two orders that place the same operations
 //! and end in the same state have the same future, so the second is never explored. Configurations are
-//! keyed on a bitset of placed operations, hashed incrementally (one random word per operation, XORed in
-//! and out), together with the state's hash. Operations of unknown outcome are kept in a bitset of their
-//! own and compared by inclusion: a configuration is covered by one with the same completed operations,
-//! the same state and fewer unknown ones placed (see the memo module).
+//! keyed on the set of placed operations, hashed incrementally (one random word per operation, XORed in
+//! and out), together with the state's hash; the memo stores only the set's live window past the prefix
+//! of operations that are all placed, so its size follows the history's concurrency, not its length.
+//! Operations of unknown outcome are kept in a set of their own (hash-consed) and compared by inclusion:
+//! a configuration is covered by one with the same completed operations, the same state and fewer unknown
+//! ones placed (see the memo module).
 //!
-//! Two refinements of our own, both of which keep the search complete:
+//! Three refinements of our own, all of which keep the search complete:
 //!
 //! - **Operations of unknown outcome** have no return point: nothing forces them to be placed, so the
 //!   search succeeds as soon as every operation that did complete is placed, and the unknown ones left
@@ -31,11 +33,25 @@
 //!   history; this removes their branching. (A write that happens to leave the current state as it was
 //!   does not qualify: at its later place it may have changed the state.)
 //!
+//! - **A blind write of unknown outcome** (one that every state accepts and whose result does not depend on
+//!   the state before: a write, a put; see [`Model::blind_write`]) is placed only where it changes the
+//!   state and the very next operation placed is not a blind write and accepts the state it leaves. Take
+//!   any linearization and delete every unknown blind write that is followed by a blind write or by
+//!   nothing, or that leaves the state as it was: the state every other operation sees is unchanged, and
+//!   unknown operations need not happen, so it is still a linearization, and in it every unknown blind
+//!   write is followed by an operation that observes it. The search looks only for such linearizations.
+//!   This composes with the rule for read-only operations (moving a read to the front can leave at most
+//!   one unknown blind write unobserved, which is then deleted) and with the memo (a configuration
+//!   records whether its next operation must observe). So an unknown write is tried only just before an
+//!   operation that could see it, and when every such operation fits one state only (a read, a
+//!   compare-and-set: [`Model::only_state`]) only writes that leave that state are tried at all: this is
+//!   what makes histories with hundreds of timed-out writes cheap.
+//!
 //! The search is deterministic: same operations, same model, same budget — same answer, same witness,
 //! same count of explored states. Only the opt-in wall-clock deadline can change the answer (to
 //! "unknown").
 
-use super::memo::Memo;
+use super::memo::{Config, MAP_SLOT_BYTES, Memo, UnknownSets};
 use super::wall_clock::Deadline;
 use crate::contract::{Model, Step};
 use std::hash::{Hash, Hasher};
@@ -62,6 +78,10 @@ pub(crate) struct PartOp<'a, O> {
 pub(crate) struct Budget {
     /// The most configurations it may explore.
     pub(crate) states_max: u64,
+    /// The most steps (candidates tried in the model) it may take.
+    pub(crate) steps_max: u64,
+    /// The most bytes its memo and stack may hold, counted from sizes (deterministic).
+    pub(crate) bytes_max: u64,
     /// When it must stop, if ever.
     pub(crate) deadline: Option<Deadline>,
 }
@@ -71,6 +91,10 @@ pub(crate) struct Budget {
 pub(crate) enum Exhausted {
     /// The explored-states budget ran out.
     States,
+    /// The steps budget ran out.
+    Steps,
+    /// The memory budget ran out.
+    Bytes,
     /// The wall-clock deadline passed.
     Deadline,
 }
@@ -99,6 +123,8 @@ pub(crate) enum Outcome {
 pub(crate) struct SearchResult {
     pub(crate) outcome: Outcome,
     pub(crate) explored_states: u64,
+    /// The most bytes the search held at once, counted from sizes.
+    pub(crate) peak_bytes: u64,
 }
 
 /// A multiply-rotate hasher (the Fx design) for model states: fast on the small keys states are made of.
@@ -235,6 +261,12 @@ impl Entries {
         entries
     }
 
+    /// Whether `node` is a node (not `NIL`) that comes before the return `ret` (`NIL`: the end).
+    #[inline]
+    fn before(&self, node: u32, ret: u32) -> bool {
+        node != NIL && (ret == NIL || self.pos[node as usize] < self.pos[ret as usize])
+    }
+
     #[inline]
     fn unlink(&mut self, n: u32) {
         let (p, x) = (self.prev[n as usize], self.next[n as usize]);
@@ -294,8 +326,97 @@ struct Frame<S> {
     /// The state before it, when it changed the state.
     state_before: Option<S>,
     state_hash_before: u64,
+    /// The id of the set of placed unknown operations before it.
+    unknown_before: u32,
+    /// Whether the configuration before it had to place an observer next.
+    must_observe_before: bool,
+    /// The bytes this frame is counted as.
+    bytes: u64,
     /// It is read-only, which made it the only candidate its configuration needed to try.
     forced: bool,
+}
+
+/// Per-operation facts the search looks up on every try.
+struct Traits {
+    /// A completed read-only operation: placed without alternatives when it fits.
+    read_only: Vec<bool>,
+    /// A blind write (see [`Model::blind_write`]), of any outcome.
+    blind: Vec<bool>,
+    /// For an unknown operation: an identical one invoked earlier (see [`earlier_twins`]).
+    earlier_twin: Vec<Option<u32>>,
+    /// For a blind write: the hash of the state it leaves (the same from every state).
+    target_hash: Vec<u64>,
+    /// The hash of the one state the operation fits in, if there is one ([`Model::only_state`]).
+    only_hash: Vec<Option<u64>>,
+    /// Whether some operation of unknown outcome is not a blind write (so may observe).
+    unknown_observers: bool,
+}
+
+/// The operations that could observe the state an unknown blind write leaves if it were placed now: the
+/// candidates that are not blind writes. Computed once per configuration (`serial` names it), when its
+/// unknown candidates are first scanned.
+struct Observers {
+    serial: u64,
+    nodes: Vec<u32>,
+    /// The hashes of the states they fit in, when each fits in one state only; `None` when some fits in
+    /// more. A blind write whose state is not among them is not worth trying.
+    filter: Option<Vec<u64>>,
+}
+
+impl Observers {
+    fn refresh(&mut self, serial: u64, entries: &Entries, traits: &Traits, ret: u32) {
+        if self.serial == serial {
+            return;
+        }
+        self.serial = serial;
+        self.nodes.clear();
+        let mut filter = Some(Vec::new());
+        let mut note = |node: u32| {
+            let i = entries.op[node as usize] as usize;
+            if traits.blind[i] {
+                return;
+            }
+            self.nodes.push(node);
+            match (&mut filter, traits.only_hash[i]) {
+                (Some(hashes), Some(h)) => hashes.push(h),
+                _ => filter = None,
+            }
+        };
+        let mut at = entries.next[HEAD as usize];
+        while at != NIL && entries.is_call[at as usize] {
+            note(at);
+            at = entries.next[at as usize];
+        }
+        if traits.unknown_observers {
+            let mut at = entries.next[UNKNOWN_HEAD as usize];
+            while entries.before(at, ret) {
+                note(at);
+                at = entries.next[at as usize];
+            }
+        }
+        self.filter = filter;
+    }
+
+    /// Whether `target_hash` may be a state some observer fits in.
+    fn may_fit(&self, target_hash: u64) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|hashes| hashes.contains(&target_hash))
+    }
+
+    /// Whether some observer accepts `state`.
+    fn fit<M: Model>(
+        &self,
+        model: &M,
+        ops: &[PartOp<'_, M::Op>],
+        entries: &Entries,
+        state: &M::State,
+    ) -> bool {
+        self.nodes.iter().any(|&node| {
+            let i = entries.op[node as usize] as usize;
+            !matches!(model.step(state, ops[i].op), Step::Illegal)
+        })
+    }
 }
 
 /// Searches for a linearization of `ops` (one part of a history) under `model`.
@@ -315,26 +436,83 @@ pub(crate) fn search<M: Model>(
         return SearchResult {
             outcome: Outcome::Linearizable,
             explored_states: 0,
+            peak_bytes: 0,
         };
     }
     // The memo indexes its entries with `u32`: a larger budget could not be honoured anyway.
     let states_max = budget.states_max.min(u64::from(u32::MAX - 1));
+    // What does not grow during the search, known before it is built: the lists (two heads, a call for
+    // every operation and a return for every completed one; 25 bytes a node), the per-operation facts
+    // and bitsets, and the witness's prefix and candidates (at most one `u32` an operation each).
+    let nodes = 2 + ops.len() + completed_left;
+    let fixed_bytes = (nodes * 25
+        + ops.len() * (4 + 1 + 8 + 3 + 8 + 8)
+        + (ops.len().div_ceil(64) + 1) * 8) as u64;
+    if fixed_bytes > budget.bytes_max {
+        return SearchResult {
+            outcome: Outcome::Unknown(Exhausted::Bytes),
+            explored_states: 0,
+            peak_bytes: 0,
+        };
+    }
     let mut entries = Entries::build(ops);
-    // Only completed read-only operations are placed without alternatives: an unknown one need not be
-    // placed at all, so placing it first is not always as good as leaving it out.
-    let read_only: Vec<bool> = ops
+    debug_assert_eq!(entries.next.len(), nodes);
+    let traits = Traits {
+        // Only completed read-only operations are placed without alternatives: an unknown one need not
+        // be placed at all, so placing it first is not always as good as leaving it out.
+        read_only: ops
+            .iter()
+            .map(|op| op.ret.is_some() && model.read_only(op.op))
+            .collect(),
+        blind: ops.iter().map(|op| model.blind_write(op.op)).collect(),
+        earlier_twin: earlier_twins(ops),
+        target_hash: Vec::new(),
+        only_hash: ops
+            .iter()
+            .map(|op| model.only_state(op.op).map(|s| state_hash(&s)))
+            .collect(),
+        unknown_observers: ops
+            .iter()
+            .any(|op| op.ret.is_none() && !model.blind_write(op.op)),
+    };
+    let init = model.init();
+    let target_hash = ops
         .iter()
-        .map(|op| op.ret.is_some() && model.read_only(op.op))
+        .zip(&traits.blind)
+        .map(|(op, &blind)| match (blind, model.step(&init, op.op)) {
+            (false, _) | (true, Step::Illegal) => 0,
+            (true, Step::Unchanged) => state_hash(&init),
+            (true, Step::Changed(s)) => state_hash(&s),
+        })
         .collect();
-    let earlier_twin = earlier_twins(ops);
+    let traits = Traits {
+        target_hash,
+        ..traits
+    };
+    let mut observers = Observers {
+        serial: u64::MAX,
+        nodes: Vec::new(),
+        filter: None,
+    };
+    // Names the current configuration for `observers`: it changes on every placement and every undo.
+    let mut serial = 0u64;
     let mut placed = Placed::new(ops);
-    let mut memo: Memo<M::State> = Memo::new(placed.completed.len(), placed.unknown.len());
+    let mut sets = UnknownSets::new(placed.unknown.len());
+    let mut memo: Memo<M::State> = Memo::new(!placed.unknown.is_empty());
     let mut state = model.init();
     let mut state_h = state_hash(&state);
-    let mut stack: Vec<Frame<M::State>> = Vec::with_capacity(ops.len());
+    let mut must_observe = false;
+    let mut stack: Vec<Frame<M::State>> = Vec::new();
+    let mut stack_bytes = 0u64;
+    let mut peak_bytes = fixed_bytes;
     let mut explored_states = 0u64;
     let mut dead_end: Option<DeadEnd> = None;
+    // How many of the stack's first frames are known to match the dead end's prefix: a deeper dead end
+    // copies only the frames past them, so noting dead ends costs O(1) a placement, not O(depth).
+    let mut dead_agree = 0usize;
     let mut turns = 0u64;
+    // Candidates tried in the model: what the steps budget counts.
+    let mut steps = 0u64;
 
     let mut cursor = Cursor::Completed(entries.next[HEAD as usize]);
     loop {
@@ -343,6 +521,7 @@ pub(crate) fn search<M: Model>(
             return SearchResult {
                 outcome: Outcome::Unknown(Exhausted::Deadline),
                 explored_states,
+                peak_bytes,
             };
         }
 
@@ -357,12 +536,7 @@ pub(crate) fn search<M: Model>(
                 };
                 continue;
             }
-            Cursor::Unknown { node, ret }
-                if node != NIL
-                    && (ret == NIL || entries.pos[node as usize] < entries.pos[ret as usize]) =>
-            {
-                (node, ret)
-            }
+            Cursor::Unknown { node, ret } if entries.before(node, ret) => (node, ret),
             Cursor::Unknown { ret, .. } => {
                 // Dead end: the operation returning at `ret` had to be placed by now and cannot be. Note
                 // the deepest dead end for the witness, then take back the last placement.
@@ -371,7 +545,19 @@ pub(crate) fn search<M: Model>(
                         .as_ref()
                         .is_none_or(|d| stack.len() > d.prefix.len())
                 {
-                    dead_end = Some(describe_dead_end(&entries, &stack, ret));
+                    let d = dead_end.get_or_insert_with(|| DeadEnd {
+                        prefix: Vec::new(),
+                        blocked: 0,
+                        candidates: Vec::new(),
+                    });
+                    d.prefix.truncate(dead_agree);
+                    d.prefix.extend(
+                        stack[dead_agree..]
+                            .iter()
+                            .map(|f| entries.op[f.node as usize]),
+                    );
+                    dead_agree = stack.len();
+                    describe_dead_end(&entries, ret, d);
                 }
                 cursor = Cursor::Backtrack;
                 continue;
@@ -386,10 +572,18 @@ pub(crate) fn search<M: Model>(
                     return SearchResult {
                         outcome: Outcome::NotLinearizable(dead_end),
                         explored_states,
+                        peak_bytes,
                     };
                 };
+                serial += 1;
+                dead_agree = dead_agree.min(stack.len());
                 let i = entries.op[frame.node as usize] as usize;
                 placed.toggle(i);
+                if ops[i].ret.is_none() {
+                    placed.unknown_id = frame.unknown_before;
+                }
+                must_observe = frame.must_observe_before;
+                stack_bytes -= frame.bytes;
                 let forced = frame.forced;
                 if let Some(before) = frame.state_before {
                     state = before;
@@ -417,17 +611,6 @@ pub(crate) fn search<M: Model>(
         };
 
         let i = entries.op[node as usize] as usize;
-        if let Some(twin) = earlier_twin[i]
-            && !placed.contains(twin as usize)
-        {
-            // An identical unknown operation that began earlier is still unplaced: placing this one now
-            // is the same as placing that one, which is (or was) tried instead.
-            cursor = Cursor::Unknown {
-                node: entries.next[node as usize],
-                ret,
-            };
-            continue;
-        }
         let skip = |entries: &Entries| {
             let after = entries.next[node as usize];
             if ops[i].ret.is_some() {
@@ -436,7 +619,37 @@ pub(crate) fn search<M: Model>(
                 Cursor::Unknown { node: after, ret }
             }
         };
-        let forced = read_only[i];
+        if let Some(twin) = traits.earlier_twin[i]
+            && !placed.contains(twin as usize)
+        {
+            // An identical unknown operation that began earlier is still unplaced: placing this one now
+            // is the same as placing that one, which is (or was) tried instead.
+            cursor = skip(&entries);
+            continue;
+        }
+        if must_observe && traits.blind[i] {
+            // The unknown blind write placed last must be observed by the next operation (see the
+            // module's docs): a blind write cannot be next.
+            cursor = skip(&entries);
+            continue;
+        }
+        let unknown_blind = ops[i].ret.is_none() && traits.blind[i];
+        if unknown_blind {
+            observers.refresh(serial, &entries, &traits, ret);
+            if !observers.may_fit(traits.target_hash[i]) {
+                cursor = skip(&entries);
+                continue;
+            }
+        }
+        steps += 1;
+        if steps > budget.steps_max {
+            return SearchResult {
+                outcome: Outcome::Unknown(Exhausted::Steps),
+                explored_states,
+                peak_bytes,
+            };
+        }
+        let forced = traits.read_only[i];
         let changed = match model.step(&state, ops[i].op) {
             Step::Illegal => {
                 cursor = skip(&entries);
@@ -445,19 +658,74 @@ pub(crate) fn search<M: Model>(
             Step::Unchanged => None,
             Step::Changed(next) => Some(next),
         };
+        if unknown_blind {
+            // Worth placing only where it changes the state and some candidate could observe the
+            // change next; anywhere else it could be deleted without anyone noticing.
+            let observed = changed
+                .as_ref()
+                .is_some_and(|next| observers.fit(model, ops, &entries, next));
+            if !observed {
+                cursor = skip(&entries);
+                continue;
+            }
+        }
         let next_h = changed.as_ref().map_or(state_h, state_hash);
+        let unknown_before = placed.unknown_id;
         placed.toggle(i);
-        let fresh = memo.insert(
-            placed.hash ^ next_h,
-            placed.unknown_hash,
-            &placed.completed,
-            &placed.unknown,
-            changed.as_ref().unwrap_or(&state),
-        );
-        if !fresh {
+        if ops[i].ret.is_none() {
+            placed.unknown_id = sets.intern(placed.unknown_hash, &placed.unknown);
+        }
+        let fresh = {
+            let (hash, unknown_hash, unknown_id) =
+                (placed.hash, placed.unknown_hash, placed.unknown_id);
+            let (low, window) = placed.window();
+            let config = Config {
+                group_hash: hash ^ next_h ^ if unknown_blind { OBSERVE_SALT } else { 0 },
+                unknown_hash,
+                low,
+                window,
+                unknown: unknown_id,
+                must_observe: unknown_blind,
+                state: changed.as_ref().unwrap_or(&state),
+            };
+            if memo.contains(&config, &sets) {
+                None
+            } else if explored_states >= states_max {
+                return SearchResult {
+                    outcome: Outcome::Unknown(Exhausted::States),
+                    explored_states,
+                    peak_bytes,
+                };
+            } else {
+                let state_heap = changed.as_ref().map_or(0, |s| model.state_heap_bytes(s));
+                let frame_bytes = (std::mem::size_of::<Frame<M::State>>() + state_heap) as u64;
+                let entry_bytes = Memo::<M::State>::entry_bytes(
+                    window.len(),
+                    model.state_heap_bytes(config.state),
+                ) + MAP_SLOT_BYTES;
+                let bytes = fixed_bytes
+                    + memo.bytes()
+                    + sets.bytes()
+                    + stack_bytes
+                    + entry_bytes
+                    + frame_bytes;
+                if bytes > budget.bytes_max {
+                    return SearchResult {
+                        outcome: Outcome::Unknown(Exhausted::Bytes),
+                        explored_states,
+                        peak_bytes,
+                    };
+                }
+                peak_bytes = peak_bytes.max(bytes);
+                memo.insert(&config, model.state_heap_bytes(config.state));
+                Some(frame_bytes)
+            }
+        };
+        let Some(frame_bytes) = fresh else {
             // Placed this way, the operations end in a configuration already explored (and failed), or
             // covered by one: skip it.
             placed.toggle(i);
+            placed.unknown_id = unknown_before;
             // A read-only operation could go first in any linearization from here, so here fails with it.
             cursor = if forced {
                 Cursor::Backtrack
@@ -465,23 +733,23 @@ pub(crate) fn search<M: Model>(
                 skip(&entries)
             };
             continue;
-        }
-        if explored_states >= states_max {
-            return SearchResult {
-                outcome: Outcome::Unknown(Exhausted::States),
-                explored_states,
-            };
-        }
+        };
         explored_states += 1;
+        serial += 1;
         let state_before = changed.map(|next| std::mem::replace(&mut state, next));
         stack.push(Frame {
             node,
             ret,
             state_before,
             state_hash_before: state_h,
+            unknown_before,
+            must_observe_before: must_observe,
+            bytes: frame_bytes,
             forced,
         });
+        stack_bytes += frame_bytes;
         state_h = next_h;
+        must_observe = unknown_blind;
         entries.lift(node);
         if ops[i].ret.is_some() {
             completed_left -= 1;
@@ -489,6 +757,7 @@ pub(crate) fn search<M: Model>(
                 return SearchResult {
                     outcome: Outcome::Linearizable,
                     explored_states,
+                    peak_bytes,
                 };
             }
         }
@@ -496,8 +765,14 @@ pub(crate) fn search<M: Model>(
     }
 }
 
-/// The set of placed operations: completed ones and unknown ones in two bitsets (see [`Memo`]), each with
-/// an incremental hash (one random word per operation, XORed in and out).
+/// Told apart from the same configuration without the constraint to observe next.
+const OBSERVE_SALT: u64 = 0x6a09_e667_f3bc_c908;
+
+/// The set of placed operations: completed ones and unknown ones in two bitsets, each with an incremental
+/// hash (one random word per operation, XORed in and out).
+///
+/// The completed bitset is full-length, but the memo only ever stores its *window* ([`Placed::window`]):
+/// the words from the first one not entirely placed to the last one with anything placed.
 struct Placed {
     /// Each operation's bit index within its own bitset.
     slot: Vec<u32>,
@@ -506,10 +781,19 @@ struct Placed {
     zobrist: Vec<u64>,
     completed: Vec<u64>,
     unknown: Vec<u64>,
+    /// How many completed operations there are (bits in `completed`).
+    completed_count: usize,
+    /// Every word of `completed` below this one is full.
+    low: usize,
+    /// Every word of `completed` from this one up is empty, once `low` is taken into account (kept as an
+    /// upper bound and trimmed when the window is read).
+    high: usize,
     /// The hash of `completed`.
     hash: u64,
     /// The hash of `unknown`.
     unknown_hash: u64,
+    /// The id of `unknown` in the search's [`UnknownSets`].
+    unknown_id: u32,
 }
 
 impl Placed {
@@ -532,12 +816,23 @@ impl Placed {
             zobrist,
             completed: vec![0; (counts[0] as usize).div_ceil(64)],
             unknown: vec![0; (counts[1] as usize).div_ceil(64)],
+            completed_count: counts[0] as usize,
+            low: 0,
+            high: 0,
             hash: 0,
             unknown_hash: 0,
+            unknown_id: 0,
         }
     }
 
-    /// Places operation `i`, or takes it back.
+    /// The value of word `w` of `completed` when every operation in it is placed.
+    #[inline]
+    fn full_word(&self, w: usize) -> u64 {
+        let rest = self.completed_count - w * 64;
+        if rest >= 64 { !0 } else { (1u64 << rest) - 1 }
+    }
+
+    /// Places operation `i`, or takes it back. The caller keeps `unknown_id` up to date.
     #[inline]
     fn toggle(&mut self, i: usize) {
         let s = self.slot[i] as usize;
@@ -545,10 +840,35 @@ impl Placed {
         if self.is_unknown[i] {
             self.unknown[s / 64] ^= bit;
             self.unknown_hash ^= self.zobrist[i];
-        } else {
-            self.completed[s / 64] ^= bit;
-            self.hash ^= self.zobrist[i];
+            return;
         }
+        let w = s / 64;
+        self.completed[w] ^= bit;
+        self.hash ^= self.zobrist[i];
+        if self.completed[w] & bit != 0 {
+            self.high = self.high.max(w + 1);
+            while self.low < self.completed.len()
+                && self.completed[self.low] == self.full_word(self.low)
+            {
+                self.low += 1;
+            }
+        } else if w < self.low {
+            // The words between `w` and the old `low` are full, so not empty.
+            self.high = self.high.max(self.low);
+            self.low = w;
+        }
+    }
+
+    /// The placed completed operations as the memo keeps them: every word below `low` is full, and the
+    /// slice holds the words from `low` to the last non-empty one.
+    #[inline]
+    fn window(&mut self) -> (u32, &[u64]) {
+        let mut high = self.high.max(self.low);
+        while high > self.low && self.completed[high - 1] == 0 {
+            high -= 1;
+        }
+        self.high = high;
+        (self.low as u32, &self.completed[self.low..high])
     }
 
     #[inline]
@@ -582,9 +902,10 @@ fn earlier_twins<O: PartialEq>(ops: &[PartOp<'_, O>]) -> Vec<Option<u32>> {
     twins
 }
 
-fn describe_dead_end<S>(entries: &Entries, stack: &[Frame<S>], ret_node: u32) -> DeadEnd {
+/// Notes, in `dead_end` (whose prefix is already the stack's), the operation returning at `ret_node` and
+/// the candidates that began before it.
+fn describe_dead_end(entries: &Entries, ret_node: u32, dead_end: &mut DeadEnd) {
     let blocked = entries.op[ret_node as usize];
-    let prefix = stack.iter().map(|f| entries.op[f.node as usize]).collect();
     let bound = entries.pos[ret_node as usize];
     let mut candidates = Vec::new();
     for head in [HEAD, UNKNOWN_HEAD] {
@@ -597,9 +918,6 @@ fn describe_dead_end<S>(entries: &Entries, stack: &[Frame<S>], ret_node: u32) ->
         }
     }
     candidates.sort_unstable();
-    DeadEnd {
-        prefix,
-        blocked,
-        candidates: candidates.into_iter().map(|(_, op)| op).collect(),
-    }
+    dead_end.blocked = blocked;
+    dead_end.candidates = candidates.into_iter().map(|(_, op)| op).collect();
 }

@@ -19,6 +19,8 @@ pub struct SyntheticKv {
     pub keys: u64,
     /// Out of 1000, how many operations end with an unknown outcome.
     pub unknown_per_mille: u64,
+    /// Out of 1000, how many operations go to key `"0"` (the hot key) rather than a key drawn uniformly.
+    pub hot_key_per_mille: u64,
     /// The seed: same seed, same history.
     pub seed: u64,
 }
@@ -30,6 +32,7 @@ impl Default for SyntheticKv {
             clients: 10,
             keys: 100,
             unknown_per_mille: 0,
+            hot_key_per_mille: 0,
             seed: 1,
         }
     }
@@ -80,7 +83,12 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
         let effect_ns = invoke_ns + rng.between(1, duration_ns - 1);
         let return_ns = invoke_ns + duration_ns;
         clock_ns[client] = return_ns;
-        let key = (rng.next() % keys).to_string();
+        // No draw when there is no hot key, so that such histories stay what they were.
+        let key = if spec.hot_key_per_mille > 0 && rng.next() % 1000 < spec.hot_key_per_mille {
+            "0".to_string()
+        } else {
+            (rng.next() % keys).to_string()
+        };
         let (f, argument) = match rng.next() % 10 {
             0..=3 => (Func::GET, Value::Nil),
             4..=5 => (Func::PUT, Value::Str(format!("x {client} {n} y"))),
@@ -128,10 +136,104 @@ pub fn synthetic_kv_history(spec: &SyntheticKv) -> History {
         op.result = op.argument.clone();
     }
 
+    lay_out(&planned, true)
+}
+
+/// What register history to generate: reads and writes of distinct values on one register.
+#[derive(Clone, Copy, Debug)]
+pub struct SyntheticRegister {
+    /// How many operations in all.
+    pub operations: usize,
+    /// How many concurrent clients (1: a sequential history).
+    pub clients: u64,
+    /// Out of 1000, how many operations are writes (the rest are reads).
+    pub writes_per_mille: u64,
+    /// Out of 1000, how many writes end with an unknown outcome (`Info`).
+    pub unknown_writes_per_mille: u64,
+    /// The seed: same seed, same history.
+    pub seed: u64,
+}
+
+impl Default for SyntheticRegister {
+    fn default() -> Self {
+        SyntheticRegister {
+            operations: 1_000,
+            clients: 5,
+            writes_per_mille: 500,
+            unknown_writes_per_mille: 200,
+            seed: 1,
+        }
+    }
+}
+
+/// Generates a linearizable single-register history (Jepsen's register: reads, and writes of distinct
+/// integers). A write of unknown outcome takes effect or not at random, at an instant inside its interval,
+/// and ends in `Info`; its client goes on under a fresh process id. Reads return what the register held
+/// at their own instant, so every write that took effect and was read before being overwritten is seen.
+pub fn synthetic_register_history(spec: &SyntheticRegister) -> History {
+    let mut rng = SplitMix(spec.seed ^ 0x2545_f491_4f6c_dd1d);
+    let clients = spec.clients.max(1);
+    let mut planned: Vec<Planned> = Vec::with_capacity(spec.operations);
+    let mut clock_ns = vec![0u64; clients as usize];
+    let mut process_of: Vec<u64> = (0..clients).collect();
+    let mut next_process = clients;
+    for n in 0..spec.operations {
+        let client = (rng.next() % clients) as usize;
+        let invoke_ns = clock_ns[client] + rng.between(1, 10) * 1_000;
+        let duration_ns = rng.between(2, 50) * 1_000;
+        let effect_ns = invoke_ns + rng.between(1, duration_ns - 1);
+        let return_ns = invoke_ns + duration_ns;
+        clock_ns[client] = return_ns;
+        let write = rng.next() % 1000 < spec.writes_per_mille;
+        let (f, argument) = if write {
+            (Func::WRITE, Value::Int(n as i64 + 1))
+        } else {
+            (Func::READ, Value::Nil)
+        };
+        let unknown = write && rng.next() % 1000 < spec.unknown_writes_per_mille;
+        let happened = !unknown || rng.next().is_multiple_of(2);
+        planned.push(Planned {
+            process: process_of[client],
+            f,
+            key: String::new(),
+            argument,
+            invoke_ns,
+            effect_ns,
+            return_ns,
+            unknown,
+            happened,
+            result: Value::Nil,
+        });
+        if unknown {
+            process_of[client] = next_process;
+            next_process += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..planned.len()).collect();
+    order.sort_by_key(|&i| (planned[i].effect_ns, i));
+    let mut register = Value::Nil;
+    for i in order {
+        let op = &mut planned[i];
+        if !op.happened {
+            continue;
+        }
+        if op.f == Func::WRITE {
+            register = op.argument.clone();
+            op.result = op.argument.clone();
+        } else {
+            op.result = register.clone();
+        }
+    }
+    lay_out(&planned, false)
+}
+
+/// The events of planned operations in time order; ties keep invoke-before-return within the time, then
+/// plan order. Unknown operations end in `Info`.
+fn lay_out(planned: &[Planned], with_keys: bool) -> History {
     // Lay out the events in time order; ties keep invoke-before-return within the time, then plan order.
     let mut events: Vec<(u64, u8, usize, HistoryEvent)> = Vec::with_capacity(planned.len() * 2);
     for (i, op) in planned.iter().enumerate() {
-        let key = Some(op.key.clone());
+        let key = with_keys.then(|| op.key.clone());
         events.push((
             op.invoke_ns,
             0,
