@@ -27,6 +27,8 @@ pub use byzantine::{Adversary, Tamper};
 pub use checker::{Checker, Failure, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 pub use history::{EventKind, Func, History, HistoryEvent, Value};
 pub use model::{Completion, KvModel, KvOp, Model, NoModel, RegisterModel, RegisterOp, Step};
-pub use protocol::{GroupSize, GroupSpec, Mutant, Param, Protocol, Setup};
+pub use protocol::{
+    GroupSize, GroupSpec, Mutant, Param, Protocol, Setup, mutant_flags, parse_params,
+};
 pub use rng::Rng;
 pub use time::{Duration, NS_PER_MS, Time};

@@ -123,3 +123,43 @@ pub trait Protocol: Sized {
         None
     }
 }
+
+/// Reads a protocol's `"params"` into `T` (a struct with `#[serde(deny_unknown_fields)]` and serde
+/// defaults): `Null` gives every default; an error names the field as `params.a.b: why`, which
+/// `distsim` places at its line and column in the scenario file.
+pub fn parse_params<T: serde::de::DeserializeOwned + Default>(
+    params: &serde_json::Value,
+) -> Result<T, String> {
+    if params.is_null() {
+        return Ok(T::default());
+    }
+    serde_path_to_error::deserialize(params).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            format!("params: {inner}")
+        } else {
+            format!("params.{path}: {inner}")
+        }
+    })
+}
+
+/// The flags of the mutants `names` switches on: `flag(&mut flags, i)` is the field of `mutants[i]`,
+/// the one place a protocol ties a mutant's name to its flag. An unknown name is an error (the engine
+/// checks names against [`Protocol::MUTANTS`] first, so this fires only when the two disagree).
+pub fn mutant_flags<F: Default>(
+    names: &[String],
+    mutants: &[Mutant],
+    flag: fn(&mut F, usize) -> Option<&mut bool>,
+) -> Result<F, String> {
+    let mut flags = F::default();
+    for name in names {
+        let on = mutants
+            .iter()
+            .position(|m| m.name == name)
+            .and_then(|i| flag(&mut flags, i))
+            .ok_or_else(|| format!("mutants: unknown mutant {name:?}"))?;
+        *on = true;
+    }
+    Ok(flags)
+}

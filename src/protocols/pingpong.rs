@@ -7,7 +7,7 @@
 
 use crate::contract::{
     Actor, Checker, Ctx, Duration, Failure, Mutant, NoModel, NodeId, NoteLabel, Observation, Param,
-    Protocol, Role, Setup,
+    Protocol, Role, Setup, parse_params,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,14 @@ pub struct Params {
 
 fn default_interval_ms() -> u64 {
     10
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            interval_ms: default_interval_ms(),
+        }
+    }
 }
 
 /// A message.
@@ -139,12 +147,7 @@ impl Protocol for PingPong {
     )];
 
     fn setup(setup: &Setup<'_>) -> Result<Self, String> {
-        let params: Params = if setup.params.is_null() {
-            serde_json::from_str("{}").map_err(|e| e.to_string())?
-        } else {
-            serde_path_to_error::deserialize(setup.params)
-                .map_err(|e| format!("params.{}: {}", e.path(), e.inner()))?
-        };
+        let params: Params = parse_params(setup.params)?;
         if params.interval_ms == 0 {
             return Err("params.interval_ms: must be at least 1".into());
         }

@@ -125,19 +125,7 @@ impl Default for CapParams {
 impl CapParams {
     /// Parses `params` (`Null`: all defaults) and validates it; errors name the field.
     pub fn parse(params: &serde_json::Value) -> Result<CapParams, String> {
-        let p: CapParams = if params.is_null() {
-            CapParams::default()
-        } else {
-            serde_path_to_error::deserialize(params).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path.is_empty() || path == "." {
-                    format!("params: {inner}")
-                } else {
-                    format!("params.{path}: {inner}")
-                }
-            })?
-        };
+        let p: CapParams = crate::contract::parse_params(params)?;
         p.validate()?;
         Ok(p)
     }

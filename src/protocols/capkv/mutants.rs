@@ -31,15 +31,16 @@ pub struct Flags {
 impl Flags {
     /// The flags for a scenario's mutant names.
     pub fn from_names(names: &[String]) -> Result<Flags, String> {
-        let mut f = Flags::default();
-        for name in names {
-            match MUTANTS.iter().position(|m| m.name == name) {
-                Some(0) => f.read_without_writeback = true,
-                Some(1) => f.quorum_n_div_2 = true,
-                _ => return Err(format!("mutants: unknown capkv mutant {name:?}")),
-            }
-        }
-        Ok(f)
+        crate::contract::mutant_flags(names, MUTANTS, Flags::flag)
+    }
+
+    /// The flag of `MUTANTS[i]`: the one place that ties a name to its field.
+    fn flag(&mut self, i: usize) -> Option<&mut bool> {
+        Some(match i {
+            0 => &mut self.read_without_writeback,
+            1 => &mut self.quorum_n_div_2,
+            _ => return None,
+        })
     }
 }
 

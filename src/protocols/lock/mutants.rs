@@ -31,14 +31,15 @@ pub struct Flags {
 impl Flags {
     /// The flags for a scenario's mutant names; an unknown name is an error.
     pub fn from_names(names: &[String]) -> Result<Flags, String> {
-        let mut flags = Flags::default();
-        for name in names {
-            match name.as_str() {
-                "lock.no_drift_allowance" => flags.no_drift_allowance = true,
-                "lock.unlock_any_token" => flags.unlock_any_token = true,
-                other => return Err(format!("mutants: unknown lock mutant `{other}`")),
-            }
-        }
-        Ok(flags)
+        crate::contract::mutant_flags(names, MUTANTS, Flags::flag)
+    }
+
+    /// The flag of `MUTANTS[i]`: the one place that ties a name to its field.
+    fn flag(&mut self, i: usize) -> Option<&mut bool> {
+        Some(match i {
+            0 => &mut self.no_drift_allowance,
+            1 => &mut self.unlock_any_token,
+            _ => return None,
+        })
     }
 }

@@ -127,19 +127,7 @@ pub const PARAMS: &[Param] = &[
 impl LockParams {
     /// Parses `params` (`Null` means all defaults) and validates it; errors name the field.
     pub fn parse(params: &serde_json::Value) -> Result<LockParams, String> {
-        let p: LockParams = if params.is_null() {
-            LockParams::default()
-        } else {
-            serde_path_to_error::deserialize(params).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path.is_empty() || path == "." {
-                    format!("params: {inner}")
-                } else {
-                    format!("params.{path}: {inner}")
-                }
-            })?
-        };
+        let p: LockParams = crate::contract::parse_params(params)?;
         p.validate()?;
         Ok(p)
     }

@@ -113,19 +113,7 @@ pub const INSTANCES_MAX: u64 = 100_000;
 impl PaxosParams {
     /// Parses `params` (`Null`: all defaults) and validates it; errors name the field.
     pub fn parse(params: &serde_json::Value) -> Result<PaxosParams, String> {
-        let p: PaxosParams = if params.is_null() {
-            PaxosParams::default()
-        } else {
-            serde_path_to_error::deserialize(params).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path.is_empty() || path == "." {
-                    format!("params: {inner}")
-                } else {
-                    format!("params.{path}: {inner}")
-                }
-            })?
-        };
+        let p: PaxosParams = crate::contract::parse_params(params)?;
         p.validate()?;
         Ok(p)
     }

@@ -46,16 +46,7 @@ pub struct Flags {
 impl Flags {
     /// The flags for a scenario's mutant names; an unknown name is an error.
     pub fn from_names(names: &[String]) -> Result<Flags, String> {
-        let mut f = Flags::default();
-        for name in names {
-            let flag = MUTANTS
-                .iter()
-                .position(|m| m.name == name)
-                .and_then(|i| f.flag(i))
-                .ok_or_else(|| format!("mutants: unknown paxos mutant {name:?}"))?;
-            *flag = true;
-        }
-        Ok(f)
+        crate::contract::mutant_flags(names, MUTANTS, Flags::flag)
     }
 
     /// The flag of `MUTANTS[i]`: the one place that ties a name to its field.

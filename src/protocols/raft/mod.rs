@@ -116,19 +116,7 @@ impl RaftParams {
     /// Parses `params` (`Null` means all defaults) and validates it. Errors name the field:
     /// `params.heartbeat_ms: must be below params.election_timeout_ms_min (150)`.
     pub fn parse(params: &serde_json::Value) -> Result<RaftParams, String> {
-        let p: RaftParams = if params.is_null() {
-            RaftParams::default()
-        } else {
-            serde_path_to_error::deserialize(params).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path.is_empty() || path == "." {
-                    format!("params: {inner}")
-                } else {
-                    format!("params.{path}: {inner}")
-                }
-            })?
-        };
+        let p: RaftParams = crate::contract::parse_params(params)?;
         p.validate()?;
         Ok(p)
     }

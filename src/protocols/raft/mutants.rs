@@ -54,16 +54,7 @@ impl Flags {
     /// The flags for a scenario's mutant names. An unknown name is an error (the engine checks names
     /// against [`MUTANTS`] first, so this only fires when the two lists disagree).
     pub fn from_names(names: &[String]) -> Result<Flags, String> {
-        let mut f = Flags::default();
-        for name in names {
-            let flag = MUTANTS
-                .iter()
-                .position(|m| m.name == name)
-                .and_then(|i| f.flag(i))
-                .ok_or_else(|| format!("mutants: unknown raft mutant {name:?}"))?;
-            *flag = true;
-        }
-        Ok(f)
+        crate::contract::mutant_flags(names, MUTANTS, Flags::flag)
     }
 
     /// The flag of `MUTANTS[i]`: the one place that ties a mutant's name to its field.

@@ -102,19 +102,7 @@ pub const TXNS_PER_CLIENT_MAX: u32 = 100_000;
 impl TwopcParams {
     /// Parses `params` (`Null` means all defaults) and validates it; errors name the field.
     pub fn parse(params: &serde_json::Value) -> Result<TwopcParams, String> {
-        let p: TwopcParams = if params.is_null() {
-            TwopcParams::default()
-        } else {
-            serde_path_to_error::deserialize(params).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path.is_empty() || path == "." {
-                    format!("params: {inner}")
-                } else {
-                    format!("params.{path}: {inner}")
-                }
-            })?
-        };
+        let p: TwopcParams = crate::contract::parse_params(params)?;
         p.validate()?;
         Ok(p)
     }
