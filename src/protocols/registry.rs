@@ -26,6 +26,8 @@ pub struct ProtocolInfo {
     pub params: &'static [Param],
     /// Its server groups.
     pub groups: &'static [GroupSpec],
+    /// Every role its actors take.
+    pub roles: &'static [&'static str],
 }
 
 fn info<P: Protocol>() -> ProtocolInfo {
@@ -36,6 +38,7 @@ fn info<P: Protocol>() -> ProtocolInfo {
         checkers: P::CHECKERS,
         params: P::PARAMS,
         groups: P::GROUPS,
+        roles: P::ROLES,
     }
 }
 
@@ -57,6 +60,13 @@ macro_rules! protocols {
             None
         }
     };
+}
+
+/// Whether the protocol called `name` declares `role` (false for an unknown protocol).
+pub fn declares_role(name: &str, role: &str) -> bool {
+    catalogue()
+        .iter()
+        .any(|p| p.name == name && p.roles.contains(&role))
 }
 
 protocols!(super::raft::Raft, super::pingpong::PingPong);

@@ -13,7 +13,8 @@ use super::fault_build as fb;
 use crate::contract::Rng;
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, SwarmSpec, Target};
 
-/// The role a drawn fault may target instead of a node id (a no-op for protocols without it).
+/// The role a drawn fault may target instead of a node id (a node id instead, for protocols that do
+/// not declare it).
 const TARGET_ROLE: &str = "leader";
 
 /// The shortest and longest time between two crashes of a flapping server.
@@ -40,6 +41,7 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
     s.seed = seed;
     let quiet_ms = spec.quiet_ms_for(base).min(base.max_time_ms);
     let window_end_ms = base.max_time_ms - quiet_ms;
+    let leader = crate::protocols::registry::declares_role(&base.protocol, TARGET_ROLE);
 
     let mut degraded = false;
     if is_on("loss") {
@@ -74,7 +76,10 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
             episode(
                 &mut rng,
                 &spec,
-                base.nodes,
+                Servers {
+                    count: base.nodes,
+                    leader,
+                },
                 kind,
                 start_ms,
                 end_ms,
@@ -100,12 +105,21 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
     s
 }
 
-/// A server id, or the leader (one time in three).
-fn server_or_leader(rng: &mut Rng, servers: u32) -> Target {
-    if rng.below(3) == 0 {
+/// The servers a drawn fault may target.
+#[derive(Clone, Copy)]
+struct Servers {
+    /// How many.
+    count: u32,
+    /// Whether the protocol has a leader role to target.
+    leader: bool,
+}
+
+/// A server id, or the leader (one time in three, when the protocol has one; a server id otherwise).
+fn server_or_leader(rng: &mut Rng, servers: Servers) -> Target {
+    if rng.below(3) == 0 && servers.leader {
         Target::Role(TARGET_ROLE.into())
     } else {
-        Target::Node(rng.below(u64::from(servers)) as u32)
+        Target::Node(rng.below(u64::from(servers.count)) as u32)
     }
 }
 
@@ -131,12 +145,13 @@ fn split(rng: &mut Rng, servers: u32) -> (Vec<u32>, Vec<u32>) {
 fn episode(
     rng: &mut Rng,
     spec: &SwarmSpec,
-    servers: u32,
+    targets: Servers,
     kind: &str,
     start_ms: u64,
     end_ms: u64,
     out: &mut Vec<FaultSpec>,
 ) {
+    let servers = targets.count;
     match kind {
         "partition" if servers >= 2 => {
             let (a, b) = split(rng, servers);
@@ -149,15 +164,15 @@ fn episode(
             out.push(fb::heal(end_ms));
         }
         "isolate" => {
-            out.push(fb::isolate(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::isolate(start_ms, server_or_leader(rng, targets)));
             out.push(fb::heal(end_ms));
         }
         "crash" => {
-            out.push(fb::crash(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::crash(start_ms, server_or_leader(rng, targets)));
             out.push(fb::restart(end_ms, Target::All));
         }
         "pause" => {
-            out.push(fb::pause(start_ms, server_or_leader(rng, servers)));
+            out.push(fb::pause(start_ms, server_or_leader(rng, targets)));
             out.push(fb::resume(end_ms, Target::All));
         }
         "flap" => {
