@@ -45,7 +45,7 @@ use crate::contract::Checker;
 use crate::contract::Duration;
 use crate::contract::EventKind;
 use crate::contract::{Actor, Cluster, Ctx, KvModel, NodeId, NoteLabel, Param, Role};
-use crate::contract::{Mutant, Protocol, Setup};
+use crate::contract::{DurableInvariant, Mutant, Protocol, Setup};
 use client::{Client, ClientConfig, ClientDisk};
 use message::{EntryId, Index, Msg, RaftTimer, Term};
 use mutants::Flags;
@@ -556,5 +556,29 @@ impl Protocol for Raft {
 
     fn history_model(&self) -> Option<KvModel> {
         Some(KvModel)
+    }
+
+    fn durable_invariants(&self) -> Vec<DurableInvariant<RaftDisk>> {
+        vec![
+            // Figure 2: currentTerm "increases monotonically"; votedFor is one candidate per term.
+            DurableInvariant::Monotonic {
+                name: "current_term",
+                get: |d| Some(d.server.current_term),
+            },
+            DurableInvariant::OncePerEpoch {
+                name: "voted_for",
+                epoch: |d| Some(d.server.current_term),
+                value: |d| d.server.voted_for.map(u64::from),
+            },
+            // A client never reuses a process id or a sequence number.
+            DurableInvariant::Monotonic {
+                name: "client generation",
+                get: |d| Some(d.client.generation),
+            },
+            DurableInvariant::Monotonic {
+                name: "client last_seq",
+                get: |d| Some(d.client.last_seq),
+            },
+        ]
     }
 }

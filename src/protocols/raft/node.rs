@@ -205,6 +205,13 @@ impl Node {
             // restart the server no longer knows whom it voted for in its current term.
             disk_mut(ctx).voted_for = None;
         }
+        if self.cfg.flags.forget_term_on_restart {
+            // The mutant keeps currentTerm in memory only: the server boots in term 0 (and, having
+            // no term, no vote either).
+            let d = disk_mut(ctx);
+            d.current_term = 0;
+            d.voted_for = None;
+        }
         let d = disk(ctx);
         let (term, last_index) = (d.current_term, d.log.last_index());
         ctx.note(RaftNote::Started { term, last_index });

@@ -1335,7 +1335,13 @@ fn protocol_surface() {
     assert_eq!(names.last(), Some(&"raft_liveness"));
     assert_eq!(proto.new_actor(0).role(), Some("follower"));
     assert_eq!(proto.new_actor(3).role(), None);
-    assert_eq!(Raft::MUTANTS.len(), 5);
+    assert_eq!(Raft::MUTANTS.len(), 6);
+    let durable: Vec<&str> = proto
+        .durable_invariants()
+        .iter()
+        .map(|i| i.name())
+        .collect();
+    assert_eq!(durable[..2], ["current_term", "voted_for"]);
     let label = RaftNote::Committed { index: 1 }.label();
     assert_eq!(label, "committed");
 }
