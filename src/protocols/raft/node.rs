@@ -198,6 +198,12 @@ impl Node {
         &self.kv
     }
 
+    /// The state machine, writable: for tests that plant a diverged one.
+    #[cfg(test)]
+    pub fn kv_mut(&mut self) -> &mut Kv {
+        &mut self.kv
+    }
+
     /// Boot or reboot: read the disk back and wait for a leader.
     pub fn on_start(&mut self, ctx: &mut RaftCtx<'_>) {
         if self.cfg.flags.forget_vote_on_restart {

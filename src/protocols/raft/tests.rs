@@ -1729,6 +1729,118 @@ fn state_machine_safety_checker() {
     assert!(e.contains("out of order"), "{e}");
 }
 
+/// Shows `notes` of node `node` to `c` with `node`'s disk as the test left it (no append from the
+/// notes): for planting a log that disagrees with its notes or with another server's.
+fn observe_raw(
+    f: &mut Feed,
+    c: &mut dyn Checker<RaftActor>,
+    node: NodeId,
+    notes: &[RaftNote],
+) -> Result<(), String> {
+    f.index += 1;
+    c.observe(&Observation {
+        event_index: f.index,
+        now: Time::ZERO,
+        node,
+        state: &f.actors[node as usize],
+        durable: &f.disks[node as usize],
+        notes,
+        cluster: f.cluster,
+    })
+    .map_err(|e| e.message)
+}
+
+#[test]
+fn log_matching_compares_the_real_entries() {
+    let request = |op| {
+        Command::Client(Request {
+            client: 9,
+            seq: 1,
+            op,
+        })
+    };
+    // Same index, term and identity, different commands.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 9, 1)]).unwrap();
+    f.disks[1].server.current_term = 1;
+    f.disks[1]
+        .server
+        .log
+        .append(Entry::new(1, request(put("k", "other"))));
+    let e = observe_raw(&mut f, &mut c, 1, &[app(1, 1, 9, 1)]).expect_err("contents differ");
+    assert!(
+        e.contains(
+            "nodes 0 and 1 both hold an entry at index 1 of term 1, with different commands"
+        ),
+        "{e}"
+    );
+    // A log whose entry below the end is not the one noted (the end agrees).
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.disks[2].server.current_term = 1;
+    for seq in [5, 2] {
+        f.disks[2].server.log.append(Entry::new(
+            1,
+            Command::Client(Request {
+                client: 9,
+                seq,
+                op: get("k"),
+            }),
+        ));
+    }
+    let e = observe_raw(&mut f, &mut c, 2, &[app(1, 1, 9, 1), app(2, 1, 9, 2)])
+        .expect_err("entry 1 is not the noted one");
+    assert!(e.contains("node 2's log at index 1 holds"), "{e}");
+    // The same entries, noted truly, pass.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 9, 1), app(2, 1, 9, 2)])
+        .unwrap();
+    f.feed(&mut c, 1, 1, &[app(1, 1, 9, 1)]).unwrap();
+    f.feed(&mut c, 1, 1, &[app(2, 1, 9, 2)]).unwrap();
+}
+
+#[test]
+fn state_machine_safety_compares_the_state_machines() {
+    let cluster = Cluster::new(3, 0);
+    let mut c = checkers::StateMachineSafety::new(cluster);
+    let mut f = Feed::new(3);
+    let plant = |f: &mut Feed, node: usize, value: &str| {
+        let RaftActor::Server(n) = &mut f.actors[node] else {
+            unreachable!("servers")
+        };
+        n.kv_mut().plant("k", value);
+    };
+    plant(&mut f, 0, "a");
+    plant(&mut f, 1, "a");
+    plant(&mut f, 2, "b");
+    f.feed(&mut c, 0, 1, &[applied(1, 1, 9, 1)]).unwrap();
+    f.feed(&mut c, 1, 1, &[applied(1, 1, 9, 1)]).unwrap();
+    // The same entry applied, but node 2's store holds something else.
+    let e = f
+        .feed(&mut c, 2, 1, &[applied(1, 1, 9, 1)])
+        .expect_err("diverged state machine");
+    assert!(
+        e.contains("after applying index 1, node 2's key-value state differs from node 0's"),
+        "{e}"
+    );
+    // Where the digest is taken: the last index applied in the event.
+    let mut c = checkers::StateMachineSafety::new(cluster);
+    f.feed(&mut c, 0, 1, &[applied(1, 1, 9, 1), applied(2, 1, 9, 2)])
+        .unwrap();
+    f.feed(&mut c, 2, 1, &[applied(1, 1, 9, 1)]).unwrap();
+    let e = f
+        .feed(&mut c, 2, 1, &[applied(2, 1, 9, 2)])
+        .expect_err("diverged at 2");
+    assert!(e.contains("index 2"), "{e}");
+    // Keys and values are separated in the digest.
+    let d = |kv: &[(&str, &str)]| checkers::kv_digest(kv.iter().copied());
+    assert_ne!(d(&[("ab", "c")]), d(&[("a", "bc")]));
+    assert_ne!(d(&[("a", "")]), d(&[]));
+    assert_eq!(d(&[("a", "1"), ("b", "2")]), d(&[("a", "1"), ("b", "2")]));
+}
+
 #[test]
 fn raft_liveness_checker() {
     let cluster = Cluster::new(3, 0);
