@@ -252,7 +252,9 @@ impl Ghost {
         let (term, i) = (entry.term, (index - 1) as usize);
         let (hash, first) = match self.seen.get(i) {
             Some(&(t, h, n)) if t == term => (h, n),
-            None if i == self.seen.len() => {
+            None => {
+                // A server appends index i only after i - 1, so a new index is always the next one.
+                debug_assert_eq!(i, self.seen.len(), "indices are appended in order");
                 self.seen.push((term, entry.hash, node));
                 return Ok(());
             }
