@@ -302,7 +302,42 @@ pub enum RaftNote {
         /// How many times it was sent.
         attempts: u32,
     },
+    /// The server took one of the protocol's rarer paths (one of [`PATHS`]): the report counts each,
+    /// so that a path no scenario takes is visible.
+    Took {
+        /// The path's name.
+        path: &'static str,
+    },
 }
+
+/// The protocol paths a run can take, as the report's note counts name them: the coverage test holds
+/// the shipped scenarios, together, to taking every one.
+pub const PATHS: &[&str] = &[
+    "stepped_down",
+    "truncated",
+    VOTE_REJECTED_STALE_TERM,
+    VOTE_REJECTED_ALREADY_VOTED,
+    VOTE_REJECTED_LOG_BEHIND,
+    APPEND_REJECTED_STALE_TERM,
+    APPEND_REJECTED_LOG_SHORT,
+    APPEND_REJECTED_TERM_MISMATCH,
+    DUPLICATE_SUPPRESSED,
+];
+
+/// A vote refused: the candidate's term is older than the voter's.
+pub const VOTE_REJECTED_STALE_TERM: &str = "vote_rejected_stale_term";
+/// A vote refused: the voter already voted for another candidate in this term.
+pub const VOTE_REJECTED_ALREADY_VOTED: &str = "vote_rejected_already_voted";
+/// A vote refused: the candidate's log is not up to date (§5.4.1).
+pub const VOTE_REJECTED_LOG_BEHIND: &str = "vote_rejected_log_behind";
+/// An AppendEntries refused: it came from a deposed leader.
+pub const APPEND_REJECTED_STALE_TERM: &str = "append_rejected_stale_term";
+/// An AppendEntries refused: the follower's log ends before the previous entry.
+pub const APPEND_REJECTED_LOG_SHORT: &str = "append_rejected_log_short";
+/// An AppendEntries refused: the previous entry's term differs (the consistency check).
+pub const APPEND_REJECTED_TERM_MISMATCH: &str = "append_rejected_term_mismatch";
+/// A committed request that the state machine had already applied (a client retry), not applied again.
+pub const DUPLICATE_SUPPRESSED: &str = "duplicate_suppressed";
 
 impl NoteLabel for RaftNote {
     fn label(&self) -> &'static str {
@@ -316,6 +351,7 @@ impl NoteLabel for RaftNote {
             RaftNote::Committed { .. } => "committed",
             RaftNote::Applied { .. } => "applied",
             RaftNote::OpCompleted { .. } => "op_completed",
+            RaftNote::Took { path } => path,
         }
     }
 }

@@ -357,8 +357,26 @@ impl Node {
         let d = disk(ctx);
         let log_ok = self.cfg.flags.vote_ignores_log
             || d.log.candidate_is_up_to_date(last_log_index, last_log_term);
-        let grant = term == d.current_term && d.voted_for.is_none_or(|v| v == candidate) && log_ok;
+        let voted_other = d.voted_for.is_some_and(|v| v != candidate);
+        let grant = term == d.current_term && !voted_other && log_ok;
         let current = d.current_term;
+        let refusal = if term < current {
+            Some(super::VOTE_REJECTED_STALE_TERM)
+        } else if voted_other {
+            Some(super::VOTE_REJECTED_ALREADY_VOTED)
+        } else if !log_ok {
+            Some(super::VOTE_REJECTED_LOG_BEHIND)
+        } else {
+            None
+        };
+        debug_assert_eq!(
+            grant,
+            refusal.is_none(),
+            "a vote is granted or refused for a reason"
+        );
+        if let Some(path) = refusal {
+            ctx.note(RaftNote::Took { path });
+        }
         if grant {
             disk_mut(ctx).voted_for = Some(candidate);
             // §5.2: granting a vote counts as hearing from a would-be leader.
@@ -612,6 +630,9 @@ impl Node {
         };
         if term < current {
             // Tells a deposed leader the newer term; conflict index 0 marks it as a stale refusal.
+            ctx.note(RaftNote::Took {
+                path: super::APPEND_REJECTED_STALE_TERM,
+            });
             ctx.send(leader, fail(0, None));
             return;
         }
@@ -622,12 +643,18 @@ impl Node {
         let log = &disk(ctx).log;
         if prev_log_index > log.last_index() {
             let hint = log.last_index() + 1;
+            ctx.note(RaftNote::Took {
+                path: super::APPEND_REJECTED_LOG_SHORT,
+            });
             ctx.send(leader, fail(hint, None));
             return;
         }
         let here = log.term_at(prev_log_index).unwrap_or(0);
         if here != prev_log_term {
             let hint = log.first_index_of_term_at(prev_log_index);
+            ctx.note(RaftNote::Took {
+                path: super::APPEND_REJECTED_TERM_MISMATCH,
+            });
             ctx.send(leader, fail(hint, Some(here)));
             return;
         }
@@ -688,6 +715,14 @@ impl Node {
                 id: entry.id(),
             });
             if let Command::Client(req) = &*entry.command {
+                if matches!(
+                    self.kv.session(req.client, req.seq),
+                    SessionState::Applied(_)
+                ) {
+                    ctx.note(RaftNote::Took {
+                        path: super::DUPLICATE_SUPPRESSED,
+                    });
+                }
                 let result = self.kv.apply(req);
                 // The leader answers; followers apply silently.
                 if let (RoleState::Leader(_), Some(result)) = (&self.role, result) {

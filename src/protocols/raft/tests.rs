@@ -424,6 +424,7 @@ fn a_voter_refuses_a_candidate_with_a_stale_log() {
         h.take_transcript(),
         "\
 2->1 RequestVote t3 last=2@t2
+  1: Took { path: \"vote_rejected_log_behind\" }
 1->2 Vote t3 refused
 "
     );
@@ -449,6 +450,7 @@ fn one_vote_per_term_and_a_repeated_request_gets_the_same_answer() {
         "\
 1->0 RequestVote t1 last=0@t0
 2->0 RequestVote t1 last=0@t0
+  0: Took { path: \"vote_rejected_already_voted\" }
 0->1 Vote t1 granted
   1: BecameLeader { term: 1 }
   1: appended 1@t1 (1, 0)
@@ -762,6 +764,7 @@ fn a_follower_removes_conflicting_entries_only() {
 fire 2 Heartbeat
 2->0 Append t3 prev=2@t2 [t3 noop] commit=3
   0: SteppedDown { term: 1 }
+  0: Took { path: \"append_rejected_term_mismatch\" }
 0->2 AppendReject t3 hint=1 conflict_term=Some(1)
 2->0 Append t3 prev=1@t1 [t2 noop, t3 noop] commit=3
   0: Truncated { from_index: 2 }
@@ -869,6 +872,7 @@ fn a_short_follower_gets_the_missing_entries() {
   1: appended 4@t2 (1, 0)
 1->0 Append t2 prev=3@t1 [t2 noop] commit=2 (lost: down)
 1->2 Append t2 prev=3@t1 [t2 noop] commit=2
+  2: Took { path: \"append_rejected_log_short\" }
 2->1 AppendReject t2 hint=2 conflict_term=None
 1->2 Append t2 prev=1@t1 [t1 c9#1, t1 c9#2, t2 noop] commit=2
   2: appended 2@t1 (9, 1)
