@@ -66,9 +66,10 @@ pub fn leader_within<A: Actor>(end: &RunEnd<'_, A>, role: &str, within: Duration
 /// An operation its own client abandoned (an `info` completion, the client's deadline) before its
 /// window closed is not judged: the client did not give the cluster the time the property promises,
 /// so its give-up is the client's choice, not the cluster's failure. A give-up at or after the window's
-/// end is judged as a failure (the cluster had the whole window and did not answer). Operations whose
-/// window ends after the run are not judged. When nothing is left to judge the verdict is `unknown`
-/// (for instance when every client's `op_deadline_ms` is shorter than `within`), never a pass.
+/// end is judged as a failure (the cluster had the whole window and did not answer). An operation
+/// still open at the end is judged only if its window ended inside the run. When nothing is left to
+/// judge the verdict is `unknown` (for instance when every client's `op_deadline_ms` is shorter than
+/// `within`), never a pass.
 pub fn ops_complete_within<A: Actor>(end: &RunEnd<'_, A>, within: Duration) -> Verdict {
     let heal = match precondition(end) {
         Ok(t) => t,
@@ -120,9 +121,8 @@ pub fn ops_complete_within<A: Actor>(end: &RunEnd<'_, A>, within: Duration) -> V
             abandoned += 1;
             continue;
         }
-        if deadline > end.now {
-            continue;
-        }
+        // A completion is judged even when its window reaches past the end of the run: on time is
+        // on time, and a late one came after a deadline inside the run.
         judged += 1;
         if let Some(why) = late(i, Some(j)) {
             return Verdict::Fail(why);
@@ -354,6 +354,12 @@ mod tests {
         // Its window ends after the run: not judged.
         let v = ops_complete_within(&end(&never, &[], 1_500), within_ms(500));
         assert!(matches!(v, Verdict::Unknown(_)), "{v:?}");
+        // Completed on time, though its window reaches past the end of the run: judged, a pass.
+        let quick = History {
+            events: vec![ev(1_100, 1, EventKind::Invoke), ev(1_150, 1, EventKind::Ok)],
+        };
+        let v = ops_complete_within(&end(&quick, &[], 1_200), within_ms(500));
+        assert_eq!(v, Verdict::Pass);
         // On time, at the window's last instant.
         let on_time = History {
             events: vec![ev(1_100, 1, EventKind::Invoke), ev(1_600, 1, EventKind::Ok)],
