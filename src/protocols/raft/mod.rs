@@ -66,6 +66,12 @@ pub struct RaftParams {
     pub max_entries_per_append: u64,
     /// Whether a new leader appends a no-op to commit its predecessors' entries (default true).
     pub leader_noop: bool,
+    /// CheckQuorum: a leader steps down when a majority has not answered it within the least election
+    /// timeout (default false).
+    pub check_quorum: bool,
+    /// PreVote: a server whose election timer fires first asks whether a majority would vote for it,
+    /// and raises its term only if so (default false).
+    pub pre_vote: bool,
     /// Operations each client runs (default 20).
     pub ops_per_client: u32,
     /// Distinct keys the clients use (default 3).
@@ -98,6 +104,8 @@ impl Default for RaftParams {
             heartbeat_ms: 50,
             max_entries_per_append: 64,
             leader_noop: true,
+            check_quorum: false,
+            pre_vote: false,
             ops_per_client: 20,
             keys: 3,
             get_weight: 1,
@@ -208,6 +216,8 @@ impl RaftParams {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
             max_entries_per_append: self.max_entries_per_append,
             leader_noop: self.leader_noop,
+            check_quorum: self.check_quorum,
+            pre_vote: self.pre_vote,
             flags,
         }
     }
@@ -322,6 +332,7 @@ pub const PATHS: &[&str] = &[
     APPEND_REJECTED_LOG_SHORT,
     APPEND_REJECTED_TERM_MISMATCH,
     DUPLICATE_SUPPRESSED,
+    CHECK_QUORUM_STEP_DOWN,
 ];
 
 /// A vote refused: the candidate's term is older than the voter's.
@@ -336,6 +347,9 @@ pub const APPEND_REJECTED_STALE_TERM: &str = "append_rejected_stale_term";
 pub const APPEND_REJECTED_LOG_SHORT: &str = "append_rejected_log_short";
 /// An AppendEntries refused: the previous entry's term differs (the consistency check).
 pub const APPEND_REJECTED_TERM_MISMATCH: &str = "append_rejected_term_mismatch";
+/// A leader stepped down because a majority had not answered it within an election timeout
+/// (`check_quorum`).
+pub const CHECK_QUORUM_STEP_DOWN: &str = "check_quorum_step_down";
 /// A committed request that the state machine had already applied (a client retry), not applied again.
 pub const DUPLICATE_SUPPRESSED: &str = "duplicate_suppressed";
 
@@ -477,6 +491,16 @@ impl Protocol for Raft {
             name: "leader_noop",
             default: "true",
             about: "a new leader appends a no-op to commit its predecessors' entries",
+        },
+        Param {
+            name: "check_quorum",
+            default: "false",
+            about: "a leader steps down when a majority has not answered it within the least election timeout",
+        },
+        Param {
+            name: "pre_vote",
+            default: "false",
+            about: "a server asks whether a majority would vote for it before raising its term",
         },
         Param {
             name: "ops_per_client",

@@ -321,6 +321,15 @@ fn show_msg(m: &Msg) -> String {
             "Vote t{term} {}",
             if *vote_granted { "granted" } else { "refused" }
         ),
+        Msg::PreVote {
+            term,
+            last_log_index,
+            last_log_term,
+        } => format!("PreVote t{term} last={last_log_index}@t{last_log_term}"),
+        Msg::PreVoteReply { term, granted } => format!(
+            "PreVoteReply t{term} {}",
+            if *granted { "granted" } else { "refused" }
+        ),
         Msg::AppendEntries {
             term,
             prev_log_index,
@@ -477,6 +486,28 @@ fn one_vote_per_term_and_a_repeated_request_gets_the_same_answer() {
         }
     );
     assert_eq!(h.disk(0).voted_for, Some(1));
+    h.assert_clean();
+}
+
+#[test]
+fn a_pre_vote_raises_no_term_and_a_follower_of_a_live_leader_refuses_it() {
+    let mut h = Harness::new(3, 0, serde_json::json!({ "pre_vote": true }), &[]);
+    h.elect(0);
+    h.take_transcript();
+    // Node 2's timer fires: it only asks about term 2.
+    h.fire(2, RaftTimer::Election);
+    assert_eq!(h.disk(2).current_term, 1);
+    assert_eq!(h.role(2), "follower");
+    h.deliver_one(|_, to, _| to == 1);
+    h.deliver_one(|_, to, _| to == 2);
+    let t = h.take_transcript();
+    assert!(t.contains("2->1 PreVote t2 last=1@t1"), "{t}");
+    // Node 1 heard from leader 0 moments ago: no.
+    assert!(t.contains("1->2 PreVoteReply t1 refused"), "{t}");
+    assert!(!t.contains("RequestVote"), "{t}");
+    assert_eq!(h.disk(1).current_term, 1);
+    assert_eq!(h.disk(2).current_term, 1);
+    assert_eq!(h.role(0), "leader");
     h.assert_clean();
 }
 
