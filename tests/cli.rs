@@ -187,6 +187,8 @@ fn list_names_protocols_mutants_faults_and_checkers() {
         "raft.forget_vote_on_restart",
         "raft.count_duplicate_votes",
         "raft.read_from_follower",
+        "raft.forget_term_on_restart",
+        "durable_state",
         "partition",
         "isolate",
         "pause",

@@ -7,6 +7,7 @@ use distsim::run::{RunOptions, run};
 use distsim::scenario::load;
 use distsim::trace::TraceOutput;
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
@@ -33,6 +34,8 @@ fn digest(path: &Path, trace: TraceOutput) -> String {
 
 #[test]
 fn every_scenario_meets_its_expectation_and_matches_its_snapshot() {
+    // Coverage: the protocol paths (note labels) each protocol's scenarios took, together.
+    let mut took: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     insta::glob!("../scenarios", "*.json", |path| {
         let (s, src) = load(path).unwrap();
         let opts = RunOptions {
@@ -47,9 +50,21 @@ fn every_scenario_meets_its_expectation_and_matches_its_snapshot() {
             path.display(),
             report.render_text(200)
         );
+        took.entry(s.protocol.clone())
+            .or_default()
+            .extend(report.notes.keys().cloned());
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         insta::assert_json_snapshot!(stem, report);
     });
+    let raft = &took["raft"];
+    let missed: Vec<&&str> = distsim::protocols::raft::PATHS
+        .iter()
+        .filter(|p| !raft.contains(**p))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "no shipped scenario takes Raft's paths {missed:?}; taken: {raft:?}"
+    );
 }
 
 #[test]

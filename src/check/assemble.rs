@@ -1,6 +1,8 @@
 //! The one place that assembles a run's checkers: the protocol's own, the linearizability of its
-//! clients' history when it names a model, and the generic liveness promises the scenario makes.
+//! clients' history when it names a model, the durable-state promises it declares, and the generic
+//! liveness promises the scenario makes.
 
+use super::durable::DurableState;
 use super::linearizability::LinearizabilityChecker;
 use super::liveness::{LeaderWithin, OpsCompleteWithin};
 use crate::contract::{Checker, Duration, Protocol};
@@ -12,6 +14,10 @@ pub fn checkers_for<P: Protocol>(
     scenario: &Scenario,
 ) -> Vec<Box<dyn Checker<P::Actor>>> {
     let mut checkers = protocol.checkers();
+    let invariants = protocol.durable_invariants();
+    if !invariants.is_empty() {
+        checkers.push(Box::new(DurableState::new(invariants)));
+    }
     // Every service that promises linearizability gets the same end-of-run history check.
     if let Some(model) = protocol.history_model() {
         checkers.push(Box::new(LinearizabilityChecker::new(model)));

@@ -22,35 +22,54 @@ fn precondition<A: Actor>(end: &RunEnd<'_, A>) -> Result<Time, Verdict> {
     Ok(end.last_fault.unwrap_or(Time::ZERO))
 }
 
-/// Some server holds `role` at `within` after the last fault.
+/// A leader is elected within `within` after the last fault: some server holds `role` at some instant
+/// of `[heal, heal + within]` (already at the heal, or elected later in the window).
+///
+/// This is the promise "the cluster elects a leader within X of the heal"; whether that leader then
+/// stays is another property (a re-election after lost heartbeats inside the window is not a failure to
+/// elect). A run that ends before `heal + within` without a leader is not judged.
 pub fn leader_within<A: Actor>(end: &RunEnd<'_, A>, role: &str, within: Duration) -> Verdict {
     let heal = match precondition(end) {
         Ok(t) => t,
         Err(v) => return v,
     };
     let deadline = heal + within;
+    let mut roles = vec![None; end.cluster.node_count() as usize];
+    let is_server = |n: u32| n < end.cluster.servers;
+    let mut changes = end.roles.iter().peekable();
+    // The roles in force at the heal.
+    while let Some(change) = changes.next_if(|c| c.time <= heal) {
+        roles[change.node as usize] = change.role;
+    }
+    if end
+        .cluster
+        .server_ids()
+        .any(|n| roles[n as usize] == Some(role))
+    {
+        return Verdict::Pass;
+    }
+    let mut later = changes.take_while(|c| c.time <= deadline);
+    if later.any(|c| is_server(c.node) && c.role == Some(role)) {
+        return Verdict::Pass;
+    }
     if end.now < deadline {
         return Verdict::Unknown(format!("not judged: the run ended before {deadline}"));
     }
-    let mut roles = vec![None; end.cluster.node_count() as usize];
-    for change in end.roles.iter().take_while(|c| c.time <= deadline) {
-        roles[change.node as usize] = change.role;
-    }
-    let holder = end
-        .cluster
-        .server_ids()
-        .find(|n| roles[*n as usize] == Some(role));
-    match holder {
-        Some(_) => Verdict::Pass,
-        None => Verdict::Fail(format!(
-            "no server is {role} at {deadline}, {within} after the last fault at {heal}"
-        )),
-    }
+    Verdict::Fail(format!(
+        "no server was {role} at any time from the last fault at {heal} to {deadline} ({within})"
+    ))
 }
 
 /// Every client operation open at the last fault or invoked after it completes (ok or fail) within
-/// `within` of the later of its invoke and the last fault. Operations whose deadline falls after the
-/// end of the run are not judged.
+/// `within` of the later of its invoke and the last fault (its *window*).
+///
+/// An operation its own client abandoned (an `info` completion, the client's deadline) before its
+/// window closed is not judged: the client did not give the cluster the time the property promises,
+/// so its give-up is the client's choice, not the cluster's failure. A give-up at or after the window's
+/// end is judged as a failure (the cluster had the whole window and did not answer). An operation
+/// still open at the end is judged only if its window ended inside the run. When nothing is left to
+/// judge the verdict is `unknown` (for instance when every client's `op_deadline_ms` is shorter than
+/// `within`), never a pass.
 pub fn ops_complete_within<A: Actor>(end: &RunEnd<'_, A>, within: Duration) -> Verdict {
     let heal = match precondition(end) {
         Ok(t) => t,
@@ -59,14 +78,12 @@ pub fn ops_complete_within<A: Actor>(end: &RunEnd<'_, A>, within: Duration) -> V
     // process -> invoke event index
     let mut open: BTreeMap<u64, usize> = BTreeMap::new();
     let mut judged = 0u64;
+    let mut abandoned = 0u64;
     let events = &end.history.events;
+    let window_end = |i: usize| Time(events[i].time_ns).max(heal) + within;
     let late = |i: usize, ended: Option<usize>| -> Option<String> {
         let inv = &events[i];
-        let start = Time(inv.time_ns).max(heal);
-        let deadline = start + within;
-        if deadline > end.now {
-            return None;
-        }
+        let deadline = window_end(i);
         let what = format!(
             "process {} {:?} {} invoked at {}",
             inv.process,
@@ -98,19 +115,33 @@ pub fn ops_complete_within<A: Actor>(end: &RunEnd<'_, A>, within: Duration) -> V
         if ev.time_ns < heal.0 {
             continue;
         }
+        let deadline = window_end(i);
+        if ev.kind == EventKind::Info && Time(ev.time_ns) < deadline {
+            // Abandoned by its client before the cluster had its whole window.
+            abandoned += 1;
+            continue;
+        }
+        // A completion is judged even when its window reaches past the end of the run: on time is
+        // on time, and a late one came after a deadline inside the run.
         judged += 1;
         if let Some(why) = late(i, Some(j)) {
             return Verdict::Fail(why);
         }
     }
     for (_, i) in open {
+        if window_end(i) > end.now {
+            continue;
+        }
         judged += 1;
         if let Some(why) = late(i, None) {
             return Verdict::Fail(why);
         }
     }
     if judged == 0 {
-        return Verdict::Unknown("not judged: no client operation after the last fault".into());
+        return Verdict::Unknown(format!(
+            "not judged: no client operation after the last fault ran its whole window \
+             ({abandoned} abandoned by their clients first)"
+        ));
     }
     Verdict::Pass
 }
@@ -160,5 +191,180 @@ impl<A: Actor> Checker<A> for OpsCompleteWithin {
 
     fn finish(&mut self, end: &RunEnd<'_, A>) -> Vec<(&'static str, Verdict)> {
         vec![("ops_complete_within", ops_complete_within(end, self.within))]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Cluster, Ctx, Func, History, HistoryEvent, NodeId, RoleChange, Value};
+
+    /// An actor that does nothing: the liveness checks read only the run's records.
+    struct Idle;
+
+    impl Actor for Idle {
+        type Msg = ();
+        type Timer = ();
+        type Durable = ();
+        type Note = crate::protocols::pingpong::Note;
+        fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
+        fn on_msg(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+    }
+
+    const MS: u64 = 1_000_000;
+
+    fn end<'a>(history: &'a History, roles: &'a [RoleChange], now_ms: u64) -> RunEnd<'a, Idle> {
+        RunEnd {
+            now: Time(now_ms * MS),
+            last_fault: Some(Time(1_000 * MS)),
+            faults_in_force: false,
+            history,
+            roles,
+            cluster: Cluster::new(3, 2),
+            ended_early: false,
+            nodes: &[],
+        }
+    }
+
+    fn role(ms: u64, node: NodeId, role: Option<&'static str>) -> RoleChange {
+        RoleChange {
+            time: Time(ms * MS),
+            node,
+            role,
+        }
+    }
+
+    fn ev(ms: u64, process: u64, kind: EventKind) -> HistoryEvent {
+        HistoryEvent {
+            time_ns: ms * MS,
+            process,
+            kind,
+            f: Func::GET,
+            key: Some("k".into()),
+            value: Value::Nil,
+        }
+    }
+
+    fn within_ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_leader_elected_inside_the_window_passes_even_if_it_is_gone_at_its_end() {
+        let h = History::default();
+        // Leader at 1,100 ms, lost at 1,400 ms, none at the deadline (1,500 ms).
+        let roles = [
+            role(500, 0, Some("leader")),
+            role(900, 0, Some("follower")),
+            role(1_100, 1, Some("leader")),
+            role(1_400, 1, Some("follower")),
+        ];
+        let v = leader_within(&end(&h, &roles, 3_000), "leader", within_ms(500));
+        assert_eq!(v, Verdict::Pass);
+    }
+
+    #[test]
+    fn a_leader_in_office_at_the_heal_passes() {
+        let h = History::default();
+        let roles = [role(500, 2, Some("leader"))];
+        let v = leader_within(&end(&h, &roles, 3_000), "leader", within_ms(500));
+        assert_eq!(v, Verdict::Pass);
+    }
+
+    #[test]
+    fn no_leader_in_the_window_fails_and_one_after_it_does_not_count() {
+        let h = History::default();
+        let roles = [
+            role(500, 0, Some("leader")),
+            role(900, 0, None),
+            role(1_501, 1, Some("leader")),
+        ];
+        let v = leader_within(&end(&h, &roles, 3_000), "leader", within_ms(500));
+        assert!(
+            matches!(v, Verdict::Fail(ref m) if m.contains("no server")),
+            "{v:?}"
+        );
+        // A client holding the role name is not a server.
+        let roles = [role(1_200, 4, Some("leader"))];
+        let v = leader_within(&end(&h, &roles, 3_000), "leader", within_ms(500));
+        assert!(matches!(v, Verdict::Fail(_)), "{v:?}");
+        // A run that ends inside the window without a leader is not judged.
+        let v = leader_within(&end(&h, &[], 1_200), "leader", within_ms(500));
+        assert!(matches!(v, Verdict::Unknown(_)), "{v:?}");
+    }
+
+    #[test]
+    fn an_operation_its_client_abandoned_early_is_not_judged() {
+        // Heal at 1,000 ms, window 500 ms; process 1 gives up at 1,200 ms (its own deadline), and its
+        // successor, process 2, completes in time.
+        let h = History {
+            events: vec![
+                ev(900, 1, EventKind::Invoke),
+                ev(1_200, 1, EventKind::Info),
+                ev(1_210, 2, EventKind::Invoke),
+                ev(1_300, 2, EventKind::Ok),
+            ],
+        };
+        assert_eq!(
+            ops_complete_within(&end(&h, &[], 3_000), within_ms(500)),
+            Verdict::Pass
+        );
+        // Alone, the abandoned operation leaves nothing judged: unknown, not a pass.
+        let h = History {
+            events: h.events[..2].to_vec(),
+        };
+        let v = ops_complete_within(&end(&h, &[], 3_000), within_ms(500));
+        assert!(
+            matches!(v, Verdict::Unknown(ref m) if m.contains("1 abandoned")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_give_up_after_the_whole_window_fails() {
+        let h = History {
+            events: vec![ev(900, 1, EventKind::Invoke), ev(1_500, 1, EventKind::Info)],
+        };
+        let v = ops_complete_within(&end(&h, &[], 3_000), within_ms(500));
+        assert!(
+            matches!(v, Verdict::Fail(ref m) if m.contains("ended unknown")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn late_and_missing_completions_fail() {
+        let late = History {
+            events: vec![ev(1_100, 1, EventKind::Invoke), ev(1_601, 1, EventKind::Ok)],
+        };
+        let v = ops_complete_within(&end(&late, &[], 3_000), within_ms(500));
+        assert!(
+            matches!(v, Verdict::Fail(ref m) if m.contains("after its deadline")),
+            "{v:?}"
+        );
+        let never = History {
+            events: vec![ev(1_100, 1, EventKind::Invoke)],
+        };
+        let v = ops_complete_within(&end(&never, &[], 3_000), within_ms(500));
+        assert!(
+            matches!(v, Verdict::Fail(ref m) if m.contains("never completed")),
+            "{v:?}"
+        );
+        // Its window ends after the run: not judged.
+        let v = ops_complete_within(&end(&never, &[], 1_500), within_ms(500));
+        assert!(matches!(v, Verdict::Unknown(_)), "{v:?}");
+        // Completed on time, though its window reaches past the end of the run: judged, a pass.
+        let quick = History {
+            events: vec![ev(1_100, 1, EventKind::Invoke), ev(1_150, 1, EventKind::Ok)],
+        };
+        let v = ops_complete_within(&end(&quick, &[], 1_200), within_ms(500));
+        assert_eq!(v, Verdict::Pass);
+        // On time, at the window's last instant.
+        let on_time = History {
+            events: vec![ev(1_100, 1, EventKind::Invoke), ev(1_600, 1, EventKind::Ok)],
+        };
+        let v = ops_complete_within(&end(&on_time, &[], 3_000), within_ms(500));
+        assert_eq!(v, Verdict::Pass);
     }
 }

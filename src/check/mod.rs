@@ -3,6 +3,7 @@
 //! protocol contract ([`crate::contract::Checker`]).
 
 pub mod assemble;
+pub mod durable;
 pub mod history_format;
 pub mod linearizability;
 pub mod liveness;
@@ -16,6 +17,11 @@ pub const GENERIC_CHECKERS: &[(&str, &str)] = &[
     (
         "ops_complete_within",
         "liveness: client operations complete this long after the last fault",
+    ),
+    (
+        "durable_state",
+        "fields a protocol declares monotonic never go back on disk, and once-per-epoch choices \
+         stay, across crashes",
     ),
     (
         "linearizability",

@@ -16,6 +16,7 @@ pub mod actor;
 pub mod byzantine;
 pub mod checker;
 pub mod client;
+pub mod durable;
 pub mod history;
 pub mod model;
 pub mod protocol;
@@ -25,6 +26,7 @@ pub mod time;
 pub use actor::{Actor, Cluster, Ctx, Effect, GroupRange, NodeId, NoteLabel, Record, Role};
 pub use byzantine::{Adversary, Tamper};
 pub use checker::{Checker, Failure, FinalNode, Observation, RoleChange, RunEnd, Verdict};
+pub use durable::DurableInvariant;
 pub use history::{EventKind, Func, History, HistoryEvent, Value};
 pub use model::{Completion, KvModel, KvOp, Model, NoModel, RegisterModel, RegisterOp, Step};
 pub use protocol::{

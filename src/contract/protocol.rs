@@ -4,6 +4,7 @@
 use crate::contract::actor::{Actor, Cluster, NodeId};
 use crate::contract::byzantine::Adversary;
 use crate::contract::checker::Checker;
+use crate::contract::durable::DurableInvariant;
 use crate::contract::model::Model;
 
 /// What a protocol is given to set itself up: the cluster's shape, its own parameters from the
@@ -115,6 +116,13 @@ pub trait Protocol: Sized {
     /// The role that liveness ("a leader within X ms of the last heal") waits for, if any.
     fn leader_role(&self) -> Option<&'static str> {
         None
+    }
+
+    /// The promises about the disk that the generic `durable_state` checker holds every run to: fields
+    /// that never go back (a term), choices made once per epoch (a vote per term). The default
+    /// declares none, and the checker then judges nothing.
+    fn durable_invariants(&self) -> Vec<DurableInvariant<<Self::Actor as Actor>::Durable>> {
+        Vec::new()
     }
 
     /// The model the clients' history must be linearizable against, if the service promises that.

@@ -277,6 +277,50 @@ mod tests {
     }
 
     #[test]
+    fn the_in_flight_bound_counts_copies_and_arrivals_free_room() {
+        let spec = NetworkSpec {
+            in_flight_max: 3,
+            duplicate_ppm: 1_000_000,
+            ..NetworkSpec::default()
+        };
+        let mut net = Network::new(2, &spec);
+        let mut rng = Rng::stream(5, "net");
+        // Every send is duplicated: two copies fit, a second pair would make four.
+        assert!(matches!(
+            net.send(0, 1, &mut rng),
+            Fate::Deliver {
+                duplicate: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(net.in_flight(), 2);
+        assert_eq!(
+            net.send(1, 0, &mut rng),
+            Fate::Dropped(DropReason::InFlightMax)
+        );
+        assert_eq!(net.in_flight(), 2, "a dropped send takes no room");
+        net.arrived();
+        assert_eq!(net.in_flight(), 1);
+        // Exactly at the bound (1 + 2 = 3) is allowed.
+        assert!(matches!(net.send(0, 1, &mut rng), Fate::Deliver { .. }));
+        assert_eq!(net.in_flight(), 3);
+        for left in [2, 1, 0] {
+            net.arrived();
+            assert_eq!(net.in_flight(), left);
+        }
+    }
+
+    #[test]
+    fn any_blocked_sees_one_cut_link() {
+        let mut net = Network::new(3, &NetworkSpec::default());
+        assert!(!net.any_blocked());
+        net.cut(&[2], &[1]);
+        assert!(net.any_blocked());
+        net.heal();
+        assert!(!net.any_blocked());
+    }
+
+    #[test]
     fn loss_and_duplication_follow_their_rates() {
         let spec = NetworkSpec {
             loss_ppm: 250_000,

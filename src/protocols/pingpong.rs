@@ -166,12 +166,20 @@ impl Protocol for PingPong {
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker<Node>>> {
-        vec![Box::new(PongMatchesPing)]
+        vec![Box::new(PongMatchesPing::default())]
     }
 }
 
 /// Every pong echoes a sequence number the receiving node has already used for a ping.
-pub struct PongMatchesPing;
+///
+/// A node's `seq_next` is volatile: a restart sets it back to 0 while pongs for the pings it sent before
+/// the crash are still in flight. So the checker keeps its own ghost record, per node, of the most pings
+/// that node has ever sent (the highest `seq_next` it has seen), which no crash erases.
+#[derive(Default)]
+pub struct PongMatchesPing {
+    /// Per node: one past the highest sequence number it has ever used.
+    sent_ever: Vec<u64>,
+}
 
 impl Checker<Node> for PongMatchesPing {
     fn name(&self) -> &'static str {
@@ -179,9 +187,16 @@ impl Checker<Node> for PongMatchesPing {
     }
 
     fn observe(&mut self, obs: &Observation<'_, Node>) -> Result<(), Failure> {
+        let i = obs.node as usize;
+        if self.sent_ever.len() <= i {
+            self.sent_ever.resize(i + 1, 0);
+        }
+        // A handler either sends a ping or notes a pong, never both, so updating first is exact.
+        let sent_ever = &mut self.sent_ever[i];
+        *sent_ever = (*sent_ever).max(obs.state.seq_next);
         for note in obs.notes {
             let Note::Ponged { from, seq } = note;
-            if *seq >= obs.state.seq_next {
+            if *seq >= *sent_ever {
                 return Err(format!(
                     "node {} got a pong from {from} for ping {seq}, which it never sent",
                     obs.node

@@ -74,6 +74,13 @@ macro_rules! protocols {
     };
 }
 
+/// Whether the protocol called `name` declares `role` (false for an unknown protocol).
+pub fn declares_role(name: &str, role: &str) -> bool {
+    catalogue()
+        .iter()
+        .any(|p| p.name == name && p.roles.contains(&role))
+}
+
 protocols!(
     super::raft::Raft,
     super::pingpong::PingPong,

@@ -6,11 +6,13 @@
 //! The drawn profile replaces the scenario's `faults` and `network`, and the result is an ordinary
 //! concrete scenario: the trace header records it, so the trace replays alone. Every drawn schedule
 //! ends, `quiet_ms` before `max_time_ms`, with a heal, a restart of every crashed server, a resume of
-//! every paused node and (if the network was degraded) a return to the base latency without loss or
-//! duplication; the quiet period after it is where liveness is judged.
+//! every paused node, a true clock again for every server whose clock was set off, and (if the network
+//! was degraded) a return to the base latency without loss or duplication; the quiet period after it
+//! is where liveness is judged.
 
 use super::fault_build as fb;
 use crate::contract::Rng;
+use crate::fault::action::{ClockSpec, FaultAction};
 use crate::scenario::{ByzantineMode, FaultSpec, Scenario, SwarmSpec, Target};
 
 /// The role a drawn fault targets when the spec names none the protocol has.
@@ -100,6 +102,22 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
     faults.push(fb::heal(window_end_ms));
     faults.push(fb::restart(window_end_ms, Target::All));
     faults.push(fb::resume(window_end_ms, Target::All));
+    // Servers whose clock an episode set off: set true again, so that liveness can be judged.
+    let mut clocked: Vec<u32> = faults
+        .iter()
+        .filter_map(|f| match &f.action {
+            FaultAction::Clock(ClockSpec {
+                node: Target::Node(n),
+                ..
+            }) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    clocked.sort_unstable();
+    clocked.dedup();
+    for node in clocked {
+        faults.push(fb::clock(window_end_ms, Target::Node(node), 0, 0));
+    }
     if degraded {
         faults.push(fb::link_all(
             window_end_ms,
@@ -327,6 +345,45 @@ mod tests {
                 fb::kind(f),
                 "crash" | "restart" | "heal" | "resume" | "link"
             )));
+        }
+    }
+
+    #[test]
+    fn every_clock_set_off_is_set_true_again_at_the_end_and_leaders_only_where_declared() {
+        let b = base();
+        let mut reset = 0;
+        for seed in 0..200 {
+            let s = draw(&b, seed);
+            let end_ms = s.faults.last().unwrap().at_ms;
+            let clock_nodes = |at: &dyn Fn(u64) -> bool| {
+                let mut nodes: Vec<String> = s
+                    .faults
+                    .iter()
+                    .filter(|f| fb::kind(f) == "clock" && at(f.at_ms))
+                    .map(|f| format!("{:?}", f.action.targets()))
+                    .collect();
+                nodes.sort();
+                nodes.dedup();
+                nodes
+            };
+            let set_off = clock_nodes(&|t| t < end_ms);
+            let set_back = clock_nodes(&|t| t == end_ms);
+            assert_eq!(set_off, set_back, "seed {seed}");
+            reset += set_back.len();
+        }
+        assert!(reset > 0, "some seed drew a clock episode");
+        // Pingpong has no leader role: no drawn fault targets one.
+        let mut p = base();
+        p.protocol = "pingpong".into();
+        p.clients = 0;
+        p.liveness = None;
+        for seed in 0..200 {
+            let s = draw(&p, seed);
+            let text = serde_json::to_vec(&s).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&text).contains("leader"),
+                "seed {seed}"
+            );
         }
     }
 }

@@ -24,11 +24,12 @@
 //! except truncation, which is paid for by the appends it undoes.
 
 use super::liveness::RaftLiveness;
-use super::message::{EntryId, Index, Term};
+use super::message::{Command, EntryId, Index, Term};
 use super::{RaftActor, RaftNote, RaftParams};
 use crate::contract::{Checker, Cluster, Duration, Failure, NodeId, Observation};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry as MapEntry;
+use std::sync::Arc;
 
 /// Every Raft checker, safety first; `raft_liveness` only when `liveness_catch_up_ms` is set.
 ///
@@ -109,6 +110,9 @@ struct Ghost {
     /// Uncommitted entries held in their own term, by (index, term, prefix hash): how many servers
     /// hold them now.
     holders: BTreeMap<(Index, Term, u64), u32>,
+    /// The command of the first entry seen at each `(index, term)`, read from that server's real log:
+    /// every later entry at the same place must carry an equal command.
+    contents: BTreeMap<(Index, Term), (Arc<Command>, NodeId)>,
     /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
     chain: Vec<(Term, u64)>,
     /// How the chain grew: the term each extension was committed in (the own term of the entry whose
@@ -122,6 +126,7 @@ impl Ghost {
             logs: vec![Vec::new(); cluster.servers as usize],
             seen: Vec::new(),
             seen_more: BTreeMap::new(),
+            contents: BTreeMap::new(),
             majority: cluster.majority(),
             holders: BTreeMap::new(),
             chain: Vec::new(),
@@ -138,7 +143,15 @@ impl Ghost {
         let (mut matching, mut complete, mut commit) = (Ok(()), Ok(()), Ok(()));
         if obs.cluster.is_server(node) {
             let now_term = current_term(obs);
+            // The lowest index this event's notes changed: from there on, the real log is compared
+            // with the ghost entry by entry.
+            let mut touched: Option<Index> = None;
             for note in obs.notes {
+                if let RaftNote::Appended { index, .. }
+                | RaftNote::Truncated { from_index: index } = *note
+                {
+                    touched = Some(touched.map_or(index, |t| t.min(index)));
+                }
                 if let RaftNote::BecameLeader { term } = *note
                     && complete.is_ok()
                 {
@@ -162,6 +175,9 @@ impl Ghost {
                 keep_first(&mut commit, recorded);
             }
             keep_first(&mut matching, self.check_log_end(node, obs));
+            if let Some(from) = touched {
+                keep_first(&mut matching, self.check_contents(node, from, obs));
+            }
         }
         [matching, complete, commit]
     }
@@ -236,7 +252,9 @@ impl Ghost {
         let (term, i) = (entry.term, (index - 1) as usize);
         let (hash, first) = match self.seen.get(i) {
             Some(&(t, h, n)) if t == term => (h, n),
-            None if i == self.seen.len() => {
+            None => {
+                // A server appends index i only after i - 1, so a new index is always the next one.
+                debug_assert_eq!(i, self.seen.len(), "indices are appended in order");
                 self.seen.push((term, entry.hash, node));
                 return Ok(());
             }
@@ -342,6 +360,54 @@ impl Ghost {
         Ok(())
     }
 
+    /// Log Matching on the real log: from `from` to its end, each entry of `node`'s log has the term
+    /// and command identity its notes gave (the prefix hash recomputed from the real entries equals
+    /// the ghost's), and carries the same command as the first entry seen at its index and term.
+    fn check_contents(
+        &mut self,
+        node: NodeId,
+        from: Index,
+        obs: &Observation<'_, RaftActor>,
+    ) -> Result<(), String> {
+        let log = &obs.durable.server.log;
+        let len = self.len(node).min(log.last_index());
+        let mut prev = match from.checked_sub(1) {
+            Some(0) | None => EMPTY_PREFIX,
+            Some(i) => self.get(node, i).map_or(EMPTY_PREFIX, |g| g.hash),
+        };
+        for index in from.max(1)..=len {
+            let (Some(real), Some(ghost)) = (log.entry(index), self.get(node, index)) else {
+                break;
+            };
+            let hash = prefix_hash(prev, real.term, real.id());
+            if real.term != ghost.term || hash != ghost.hash {
+                return Err(format!(
+                    "node {node}'s log at index {index} holds {:?} of term {}, which its notes do \
+                     not account for",
+                    real.id(),
+                    real.term
+                ));
+            }
+            prev = hash;
+            match self.contents.entry((index, real.term)) {
+                MapEntry::Vacant(v) => {
+                    v.insert((Arc::clone(&real.command), node));
+                }
+                MapEntry::Occupied(o) => {
+                    let (first, other) = o.get();
+                    if !Arc::ptr_eq(first, &real.command) && **first != *real.command {
+                        return Err(format!(
+                            "nodes {other} and {node} both hold an entry at index {index} of term \
+                             {}, with different commands",
+                            real.term
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Leader Completeness, when `node` becomes leader of `term`.
     fn check_new_leader(&self, node: NodeId, term: Term) -> Result<(), String> {
         let needed = self.committed_before_term(term);
@@ -390,7 +456,10 @@ impl Ghost {
 /// - `log_matching`: if two logs hold an entry with the same index and term, they are identical up to
 ///   it. Every `(index, term)` ever appended keeps its prefix hash and first holder; an append whose
 ///   prefix hash differs is a violation. After each event the notes must also account for the
-///   server's whole log (length and last term), so a protocol that forgets a note cannot slip past.
+///   server's whole log (length and last term), so a protocol that forgets a note cannot slip past,
+///   and every entry the event changed is read back from the real log: its term and command identity
+///   must be what the notes said, and its command must equal the first one seen at its index and
+///   term (the contents, not only the identities, match).
 /// - `leader_completeness`: a server that becomes leader of term `T` holds every entry committed in
 ///   terms before `T` (its ghost prefix hash at the highest index committed in an earlier term equals
 ///   the committed chain's). An entry is committed in the own term of the entry whose majority
@@ -552,14 +621,39 @@ impl Checker<RaftActor> for LeaderAppendOnly {
 
 // ---------------------------------------------------------------------------------------------
 
-/// State Machine Safety: no two servers apply different entries at the same index. Also checks that
-/// each server applies indices in order from 1 after every (re)start.
+/// State Machine Safety: no two servers apply different entries at the same index, and no two
+/// servers' state machines differ after applying the same prefix. Also checks that each server applies
+/// indices in order from 1 after every (re)start.
+///
+/// After an event in which a server applied entries, the checker digests that server's whole
+/// key-value state (its keys and values, read from the state machine itself, not from any note) and
+/// compares it with the digest the first server to reach the same applied index had: equal entries
+/// applied to diverging state machines (a bug in apply, in duplicate suppression, in a rebuild after a
+/// restart) show here. The digest costs time proportional to the store's size, once per applying
+/// event.
 #[derive(Clone, Debug)]
 pub struct StateMachineSafety {
     /// `applied[i - 1]`: the first entry applied at index `i`, and by whom. Every server applies from
     /// 1 in order (checked first), so the indices applied anywhere are always `1..=applied.len()`.
     applied: Vec<(Term, EntryId, NodeId)>,
+    /// By index `i`: the digest of the first state machine seen right after applying `i` (as the last
+    /// entry of an event), and whose it was.
+    digests: BTreeMap<Index, (u64, NodeId)>,
     next: Vec<Index>,
+}
+
+/// 64-bit FNV-1a over a state machine's keys and values, each followed by a separator byte that no
+/// UTF-8 text contains (so `("ab", "c")` and `("a", "bc")` differ).
+pub fn kv_digest<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = EMPTY_PREFIX;
+    for (k, v) in entries {
+        for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xfe]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(PRIME);
+        }
+    }
+    h
 }
 
 impl StateMachineSafety {
@@ -567,7 +661,32 @@ impl StateMachineSafety {
     pub fn new(cluster: Cluster) -> Self {
         StateMachineSafety {
             applied: Vec::new(),
+            digests: BTreeMap::new(),
             next: vec![1; cluster.servers as usize],
+        }
+    }
+
+    /// Compares `node`'s state machine, which has applied `1..=index`, with the first one seen there.
+    fn check_digest(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        state: &RaftActor,
+    ) -> Result<(), String> {
+        let Some(server) = state.as_server() else {
+            return Ok(());
+        };
+        let digest = kv_digest(server.kv().entries());
+        match self.digests.entry(index) {
+            MapEntry::Vacant(v) => {
+                v.insert((digest, node));
+                Ok(())
+            }
+            MapEntry::Occupied(o) if o.get().0 != digest => Err(format!(
+                "after applying index {index}, node {node}'s key-value state differs from node {}'s",
+                o.get().1
+            )),
+            MapEntry::Occupied(_) => Ok(()),
         }
     }
 }
@@ -582,6 +701,7 @@ impl Checker<RaftActor> for StateMachineSafety {
         if !obs.cluster.is_server(node) {
             return Ok(());
         }
+        let mut last_applied = None;
         for note in obs.notes {
             match *note {
                 RaftNote::Started { .. } => self.next[node as usize] = 1,
@@ -593,6 +713,7 @@ impl Checker<RaftActor> for StateMachineSafety {
                         ).into());
                     }
                     self.next[node as usize] = index + 1;
+                    last_applied = Some(index);
                     let i = (index - 1) as usize;
                     match self.applied.get(i) {
                         Some(&(t, other_id, other)) if (t, other_id) != (term, id) => {
@@ -611,6 +732,9 @@ impl Checker<RaftActor> for StateMachineSafety {
                 }
                 _ => {}
             }
+        }
+        if let Some(index) = last_applied {
+            self.check_digest(node, index, obs.state)?;
         }
         Ok(())
     }

@@ -53,6 +53,6 @@ pub fn client_timer(timer: RaftTimer) -> Option<ClientTimer> {
         RaftTimer::ClientThink => Some(ClientTimer::Think),
         RaftTimer::ClientAttempt => Some(ClientTimer::Attempt),
         RaftTimer::ClientDeadline => Some(ClientTimer::Deadline),
-        RaftTimer::Election | RaftTimer::Heartbeat => None,
+        RaftTimer::Election | RaftTimer::Heartbeat | RaftTimer::CheckQuorum => None,
     }
 }

@@ -53,6 +53,18 @@ impl Kv {
         self.data.get(key)
     }
 
+    /// Every key and its value, in key order (what `state_machine_safety` digests).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.data.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    /// Puts `value` under `key` directly, bypassing the log: for tests that plant a diverged state
+    /// machine.
+    #[cfg(test)]
+    pub fn plant(&mut self, key: &str, value: &str) {
+        self.data.insert(key.into(), value.into());
+    }
+
     /// Whether `req` was already applied.
     pub fn session(&self, client: NodeId, seq: u64) -> SessionState {
         match self.sessions.get(&client) {

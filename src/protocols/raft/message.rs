@@ -118,6 +118,23 @@ pub enum Msg {
         /// Whether the vote was granted.
         vote_granted: bool,
     },
+    /// Pre-candidate to server (PreVote, Raft thesis §9.6): would you vote for me in `term` (one past
+    /// mine)? Changes no one's term or vote.
+    PreVote {
+        /// The term the sender would campaign in.
+        term: Term,
+        /// Index of the sender's last log entry (0 if empty).
+        last_log_index: Index,
+        /// Term of the sender's last log entry (0 if empty).
+        last_log_term: Term,
+    },
+    /// Server to pre-candidate: the answer.
+    PreVoteReply {
+        /// Granted: the term asked about; refused: the voter's current term.
+        term: Term,
+        /// Whether the voter would vote.
+        granted: bool,
+    },
     /// Leader to server: replicate `entries` after `prev_log_index`, and learn the commit index
     /// (Figure 2, AppendEntries RPC). With no entries it is a heartbeat.
     AppendEntries {
@@ -167,6 +184,8 @@ pub enum RaftTimer {
     Election,
     /// Leader: send AppendEntries (heartbeats) to every follower.
     Heartbeat,
+    /// Leader with `check_quorum`: step down unless a majority answered since the last check.
+    CheckQuorum,
     /// Client: think time is over, start the next operation.
     ClientThink,
     /// Client: the current attempt timed out, retry (same sequence number) elsewhere.

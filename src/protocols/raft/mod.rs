@@ -45,7 +45,7 @@ use crate::contract::Checker;
 use crate::contract::Duration;
 use crate::contract::EventKind;
 use crate::contract::{Actor, Cluster, Ctx, KvModel, NodeId, NoteLabel, Param, Role};
-use crate::contract::{Mutant, Protocol, Setup};
+use crate::contract::{DurableInvariant, Mutant, Protocol, Setup};
 use client::{Client, ClientConfig, ClientDisk};
 use message::{EntryId, Index, Msg, RaftTimer, Term};
 use mutants::Flags;
@@ -66,6 +66,12 @@ pub struct RaftParams {
     pub max_entries_per_append: u64,
     /// Whether a new leader appends a no-op to commit its predecessors' entries (default true).
     pub leader_noop: bool,
+    /// CheckQuorum: a leader steps down when a majority has not answered it within the least election
+    /// timeout (default false).
+    pub check_quorum: bool,
+    /// PreVote: a server whose election timer fires first asks whether a majority would vote for it,
+    /// and raises its term only if so (default false).
+    pub pre_vote: bool,
     /// Operations each client runs (default 20).
     pub ops_per_client: u32,
     /// Distinct keys the clients use (default 3).
@@ -98,6 +104,8 @@ impl Default for RaftParams {
             heartbeat_ms: 50,
             max_entries_per_append: 64,
             leader_noop: true,
+            check_quorum: false,
+            pre_vote: false,
             ops_per_client: 20,
             keys: 3,
             get_weight: 1,
@@ -196,6 +204,8 @@ impl RaftParams {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
             max_entries_per_append: self.max_entries_per_append,
             leader_noop: self.leader_noop,
+            check_quorum: self.check_quorum,
+            pre_vote: self.pre_vote,
             flags,
         }
     }
@@ -290,7 +300,46 @@ pub enum RaftNote {
         /// How many times it was sent.
         attempts: u32,
     },
+    /// The server took one of the protocol's rarer paths (one of [`PATHS`]): the report counts each,
+    /// so that a path no scenario takes is visible.
+    Took {
+        /// The path's name.
+        path: &'static str,
+    },
 }
+
+/// The protocol paths a run can take, as the report's note counts name them: the coverage test holds
+/// the shipped scenarios, together, to taking every one.
+pub const PATHS: &[&str] = &[
+    "stepped_down",
+    "truncated",
+    VOTE_REJECTED_STALE_TERM,
+    VOTE_REJECTED_ALREADY_VOTED,
+    VOTE_REJECTED_LOG_BEHIND,
+    APPEND_REJECTED_STALE_TERM,
+    APPEND_REJECTED_LOG_SHORT,
+    APPEND_REJECTED_TERM_MISMATCH,
+    DUPLICATE_SUPPRESSED,
+    CHECK_QUORUM_STEP_DOWN,
+];
+
+/// A vote refused: the candidate's term is older than the voter's.
+pub const VOTE_REJECTED_STALE_TERM: &str = "vote_rejected_stale_term";
+/// A vote refused: the voter already voted for another candidate in this term.
+pub const VOTE_REJECTED_ALREADY_VOTED: &str = "vote_rejected_already_voted";
+/// A vote refused: the candidate's log is not up to date (§5.4.1).
+pub const VOTE_REJECTED_LOG_BEHIND: &str = "vote_rejected_log_behind";
+/// An AppendEntries refused: it came from a deposed leader.
+pub const APPEND_REJECTED_STALE_TERM: &str = "append_rejected_stale_term";
+/// An AppendEntries refused: the follower's log ends before the previous entry.
+pub const APPEND_REJECTED_LOG_SHORT: &str = "append_rejected_log_short";
+/// An AppendEntries refused: the previous entry's term differs (the consistency check).
+pub const APPEND_REJECTED_TERM_MISMATCH: &str = "append_rejected_term_mismatch";
+/// A leader stepped down because a majority had not answered it within an election timeout
+/// (`check_quorum`).
+pub const CHECK_QUORUM_STEP_DOWN: &str = "check_quorum_step_down";
+/// A committed request that the state machine had already applied (a client retry), not applied again.
+pub const DUPLICATE_SUPPRESSED: &str = "duplicate_suppressed";
 
 impl NoteLabel for RaftNote {
     fn label(&self) -> &'static str {
@@ -304,6 +353,7 @@ impl NoteLabel for RaftNote {
             RaftNote::Committed { .. } => "committed",
             RaftNote::Applied { .. } => "applied",
             RaftNote::OpCompleted { .. } => "op_completed",
+            RaftNote::Took { path } => path,
         }
     }
 }
@@ -431,6 +481,16 @@ impl Protocol for Raft {
             about: "a new leader appends a no-op to commit its predecessors' entries",
         },
         Param {
+            name: "check_quorum",
+            default: "false",
+            about: "a leader steps down when a majority has not answered it within the least election timeout",
+        },
+        Param {
+            name: "pre_vote",
+            default: "false",
+            about: "a server asks whether a majority would vote for it before raising its term",
+        },
+        Param {
             name: "ops_per_client",
             default: "20",
             about: "operations each client runs",
@@ -544,5 +604,29 @@ impl Protocol for Raft {
 
     fn history_model(&self) -> Option<KvModel> {
         Some(KvModel)
+    }
+
+    fn durable_invariants(&self) -> Vec<DurableInvariant<RaftDisk>> {
+        vec![
+            // Figure 2: currentTerm "increases monotonically"; votedFor is one candidate per term.
+            DurableInvariant::Monotonic {
+                name: "current_term",
+                get: |d| Some(d.server.current_term),
+            },
+            DurableInvariant::OncePerEpoch {
+                name: "voted_for",
+                epoch: |d| Some(d.server.current_term),
+                value: |d| d.server.voted_for.map(u64::from),
+            },
+            // A client never reuses a process id or a sequence number.
+            DurableInvariant::Monotonic {
+                name: "client generation",
+                get: |d| Some(d.client.generation),
+            },
+            DurableInvariant::Monotonic {
+                name: "client last_seq",
+                get: |d| Some(d.client.last_seq),
+            },
+        ]
     }
 }

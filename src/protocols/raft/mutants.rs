@@ -8,6 +8,7 @@
 //! | `raft.forget_vote_on_restart` | votedFor is kept in memory only, so a restart forgets it | `election_safety` |
 //! | `raft.count_duplicate_votes` | a candidate counts vote responses, not voters, so a duplicated reply counts twice | `election_safety` |
 //! | `raft.read_from_follower` | a follower answers `get` from its own state machine | the linearizability check of the history |
+//! | `raft.forget_term_on_restart` | currentTerm is kept in memory only: a restart boots in term 0 | `durable_state` (generic) |
 
 use crate::contract::Mutant;
 
@@ -33,6 +34,10 @@ pub const MUTANTS: &[Mutant] = &[
         name: "raft.read_from_follower",
         about: "a follower answers get from its own, possibly stale, state machine",
     },
+    Mutant {
+        name: "raft.forget_term_on_restart",
+        about: "currentTerm is not durable: a restarted server boots in term 0",
+    },
 ];
 
 /// Which mutants are switched on. All off is correct Raft.
@@ -48,6 +53,8 @@ pub struct Flags {
     pub count_duplicate_votes: bool,
     /// `raft.read_from_follower`.
     pub read_from_follower: bool,
+    /// `raft.forget_term_on_restart`.
+    pub forget_term_on_restart: bool,
 }
 
 impl Flags {
@@ -65,6 +72,7 @@ impl Flags {
             2 => &mut self.forget_vote_on_restart,
             3 => &mut self.count_duplicate_votes,
             4 => &mut self.read_from_follower,
+            5 => &mut self.forget_term_on_restart,
             _ => return None,
         })
     }

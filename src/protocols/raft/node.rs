@@ -68,6 +68,10 @@ pub struct ServerConfig {
     pub heartbeat: Duration,
     /// Most entries in one AppendEntries.
     pub max_entries_per_append: u64,
+    /// CheckQuorum: a leader that has not heard from a majority within an election timeout steps down.
+    pub check_quorum: bool,
+    /// PreVote: a server first asks whether it could win, without raising its term.
+    pub pre_vote: bool,
     /// Whether a new leader appends a no-op entry (§8).
     pub leader_noop: bool,
     /// The planted bugs switched on.
@@ -100,6 +104,9 @@ pub struct LeaderState {
     /// Per client, the request (seq, index) this leader appended in its term, so a retry of a request
     /// still in flight is not appended twice.
     pub proposed: BTreeMap<NodeId, (u64, Index)>,
+    /// CheckQuorum: for each server, whether it answered an AppendEntries of this term since the last
+    /// check (the leader's own slot is always true).
+    pub heard: Vec<bool>,
 }
 
 /// A server's role and the state only that role has.
@@ -128,6 +135,10 @@ pub struct Node {
     role: RoleState,
     // Scratch space for `advance_commit`, kept so that counting replicas allocates nothing.
     scratch: Vec<Index>,
+    /// PreVote: the term this server asks about and who said yes, while it asks.
+    pre_votes: Option<(Term, Vec<bool>)>,
+    /// Local time this server last heard an AppendEntries from its term's leader.
+    leader_contact: Option<crate::contract::Time>,
     // The empty entry list that every heartbeat carries (an empty `Arc<[_]>` still allocates).
     no_entries: Arc<[Entry]>,
 }
@@ -155,6 +166,8 @@ impl Node {
             kv: Kv::new(),
             role: RoleState::Follower(FollowerState { leader: None }),
             scratch: Vec::new(),
+            pre_votes: None,
+            leader_contact: None,
             no_entries: Arc::new([]),
         }
     }
@@ -198,12 +211,25 @@ impl Node {
         &self.kv
     }
 
+    /// The state machine, writable: for tests that plant a diverged one.
+    #[cfg(test)]
+    pub fn kv_mut(&mut self) -> &mut Kv {
+        &mut self.kv
+    }
+
     /// Boot or reboot: read the disk back and wait for a leader.
     pub fn on_start(&mut self, ctx: &mut RaftCtx<'_>) {
         if self.cfg.flags.forget_vote_on_restart {
             // The mutant keeps votedFor in memory only, as if it were never written to disk: after a
             // restart the server no longer knows whom it voted for in its current term.
             disk_mut(ctx).voted_for = None;
+        }
+        if self.cfg.flags.forget_term_on_restart {
+            // The mutant keeps currentTerm in memory only: the server boots in term 0 (and, having
+            // no term, no vote either).
+            let d = disk_mut(ctx);
+            d.current_term = 0;
+            d.voted_for = None;
         }
         let d = disk(ctx);
         let (term, last_index) = (d.current_term, d.log.last_index());
@@ -231,6 +257,12 @@ impl Node {
             Msg::RequestVoteReply { term, vote_granted } => {
                 self.on_vote_reply(ctx, from, term, vote_granted)
             }
+            Msg::PreVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => self.on_pre_vote(ctx, from, term, last_log_index, last_log_term),
+            Msg::PreVoteReply { term, granted } => self.on_pre_vote_reply(ctx, from, term, granted),
             Msg::AppendEntries {
                 term,
                 prev_log_index,
@@ -268,13 +300,38 @@ impl Node {
     /// A timer fired.
     pub fn on_timer(&mut self, ctx: &mut RaftCtx<'_>, timer: RaftTimer) {
         match timer {
+            RaftTimer::Election if !self.is_leader() && self.cfg.pre_vote => {
+                self.start_pre_vote(ctx)
+            }
             RaftTimer::Election if !self.is_leader() => self.start_election(ctx),
             RaftTimer::Heartbeat if self.is_leader() => {
                 self.broadcast_append(ctx);
                 ctx.set_timer(RaftTimer::Heartbeat, self.cfg.heartbeat);
             }
+            RaftTimer::CheckQuorum => self.check_quorum(ctx),
             _ => {}
         }
+    }
+
+    /// CheckQuorum (etcd's raft, Raft thesis §6.2): a leader that has not heard from a majority
+    /// (itself included) within the last election timeout steps down, so that clients stop waiting
+    /// on a leader cut off from its cluster.
+    fn check_quorum(&mut self, ctx: &mut RaftCtx<'_>) {
+        let RoleState::Leader(l) = &mut self.role else {
+            return;
+        };
+        let heard = l.heard.iter().filter(|h| **h).count() as u32;
+        for (i, h) in l.heard.iter_mut().enumerate() {
+            *h = i == self.id as usize;
+        }
+        if heard >= self.cluster.majority() {
+            ctx.set_timer(RaftTimer::CheckQuorum, self.cfg.election_timeout_min);
+            return;
+        }
+        ctx.note(RaftNote::Took {
+            path: super::CHECK_QUORUM_STEP_DOWN,
+        });
+        self.become_follower(ctx, None);
     }
 
     // ---- terms and roles ----
@@ -288,11 +345,13 @@ impl Node {
     /// Becomes a follower of the current term (which the caller has already set).
     fn become_follower(&mut self, ctx: &mut RaftCtx<'_>, leader: Option<NodeId>) {
         let was_leader = self.is_leader();
+        self.pre_votes = None;
         self.role = RoleState::Follower(FollowerState { leader });
         if was_leader {
             let term = disk(ctx).current_term;
             ctx.note(RaftNote::SteppedDown { term });
             ctx.cancel_timer(RaftTimer::Heartbeat);
+            ctx.cancel_timer(RaftTimer::CheckQuorum);
             // A leader runs no election timer; a follower must.
             self.reset_election_timer(ctx);
         }
@@ -310,7 +369,88 @@ impl Node {
 
     // ---- elections ----
 
+    /// PreVote: ask the others whether they would vote for this server in the next term, raising
+    /// nothing; only a majority of yes starts the real election. A server cut off from the majority
+    /// thus never raises its term, and cannot depose a healthy leader when it comes back.
+    fn start_pre_vote(&mut self, ctx: &mut RaftCtx<'_>) {
+        let d = disk(ctx);
+        let (term, last_log_index, last_log_term) =
+            (d.current_term + 1, d.log.last_index(), d.log.last_term());
+        let mut granted = vec![false; self.cluster.servers as usize];
+        granted[self.id as usize] = true;
+        self.pre_votes = Some((term, granted));
+        self.reset_election_timer(ctx);
+        ctx.broadcast(Msg::PreVote {
+            term,
+            last_log_index,
+            last_log_term,
+        });
+        self.maybe_win_pre_vote(ctx); // a one-server cluster
+    }
+
+    /// Would vote for `candidate` in `term`: a later term than this server's, a log at least as up to
+    /// date, and no leader heard from within the least election timeout (a live leader keeps its
+    /// followers from helping a disruptive server). Nothing is persisted.
+    fn on_pre_vote(
+        &mut self,
+        ctx: &mut RaftCtx<'_>,
+        candidate: NodeId,
+        term: Term,
+        last_log_index: Index,
+        last_log_term: Term,
+    ) {
+        let d = disk(ctx);
+        let leader_alive = self.is_leader()
+            || self
+                .leader_contact
+                .is_some_and(|t| ctx.now() < t + self.cfg.election_timeout_min);
+        let granted = term > d.current_term
+            && !leader_alive
+            && d.log.candidate_is_up_to_date(last_log_index, last_log_term);
+        let reply_term = if granted { term } else { d.current_term };
+        ctx.send(
+            candidate,
+            Msg::PreVoteReply {
+                term: reply_term,
+                granted,
+            },
+        );
+    }
+
+    fn on_pre_vote_reply(
+        &mut self,
+        ctx: &mut RaftCtx<'_>,
+        from: NodeId,
+        term: Term,
+        granted: bool,
+    ) {
+        if !granted {
+            // A refusal carries the voter's term: a newer one is news like any other.
+            self.observe_term(ctx, term);
+            return;
+        }
+        let Some((asked, votes)) = &mut self.pre_votes else {
+            return;
+        };
+        if *asked != term || *asked != disk(ctx).current_term + 1 {
+            return; // an answer to an earlier round
+        }
+        votes[from as usize] = true;
+        self.maybe_win_pre_vote(ctx);
+    }
+
+    fn maybe_win_pre_vote(&mut self, ctx: &mut RaftCtx<'_>) {
+        let Some((_, votes)) = &self.pre_votes else {
+            return;
+        };
+        if votes.iter().filter(|v| **v).count() as u32 >= self.cluster.majority() {
+            self.pre_votes = None;
+            self.start_election(ctx);
+        }
+    }
+
     fn start_election(&mut self, ctx: &mut RaftCtx<'_>) {
+        self.pre_votes = None;
         let d = disk_mut(ctx);
         d.current_term += 1;
         d.voted_for = Some(self.id);
@@ -344,8 +484,26 @@ impl Node {
         let d = disk(ctx);
         let log_ok = self.cfg.flags.vote_ignores_log
             || d.log.candidate_is_up_to_date(last_log_index, last_log_term);
-        let grant = term == d.current_term && d.voted_for.is_none_or(|v| v == candidate) && log_ok;
+        let voted_other = d.voted_for.is_some_and(|v| v != candidate);
+        let grant = term == d.current_term && !voted_other && log_ok;
         let current = d.current_term;
+        let refusal = if term < current {
+            Some(super::VOTE_REJECTED_STALE_TERM)
+        } else if voted_other {
+            Some(super::VOTE_REJECTED_ALREADY_VOTED)
+        } else if !log_ok {
+            Some(super::VOTE_REJECTED_LOG_BEHIND)
+        } else {
+            None
+        };
+        debug_assert_eq!(
+            grant,
+            refusal.is_none(),
+            "a vote is granted or refused for a reason"
+        );
+        if let Some(path) = refusal {
+            ctx.note(RaftNote::Took { path });
+        }
         if grant {
             disk_mut(ctx).voted_for = Some(candidate);
             // §5.2: granting a vote counts as hearing from a would-be leader.
@@ -393,10 +551,13 @@ impl Node {
         let n = self.cluster.servers as usize;
         let mut match_index = vec![0; n];
         match_index[self.id as usize] = last;
+        let mut heard = vec![false; n];
+        heard[self.id as usize] = true;
         self.role = RoleState::Leader(LeaderState {
             next_index: vec![last + 1; n],
             match_index,
             proposed: BTreeMap::new(),
+            heard,
         });
         ctx.note(RaftNote::BecameLeader { term });
         ctx.cancel_timer(RaftTimer::Election);
@@ -405,6 +566,9 @@ impl Node {
         }
         self.broadcast_append(ctx);
         ctx.set_timer(RaftTimer::Heartbeat, self.cfg.heartbeat);
+        if self.cfg.check_quorum {
+            ctx.set_timer(RaftTimer::CheckQuorum, self.cfg.election_timeout_min);
+        }
         self.advance_commit(ctx); // a one-server cluster commits alone
     }
 
@@ -497,6 +661,10 @@ impl Node {
         let last = d.log.last_index();
         if term != d.current_term {
             return; // a reply to an earlier term's request
+        }
+        if let RoleState::Leader(l) = &mut self.role {
+            // Any answer of this term, success or not, shows the follower is reachable.
+            l.heard[from as usize] = true;
         }
         if !success && conflict_index == 0 {
             // A refusal of a stale-term request (one this server sent as leader of an earlier term):
@@ -599,22 +767,32 @@ impl Node {
         };
         if term < current {
             // Tells a deposed leader the newer term; conflict index 0 marks it as a stale refusal.
+            ctx.note(RaftNote::Took {
+                path: super::APPEND_REJECTED_STALE_TERM,
+            });
             ctx.send(leader, fail(0, None));
             return;
         }
         // term == current: `leader` is this term's one leader.
         self.become_follower(ctx, Some(leader));
+        self.leader_contact = Some(ctx.now());
         self.reset_election_timer(ctx);
 
         let log = &disk(ctx).log;
         if prev_log_index > log.last_index() {
             let hint = log.last_index() + 1;
+            ctx.note(RaftNote::Took {
+                path: super::APPEND_REJECTED_LOG_SHORT,
+            });
             ctx.send(leader, fail(hint, None));
             return;
         }
         let here = log.term_at(prev_log_index).unwrap_or(0);
         if here != prev_log_term {
             let hint = log.first_index_of_term_at(prev_log_index);
+            ctx.note(RaftNote::Took {
+                path: super::APPEND_REJECTED_TERM_MISMATCH,
+            });
             ctx.send(leader, fail(hint, Some(here)));
             return;
         }
@@ -675,6 +853,14 @@ impl Node {
                 id: entry.id(),
             });
             if let Command::Client(req) = &*entry.command {
+                if matches!(
+                    self.kv.session(req.client, req.seq),
+                    SessionState::Applied(_)
+                ) {
+                    ctx.note(RaftNote::Took {
+                        path: super::DUPLICATE_SUPPRESSED,
+                    });
+                }
                 let result = self.kv.apply(req);
                 // The leader answers; followers apply silently.
                 if let (RoleState::Leader(_), Some(result)) = (&self.role, result) {

@@ -321,6 +321,15 @@ fn show_msg(m: &Msg) -> String {
             "Vote t{term} {}",
             if *vote_granted { "granted" } else { "refused" }
         ),
+        Msg::PreVote {
+            term,
+            last_log_index,
+            last_log_term,
+        } => format!("PreVote t{term} last={last_log_index}@t{last_log_term}"),
+        Msg::PreVoteReply { term, granted } => format!(
+            "PreVoteReply t{term} {}",
+            if *granted { "granted" } else { "refused" }
+        ),
         Msg::AppendEntries {
             term,
             prev_log_index,
@@ -424,6 +433,7 @@ fn a_voter_refuses_a_candidate_with_a_stale_log() {
         h.take_transcript(),
         "\
 2->1 RequestVote t3 last=2@t2
+  1: Took { path: \"vote_rejected_log_behind\" }
 1->2 Vote t3 refused
 "
     );
@@ -449,6 +459,7 @@ fn one_vote_per_term_and_a_repeated_request_gets_the_same_answer() {
         "\
 1->0 RequestVote t1 last=0@t0
 2->0 RequestVote t1 last=0@t0
+  0: Took { path: \"vote_rejected_already_voted\" }
 0->1 Vote t1 granted
   1: BecameLeader { term: 1 }
   1: appended 1@t1 (1, 0)
@@ -475,6 +486,28 @@ fn one_vote_per_term_and_a_repeated_request_gets_the_same_answer() {
         }
     );
     assert_eq!(h.disk(0).voted_for, Some(1));
+    h.assert_clean();
+}
+
+#[test]
+fn a_pre_vote_raises_no_term_and_a_follower_of_a_live_leader_refuses_it() {
+    let mut h = Harness::new(3, 0, serde_json::json!({ "pre_vote": true }), &[]);
+    h.elect(0);
+    h.take_transcript();
+    // Node 2's timer fires: it only asks about term 2.
+    h.fire(2, RaftTimer::Election);
+    assert_eq!(h.disk(2).current_term, 1);
+    assert_eq!(h.role(2), "follower");
+    h.deliver_one(|_, to, _| to == 1);
+    h.deliver_one(|_, to, _| to == 2);
+    let t = h.take_transcript();
+    assert!(t.contains("2->1 PreVote t2 last=1@t1"), "{t}");
+    // Node 1 heard from leader 0 moments ago: no.
+    assert!(t.contains("1->2 PreVoteReply t1 refused"), "{t}");
+    assert!(!t.contains("RequestVote"), "{t}");
+    assert_eq!(h.disk(1).current_term, 1);
+    assert_eq!(h.disk(2).current_term, 1);
+    assert_eq!(h.role(0), "leader");
     h.assert_clean();
 }
 
@@ -762,6 +795,7 @@ fn a_follower_removes_conflicting_entries_only() {
 fire 2 Heartbeat
 2->0 Append t3 prev=2@t2 [t3 noop] commit=3
   0: SteppedDown { term: 1 }
+  0: Took { path: \"append_rejected_term_mismatch\" }
 0->2 AppendReject t3 hint=1 conflict_term=Some(1)
 2->0 Append t3 prev=1@t1 [t2 noop, t3 noop] commit=3
   0: Truncated { from_index: 2 }
@@ -869,6 +903,7 @@ fn a_short_follower_gets_the_missing_entries() {
   1: appended 4@t2 (1, 0)
 1->0 Append t2 prev=3@t1 [t2 noop] commit=2 (lost: down)
 1->2 Append t2 prev=3@t1 [t2 noop] commit=2
+  2: Took { path: \"append_rejected_log_short\" }
 2->1 AppendReject t2 hint=2 conflict_term=None
 1->2 Append t2 prev=1@t1 [t1 c9#1, t1 c9#2, t2 noop] commit=2
   2: appended 2@t1 (9, 1)
@@ -1335,7 +1370,13 @@ fn protocol_surface() {
     assert_eq!(names.last(), Some(&"raft_liveness"));
     assert_eq!(proto.new_actor(0).role(), Some("follower"));
     assert_eq!(proto.new_actor(3).role(), None);
-    assert_eq!(Raft::MUTANTS.len(), 5);
+    assert_eq!(Raft::MUTANTS.len(), 6);
+    let durable: Vec<&str> = proto
+        .durable_invariants()
+        .iter()
+        .map(|i| i.name())
+        .collect();
+    assert_eq!(durable[..2], ["current_term", "voted_for"]);
     let label = RaftNote::Committed { index: 1 }.label();
     assert_eq!(label, "committed");
 }
@@ -1669,6 +1710,114 @@ fn commit_safety_checker() {
     );
 }
 
+/// The checkers' own bookkeeping, each piece shown to matter (these kill mutants of the checkers that
+/// the tests above let survive).
+#[test]
+fn a_truncated_holder_no_longer_counts_towards_a_majority() {
+    // Node 0 held (1, t1) in its own term, then removed it: node 1 holding it alone is one holder of
+    // three, not two, so node 1 may not commit it.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 0, 1, &[RaftNote::Truncated { from_index: 1 }])
+        .unwrap();
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0)]).unwrap();
+    let e = f
+        .feed(&mut c, 1, 1, &[RaftNote::Committed { index: 1 }])
+        .expect_err("one holder is no majority");
+    assert!(e.contains("never held by a majority"), "{e}");
+    // Once node 0 holds it again, it is committed.
+    f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 1, 1, &[RaftNote::Committed { index: 1 }])
+        .unwrap();
+}
+
+#[test]
+fn a_truncated_entry_held_outside_its_term_leaves_the_counts_alone() {
+    // Node 2 held (1, t1) accepted in term 2 (not a holder); its truncation must not take a holder
+    // away from nodes 0 and 1, which hold it in term 1 and commit it together.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 2, 2, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 2, 2, &[RaftNote::Truncated { from_index: 1 }])
+        .unwrap();
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 1, 1, &[RaftNote::Committed { index: 1 }])
+        .unwrap();
+}
+
+#[test]
+fn a_log_that_changes_without_notes_is_caught() {
+    // The disk gains an entry no note mentions: only the end-of-event comparison can see it.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.disks[0]
+        .server
+        .log
+        .append(Entry::new(1, Command::Noop { leader: 0 }));
+    let e = observe_raw(&mut f, &mut c, 0, &[]).expect_err("unnoted entry");
+    assert!(e.contains("its notes say index 0 term 0"), "{e}");
+    // A last term that differs is as wrong as a length that differs.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 1, 1, &[app(1, 1, 1, 0)]).unwrap();
+    f.disks[1].server.log.truncate_from(1);
+    f.disks[1]
+        .server
+        .log
+        .append(Entry::new(2, Command::Noop { leader: 1 }));
+    let e = observe_raw(&mut f, &mut c, 1, &[]).expect_err("other last term");
+    assert!(e.contains("ends at index 1 term 2"), "{e}");
+}
+
+#[test]
+fn leader_completeness_asks_only_for_entries_committed_in_earlier_terms() {
+    // (1, t2) is committed in term 2 by nodes 0 and 1; node 2 noting leadership of term 2 itself
+    // (an election-safety matter, not this property's) is not asked for it.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 2, &[LEADER(2), app(1, 2, 0, 0)]).unwrap();
+    f.feed(&mut c, 1, 2, &[app(1, 2, 0, 0)]).unwrap();
+    f.feed(&mut c, 2, 2, &[LEADER(2)]).unwrap();
+    // Of term 3, it is.
+    let e = f
+        .feed(&mut c, 2, 3, &[LEADER(3)])
+        .expect_err("incomplete leader of term 3");
+    assert!(e.contains("without committed entry 1"), "{e}");
+}
+
+#[test]
+fn a_leader_that_overwrites_its_entry_is_caught_and_one_that_appends_is_not() {
+    let cluster = Cluster::new(3, 0);
+    let mut c = checkers::LeaderAppendOnly::new(cluster);
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0), app(2, 1, 9, 1)])
+        .unwrap();
+    let e = f
+        .feed(&mut c, 0, 1, &[app(2, 1, 9, 2)])
+        .expect_err("overwrote index 2");
+    assert!(e.contains("overwrote its entry at index 2"), "{e}");
+    // The length is tracked through appends: a follower fills 1 and 2, becomes leader, appends 3.
+    let mut c = checkers::LeaderAppendOnly::new(cluster);
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)])
+        .unwrap();
+    f.feed(&mut c, 1, 2, &[LEADER(2), app(3, 2, 1, 0)]).unwrap();
+    let e = f
+        .feed(&mut c, 1, 2, &[app(2, 2, 9, 3)])
+        .expect_err("overwrote index 2");
+    assert!(e.contains("leader of term 2"), "{e}");
+}
+
+#[test]
+fn one_leader_noting_its_term_twice_is_not_two_leaders() {
+    let mut c = checkers::ElectionSafety::new();
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[LEADER(1)]).unwrap();
+    f.feed(&mut c, 0, 1, &[LEADER(1)]).unwrap();
+    assert!(f.feed(&mut c, 1, 1, &[LEADER(1)]).is_err());
+}
+
 #[test]
 fn checkers_sharing_a_ghost_keep_their_own_verdicts() {
     let cluster = Cluster::new(3, 0);
@@ -1721,6 +1870,118 @@ fn state_machine_safety_checker() {
         .feed(&mut c, 2, 1, &[applied(2, 1, 9, 1)])
         .expect_err("out of order");
     assert!(e.contains("out of order"), "{e}");
+}
+
+/// Shows `notes` of node `node` to `c` with `node`'s disk as the test left it (no append from the
+/// notes): for planting a log that disagrees with its notes or with another server's.
+fn observe_raw(
+    f: &mut Feed,
+    c: &mut dyn Checker<RaftActor>,
+    node: NodeId,
+    notes: &[RaftNote],
+) -> Result<(), String> {
+    f.index += 1;
+    c.observe(&Observation {
+        event_index: f.index,
+        now: Time::ZERO,
+        node,
+        state: &f.actors[node as usize],
+        durable: &f.disks[node as usize],
+        notes,
+        cluster: f.cluster,
+    })
+    .map_err(|e| e.message)
+}
+
+#[test]
+fn log_matching_compares_the_real_entries() {
+    let request = |op| {
+        Command::Client(Request {
+            client: 9,
+            seq: 1,
+            op,
+        })
+    };
+    // Same index, term and identity, different commands.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 9, 1)]).unwrap();
+    f.disks[1].server.current_term = 1;
+    f.disks[1]
+        .server
+        .log
+        .append(Entry::new(1, request(put("k", "other"))));
+    let e = observe_raw(&mut f, &mut c, 1, &[app(1, 1, 9, 1)]).expect_err("contents differ");
+    assert!(
+        e.contains(
+            "nodes 0 and 1 both hold an entry at index 1 of term 1, with different commands"
+        ),
+        "{e}"
+    );
+    // A log whose entry below the end is not the one noted (the end agrees).
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.disks[2].server.current_term = 1;
+    for seq in [5, 2] {
+        f.disks[2].server.log.append(Entry::new(
+            1,
+            Command::Client(Request {
+                client: 9,
+                seq,
+                op: get("k"),
+            }),
+        ));
+    }
+    let e = observe_raw(&mut f, &mut c, 2, &[app(1, 1, 9, 1), app(2, 1, 9, 2)])
+        .expect_err("entry 1 is not the noted one");
+    assert!(e.contains("node 2's log at index 1 holds"), "{e}");
+    // The same entries, noted truly, pass.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 9, 1), app(2, 1, 9, 2)])
+        .unwrap();
+    f.feed(&mut c, 1, 1, &[app(1, 1, 9, 1)]).unwrap();
+    f.feed(&mut c, 1, 1, &[app(2, 1, 9, 2)]).unwrap();
+}
+
+#[test]
+fn state_machine_safety_compares_the_state_machines() {
+    let cluster = Cluster::new(3, 0);
+    let mut c = checkers::StateMachineSafety::new(cluster);
+    let mut f = Feed::new(3);
+    let plant = |f: &mut Feed, node: usize, value: &str| {
+        let RaftActor::Server(n) = &mut f.actors[node] else {
+            unreachable!("servers")
+        };
+        n.kv_mut().plant("k", value);
+    };
+    plant(&mut f, 0, "a");
+    plant(&mut f, 1, "a");
+    plant(&mut f, 2, "b");
+    f.feed(&mut c, 0, 1, &[applied(1, 1, 9, 1)]).unwrap();
+    f.feed(&mut c, 1, 1, &[applied(1, 1, 9, 1)]).unwrap();
+    // The same entry applied, but node 2's store holds something else.
+    let e = f
+        .feed(&mut c, 2, 1, &[applied(1, 1, 9, 1)])
+        .expect_err("diverged state machine");
+    assert!(
+        e.contains("after applying index 1, node 2's key-value state differs from node 0's"),
+        "{e}"
+    );
+    // Where the digest is taken: the last index applied in the event.
+    let mut c = checkers::StateMachineSafety::new(cluster);
+    f.feed(&mut c, 0, 1, &[applied(1, 1, 9, 1), applied(2, 1, 9, 2)])
+        .unwrap();
+    f.feed(&mut c, 2, 1, &[applied(1, 1, 9, 1)]).unwrap();
+    let e = f
+        .feed(&mut c, 2, 1, &[applied(2, 1, 9, 2)])
+        .expect_err("diverged at 2");
+    assert!(e.contains("index 2"), "{e}");
+    // Keys and values are separated in the digest.
+    let d = |kv: &[(&str, &str)]| checkers::kv_digest(kv.iter().copied());
+    assert_ne!(d(&[("ab", "c")]), d(&[("a", "bc")]));
+    assert_ne!(d(&[("a", "")]), d(&[]));
+    assert_eq!(d(&[("a", "1"), ("b", "2")]), d(&[("a", "1"), ("b", "2")]));
 }
 
 #[test]
