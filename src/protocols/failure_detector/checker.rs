@@ -5,6 +5,8 @@
 //! for each crash and each server that stayed up through it: how long did each detector take to
 //! suspect the crashed node? A crash that lasts `detect_within_ms` must be suspected within it by
 //! both detectors of every such server, or the run fails. A suspicion of a node that is up at that
+//! A server that handled no event for two check periods was paused; it is not judged for a crash
+//! during its stall. A suspicion of a node that is up at that
 //! moment is a false suspicion (under latency spikes and pauses); they are counted, not judged.
 //! The numbers are the verdict's detail (a pass with a detail), so reports and snapshots pin them.
 
@@ -65,15 +67,25 @@ pub fn false_suspicions_in(detail: &str, detector: &str) -> Option<u64> {
 /// The completeness checker.
 pub struct FdCompleteness {
     detect_within_ms: u64,
+    /// Twice the check period, ns: a running server handles an event at least this often, so a
+    /// longer gap between its events means it was paused.
+    stall_ns: u64,
+    /// By node: when it last handled an event.
+    last_event: Vec<Option<Time>>,
+    /// By node: the intervals during which it handled nothing for longer than `stall_ns` (paused).
+    stalls: Vec<Vec<(Time, Time)>>,
     transitions: Vec<Transition>,
     overflowed: bool,
 }
 
 impl FdCompleteness {
-    /// A checker with the bound `detect_within_ms`.
-    pub fn new(detect_within_ms: u64) -> FdCompleteness {
+    /// A checker with the bound `detect_within_ms`, for servers that check every `check_ms`.
+    pub fn new(detect_within_ms: u64, check_ms: u64) -> FdCompleteness {
         FdCompleteness {
             detect_within_ms,
+            stall_ns: 2 * check_ms * 1_000_000,
+            last_event: Vec::new(),
+            stalls: Vec::new(),
             transitions: Vec::new(),
             overflowed: false,
         }
@@ -121,6 +133,18 @@ impl Checker<FdNode> for FdCompleteness {
     }
 
     fn observe(&mut self, obs: &Observation<'_, FdNode>) -> Result<(), Failure> {
+        let n = obs.node as usize;
+        if self.last_event.len() <= n {
+            self.last_event.resize(n + 1, None);
+            self.stalls.resize(n + 1, Vec::new());
+        }
+        if let Some(last) = self.last_event[n]
+            && obs.now.0 > last.0 + self.stall_ns
+            && self.stalls[n].len() < TRANSITIONS_MAX
+        {
+            self.stalls[n].push((last, obs.now));
+        }
+        self.last_event[n] = Some(obs.now);
         for note in obs.notes {
             let (detector, peer, suspect) = match note {
                 Note::Suspect { detector, peer, .. } => (*detector, *peer, true),
@@ -160,6 +184,21 @@ impl Checker<FdNode> for FdCompleteness {
                 for (i, own_down) in down.iter().enumerate() {
                     let i = i as NodeId;
                     if i == j || !up_throughout(own_down, crash, watch_until) {
+                        continue;
+                    }
+                    // A server that stalled (paused) in the window cannot be held to it. Its own
+                    // crash ends its events too, but then it is not up throughout.
+                    let stalled_to_end = self
+                        .last_event
+                        .get(i as usize)
+                        .copied()
+                        .flatten()
+                        .is_none_or(|last| last.0 + self.stall_ns < watch_until.0);
+                    let stalled = self
+                        .stalls
+                        .get(i as usize)
+                        .is_some_and(|s| s.iter().any(|(a, b)| *a <= watch_until && crash < *b));
+                    if stalled || (judged && stalled_to_end) {
                         continue;
                     }
                     // Transitions of `i` from its current life only.

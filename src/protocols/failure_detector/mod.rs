@@ -75,8 +75,13 @@ impl Protocol for FailureDetector {
         },
         Param {
             name: "min_std_ms",
-            default: "20",
+            default: "50",
             about: "least standard deviation the phi detector assumes, ms",
+        },
+        Param {
+            name: "max_sample_ms",
+            default: "1000",
+            about: "longest inter-arrival the phi detector records (longer is an outage), ms",
         },
         Param {
             name: "detect_within_ms",
@@ -98,6 +103,7 @@ impl Protocol for FailureDetector {
             y_threshold: phi::y_threshold(params.phi_threshold_milli as f64 / 1000.0),
             window: params.window as usize,
             min_std_ns: params.min_std_ms * 1_000_000,
+            max_sample: Duration::from_millis(params.max_sample_ms),
             never_suspect: setup.mutants.iter().any(|m| m == NEVER_SUSPECT),
         };
         Ok(FailureDetector {
@@ -112,6 +118,9 @@ impl Protocol for FailureDetector {
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker<FdNode>>> {
-        vec![Box::new(FdCompleteness::new(self.params.detect_within_ms))]
+        vec![Box::new(FdCompleteness::new(
+            self.params.detect_within_ms,
+            self.params.check_ms,
+        ))]
     }
 }

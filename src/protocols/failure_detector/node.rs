@@ -104,6 +104,8 @@ pub struct Settings {
     pub window: usize,
     /// Least standard deviation, ns.
     pub min_std_ns: u64,
+    /// The longest inter-arrival time recorded.
+    pub max_sample: Duration,
     /// The `fd.never_suspect` mutant.
     pub never_suspect: bool,
 }
@@ -229,8 +231,10 @@ impl FdNode {
         } else {
             let gap = now.saturating_since(view.last_arrival).as_nanos();
             // Gaps of zero are heartbeats queued behind each other (reordering, or this node's own
-            // pause); a gap ending at a noticed pause is the pause's, not the peer's.
-            if gap > 0 && self.resumed_at != Some(now) {
+            // pause); a gap ending at a noticed pause is the pause's, not the peer's; a gap longer
+            // than `max_sample` is an outage, which would blind the detector for a whole window.
+            if gap > 0 && gap <= self.settings.max_sample.as_nanos() && self.resumed_at != Some(now)
+            {
                 view.window.push(gap);
             }
         }

@@ -19,6 +19,9 @@ pub struct FdParams {
     /// The least standard deviation the phi-accrual detector assumes, ms (a calm network has
     /// almost none, and would make phi jump at the first late heartbeat).
     pub min_std_ms: u64,
+    /// The longest inter-arrival time the phi-accrual detector records, ms: a longer silence is an
+    /// outage (a crash, a pause), not jitter, and would blind the detector for a whole window.
+    pub max_sample_ms: u64,
     /// The checker's bound: a crash lasting this long must be suspected within it, ms.
     pub detect_within_ms: u64,
 }
@@ -31,7 +34,8 @@ impl Default for FdParams {
             fixed_timeout_ms: 300,
             phi_threshold_milli: 8000,
             window: 50,
-            min_std_ms: 20,
+            min_std_ms: 50,
+            max_sample_ms: 1000,
             detect_within_ms: 1000,
         }
     }
@@ -60,6 +64,7 @@ impl FdParams {
             ("phi_threshold_milli", p.phi_threshold_milli),
             ("window", u64::from(p.window)),
             ("min_std_ms", p.min_std_ms),
+            ("max_sample_ms", p.max_sample_ms),
             ("detect_within_ms", p.detect_within_ms),
         ];
         for (name, value) in positive {
@@ -73,6 +78,7 @@ impl FdParams {
             ("check_ms", p.check_ms),
             ("fixed_timeout_ms", p.fixed_timeout_ms),
             ("min_std_ms", p.min_std_ms),
+            ("max_sample_ms", p.max_sample_ms),
             ("detect_within_ms", p.detect_within_ms),
         ] {
             if value > hour_ms {
