@@ -82,6 +82,7 @@ protocols!(
     super::capkv::CapKv,
     super::twopc::TwoPc,
     super::failure_detector::FailureDetector,
+    super::consistent_hashing::ConsistentHashing,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists

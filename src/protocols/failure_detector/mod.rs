@@ -80,7 +80,7 @@ impl Protocol for FailureDetector {
         },
         Param {
             name: "max_sample_ms",
-            default: "1000",
+            default: "500",
             about: "longest inter-arrival the phi detector records (longer is an outage), ms",
         },
         Param {

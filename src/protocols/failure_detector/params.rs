@@ -35,7 +35,7 @@ impl Default for FdParams {
             phi_threshold_milli: 8000,
             window: 50,
             min_std_ms: 50,
-            max_sample_ms: 1000,
+            max_sample_ms: 500,
             detect_within_ms: 1000,
         }
     }
