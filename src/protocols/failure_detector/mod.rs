@@ -21,6 +21,8 @@ pub mod checker;
 pub mod node;
 pub mod params;
 pub mod phi;
+#[cfg(test)]
+mod tests;
 
 use crate::contract::{Checker, Duration, Mutant, NoModel, NodeId, Param, Protocol, Setup};
 use checker::FdCompleteness;
