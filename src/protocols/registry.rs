@@ -88,6 +88,8 @@ protocols!(
     super::paxos::Paxos,
     super::capkv::CapKv,
     super::twopc::TwoPc,
+    super::failure_detector::FailureDetector,
+    super::consistent_hashing::ConsistentHashing,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
