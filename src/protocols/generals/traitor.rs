@@ -8,7 +8,7 @@
 //! anything while Byzantine has told no lie, and is judged as loyal.
 
 use super::general::General;
-use super::message::{Order, Relay};
+use super::message::Relay;
 use crate::contract::{Adversary, NodeId, Tamper};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -56,14 +56,10 @@ impl Adversary<General> for Traitor {
         let parity = *self
             .flip_parity
             .get_or_insert_with(|| u32::from(ctx.rng.chance_ppm(500_000)));
-        let order: Order = if ctx.to % 2 == parity {
-            msg.order.flipped()
-        } else {
-            msg.order
-        };
-        Some(Relay {
+        // The other half hear the truth: unchanged, so not marked as tampered.
+        (ctx.to % 2 == parity).then(|| Relay {
             path: msg.path.clone(),
-            order,
+            order: msg.order.flipped(),
         })
     }
 }
