@@ -144,3 +144,31 @@ fn bad_params_are_refused_with_their_field() {
         assert!(err.contains(field), "{field}: {err}");
     }
 }
+
+#[test]
+fn lost_loyal_messages_leave_the_verdict_unknown_not_failed() {
+    // No traitor, but the network loses messages: OM's assumption that every message arrives is
+    // broken, so a disagreement is the network's doing, and the checkers say so.
+    let mut s = scenario("generals_n4_m1");
+    s["faults"] = json!([]);
+    s["params"]["order"] = json!("attack");
+    s["network"]["loss_ppm"] = json!(300_000);
+    let mut unknown = 0;
+    for seed in 0..20 {
+        let r = run(&s, seed);
+        for p in ["ic1", "ic2"] {
+            match verdict(&r, p) {
+                Verdict::Fail(m) => panic!("seed {seed}: {p} failed: {m}"),
+                Verdict::Unknown(m) => {
+                    assert!(m.contains("arrives within a round"), "{m}");
+                    unknown += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        unknown > 0,
+        "loss of 30% caused a disagreement on some seed"
+    );
+}

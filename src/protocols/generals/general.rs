@@ -4,7 +4,7 @@
 use super::message::{Order, Relay, Timer};
 use crate::contract::{Actor, Ctx, Duration, NodeId, NoteLabel, Role};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a general keeps on disk: the commander's order, a lieutenant's decision.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -13,6 +13,10 @@ pub struct Disk {
     pub order: Option<Order>,
     /// A lieutenant's decision, once taken.
     pub decision: Option<Order>,
+    /// The generals whose message this lieutenant expected by its decision and never got (a
+    /// traitor's silence, or a network that broke OM's assumption that every message arrives
+    /// within a round).
+    pub missed_from: BTreeSet<NodeId>,
 }
 
 /// Protocol events.
@@ -114,12 +118,16 @@ impl General {
     /// OM(m) as lieutenant `self.id` computes it for the sub-instance whose commander is the last
     /// of `path`: with no rounds left, what it heard; otherwise the majority of what it heard and
     /// of what each other lieutenant outside `path` got as commander of the next sub-instance.
-    fn value(&self, path: &mut Vec<NodeId>) -> Order {
-        let heard = self
-            .heard
-            .get(path.as_slice())
-            .copied()
-            .unwrap_or(Order::Retreat);
+    /// It visits every path this lieutenant should have heard, and writes the sender of each one
+    /// it did not hear into `missed_from`.
+    fn value(&self, path: &mut Vec<NodeId>, missed_from: &mut BTreeSet<NodeId>) -> Order {
+        let heard = match self.heard.get(path.as_slice()) {
+            Some(order) => *order,
+            None => {
+                missed_from.extend(path.last().copied());
+                Order::Retreat
+            }
+        };
         let rounds_left = self.plan.m as usize + 1 - path.len();
         if rounds_left == 0 {
             return heard;
@@ -130,7 +138,7 @@ impl General {
                 continue;
             }
             path.push(j);
-            let v = self.value(path);
+            let v = self.value(path, missed_from);
             path.pop();
             attack += u32::from(v == Order::Attack);
             total += 1;
@@ -217,9 +225,11 @@ impl Actor for General {
                 if self.decision.is_some() {
                     return;
                 }
-                let order = self.value(&mut vec![self.plan.commander]);
+                let mut missed_from = BTreeSet::new();
+                let order = self.value(&mut vec![self.plan.commander], &mut missed_from);
                 self.decision = Some(order);
                 ctx.durable_mut().decision = Some(order);
+                ctx.durable_mut().missed_from = missed_from;
                 ctx.note(Note::Decided { order });
             }
         }
