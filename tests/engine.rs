@@ -328,3 +328,54 @@ fn an_adversary_forges_and_equivocates_with_memory_and_destination() {
     assert_eq!(got(&lines, 1)[2..4], [103, 104]);
     assert_eq!(got(&lines, 2)[2..4], [203, 204]);
 }
+
+#[test]
+fn replay_resends_old_messages_and_delay_holds_them_until_honest() {
+    let got = |lines: &[Value], node: u64| -> Vec<(u64, u64)> {
+        notes(lines, node, "Got")
+            .map(|l| (ms(l), l["note"]["Got"]["value"].as_u64().unwrap()))
+            .collect()
+    };
+    let tampered = |lines: &[Value], how: &str| {
+        lines
+            .iter()
+            .filter(|l| l["kind"] == "send" && l["tampered"] == how)
+            .count()
+    };
+    // Replay from 25 to 55 ms: ticks 3, 4 and 5 go out (six sends), and after each but the first
+    // one earlier message of the node goes out again: five replays, each a tick already sent.
+    let (out, lines) = probe(
+        r#", "faults": [{"at_ms": 25, "byzantine": {"node": 0, "mode": "replay"}},
+                        {"at_ms": 55, "byzantine": {"node": 0, "mode": "honest"}}]"#,
+    );
+    let heard: Vec<(u64, u64)> = [1, 2].iter().flat_map(|n| got(&lines, *n)).collect();
+    assert_eq!(heard.len(), 18 + 5, "{heard:?}");
+    for (at_ms, value) in &heard {
+        assert!(value * 10 + 5 <= *at_ms, "tick {value} heard at {at_ms} ms");
+    }
+    assert_eq!(tampered(&lines, "replay"), 5);
+    assert_eq!(out.report.counts.messages_tampered, 5);
+    let honest_lines = probe("").1;
+    assert!(honest_lines.iter().all(|l| l.get("tampered").is_none()));
+    // Delay from 25 to 55 ms: ticks 3, 4 and 5 are held, then let go in order at 55 ms.
+    let (out, lines) = probe(
+        r#", "faults": [{"at_ms": 25, "byzantine": {"node": 0, "mode": "delay"}},
+                        {"at_ms": 55, "byzantine": {"node": 0, "mode": "honest"}}]"#,
+    );
+    for node in [1, 2] {
+        let heard = got(&lines, node);
+        let values: Vec<u64> = heard.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert!(
+            heard[2..5].iter().all(|(at_ms, _)| *at_ms == 60),
+            "{heard:?}"
+        );
+    }
+    assert_eq!(tampered(&lines, "delay"), 6);
+    assert_eq!(out.report.counts.messages_tampered, 6);
+    // Forgery is marked too: ticks 3 to 10 (the last sent at 100 ms), two sends each.
+    let (out, lines) =
+        probe(r#", "faults": [{"at_ms": 25, "byzantine": {"node": 0, "mode": "forge"}}]"#);
+    assert_eq!(tampered(&lines, "forge"), 16);
+    assert_eq!(out.report.counts.messages_tampered, 16);
+}

@@ -72,7 +72,7 @@ impl FaultAction {
         ("link", "change latency, loss or duplication on some links"),
         (
             "byzantine",
-            "make a server Byzantine (mode: silent, forge, equivocate, honest)",
+            "make a server Byzantine (mode: silent, forge, equivocate, replay, delay, honest)",
         ),
     ];
 
@@ -258,6 +258,12 @@ pub struct LinkSpec {
     pub duplicate_ppm: Option<u32>,
 }
 
+/// How many of its own earlier messages a Byzantine node remembers for `replay`.
+pub const REPLAY_MEMORY: usize = 64;
+
+/// The most messages a Byzantine node in `delay` mode holds back.
+pub const HELD_MAX: usize = 4096;
+
 /// How a Byzantine node misbehaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -269,6 +275,12 @@ pub enum ByzantineMode {
     /// Sends different receivers conflicting versions of each message (the protocol's
     /// `Adversary::equivocate`).
     Equivocate,
+    /// Sends what its honest code sends, and after each message also re-sends one it sent earlier
+    /// while Byzantine (drawn from the last [`REPLAY_MEMORY`]) to that message's receiver.
+    Replay,
+    /// Holds back everything it sends until its mode changes (to honest, or another mode), then
+    /// sends it all in order; past [`HELD_MAX`] held messages, later ones are dropped.
+    Delay,
     /// Behaves correctly again.
     Honest,
 }

@@ -11,6 +11,7 @@ pub mod apply;
 pub mod target;
 
 pub use action::{
-    ByzantineMode, ByzantineSpec, ClockSpec, CutSpec, FaultAction, FaultSpec, LinkSpec,
+    ByzantineMode, ByzantineSpec, ClockSpec, CutSpec, FaultAction, FaultSpec, HELD_MAX, LinkSpec,
+    REPLAY_MEMORY,
 };
 pub use target::Target;

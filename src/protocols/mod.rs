@@ -9,6 +9,7 @@
 pub mod capkv;
 pub mod consistent_hashing;
 pub mod failure_detector;
+pub mod generals;
 pub mod lock;
 pub mod paxos;
 pub mod pingpong;

@@ -90,6 +90,7 @@ protocols!(
     super::twopc::TwoPc,
     super::failure_detector::FailureDetector,
     super::consistent_hashing::ConsistentHashing,
+    super::generals::Generals,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists

@@ -125,9 +125,14 @@ impl RunReport {
             self.end_reason.as_str().replace('_', " ")
         );
         let c = &self.counts;
+        let tampered = if c.messages_tampered > 0 {
+            format!(", {} tampered", c.messages_tampered)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "messages  {} sent, {} delivered, {} dropped, {} duplicated",
+            "messages  {} sent, {} delivered, {} dropped, {} duplicated{tampered}",
             c.messages_sent, c.messages_delivered, c.messages_dropped, c.messages_duplicated
         );
         let o = &self.operations;

@@ -15,7 +15,7 @@ use crate::contract::{Actor, Adversary, Cluster, Ctx, Effect, NodeId, NoteLabel,
 use crate::contract::{Checker, FinalNode, Observation, RoleChange, RunEnd, Verdict};
 use crate::contract::{History, HistoryEvent};
 use crate::fault::apply::{self as fault, FaultSurface, Want};
-use crate::fault::{ByzantineMode, FaultAction, FaultSpec};
+use crate::fault::{ByzantineMode, FaultAction, FaultSpec, HELD_MAX, REPLAY_MEMORY};
 use crate::net::{DropReason, Fate, Network};
 use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
@@ -25,6 +25,7 @@ use crate::sim::timers::{Popped, Timers};
 use crate::trace::{Counts, Line, TraceWriter};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 /// Why a run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -166,6 +167,11 @@ struct Slot<A: Actor> {
     adversary: Option<Box<dyn Adversary<A>>>,
     /// The adversary's own random stream.
     adversary_rng: Rng,
+    /// What the node sent while Byzantine, newest last (at most [`REPLAY_MEMORY`]): what `replay`
+    /// re-sends.
+    sent: VecDeque<(NodeId, A::Msg)>,
+    /// What the node holds back under `delay`, in order (at most [`HELD_MAX`]).
+    held: Vec<(NodeId, A::Msg)>,
 }
 
 /// One run in progress.
@@ -252,6 +258,8 @@ impl<'s, P: Protocol> World<'s, P> {
                 byzantine: None,
                 adversary: None,
                 adversary_rng: Rng::stream(seed, &format!("byzantine/{id}")),
+                sent: VecDeque::new(),
+                held: Vec::new(),
             })
             .collect();
         let checkers = checkers_for(&protocol, scenario);
@@ -837,10 +845,54 @@ impl<'s, P: Protocol> World<'s, P> {
             });
             return;
         }
+        let mode = self.nodes[from as usize].byzantine;
+        if mode == Some(ByzantineMode::Delay) {
+            let slot = &mut self.nodes[from as usize];
+            if slot.held.len() < HELD_MAX {
+                slot.held.push((to, msg));
+            } else {
+                // Held back for good: tampered with, and never sent.
+                self.state.counts.messages_tampered += 1;
+            }
+            return;
+        }
+        self.transmit(from, to, msg, None);
+        if mode == Some(ByzantineMode::Replay) {
+            let slot = &mut self.nodes[from as usize];
+            // The newest entry is the message just sent: replay one before it.
+            let older = slot.sent.len().saturating_sub(1);
+            if older > 0 {
+                let i = slot.adversary_rng.below(older as u64) as usize;
+                let (old_to, old_msg) = slot.sent[i].clone();
+                self.transmit(from, old_to, old_msg, Some("replay"));
+            }
+        }
+    }
+
+    /// Hands one message to the network, through the sender's adversary if it is Byzantine;
+    /// `marked` says how the engine itself tampered with it (a replay, a held message let go).
+    fn transmit(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: <P::Actor as Actor>::Msg,
+        marked: Option<&'static str>,
+    ) {
         let id = self.msg_id_next;
         self.msg_id_next += 1;
         self.state.counts.messages_sent += 1;
-        let msg = self.tamper(from, to, msg);
+        let (msg, how) = self.tamper(from, to, msg);
+        let tampered = marked.or(how);
+        if tampered.is_some() {
+            self.state.counts.messages_tampered += 1;
+        }
+        let slot = &mut self.nodes[from as usize];
+        if slot.byzantine.is_some() && marked != Some("replay") {
+            if slot.sent.len() == REPLAY_MEMORY {
+                slot.sent.pop_front();
+            }
+            slot.sent.push_back((to, msg.clone()));
+        }
         if let Some(tr) = &mut self.tracer {
             tr.line(&Trace::<P::Actor>::Send {
                 e: self.event_index,
@@ -849,6 +901,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 from,
                 to,
                 msg: &msg,
+                tampered,
             });
         }
         let fate = if self.nodes[from as usize].byzantine == Some(ByzantineMode::Silent) {
@@ -878,17 +931,18 @@ impl<'s, P: Protocol> World<'s, P> {
         }
     }
 
-    /// What a Byzantine node's adversary makes of a message its honest code sends to `to`.
+    /// What a Byzantine node's adversary makes of a message its honest code sends to `to`, and
+    /// the mode's name if it changed it.
     fn tamper(
         &mut self,
         from: NodeId,
         to: NodeId,
         msg: <P::Actor as Actor>::Msg,
-    ) -> <P::Actor as Actor>::Msg {
+    ) -> (<P::Actor as Actor>::Msg, Option<&'static str>) {
         let now = self.now;
         let slot = &mut self.nodes[from as usize];
         let (Some(mode), Some(adversary)) = (slot.byzantine, slot.adversary.as_mut()) else {
-            return msg;
+            return (msg, None);
         };
         let mut ctx = Tamper {
             node: from,
@@ -900,9 +954,22 @@ impl<'s, P: Protocol> World<'s, P> {
         let changed = match mode {
             ByzantineMode::Forge => adversary.forge(&mut ctx, &msg),
             ByzantineMode::Equivocate => adversary.equivocate(&mut ctx, &msg),
-            ByzantineMode::Silent | ByzantineMode::Honest => None,
+            ByzantineMode::Silent
+            | ByzantineMode::Replay
+            | ByzantineMode::Delay
+            | ByzantineMode::Honest => None,
         };
-        changed.unwrap_or(msg)
+        match changed {
+            Some(m) => (
+                m,
+                Some(if mode == ByzantineMode::Forge {
+                    "forge"
+                } else {
+                    "equivocate"
+                }),
+            ),
+            None => (msg, None),
+        }
     }
 
     fn set_role(&mut self, node: NodeId, role: Role) {
@@ -1017,6 +1084,9 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
         slot.timers.clear();
         slot.paused = false;
         slot.deferred.clear(); // what arrived during a pause dies with the node
+        // What a `delay` node held back never left it: it dies with the node too.
+        self.state.counts.messages_tampered += slot.held.len() as u64;
+        slot.held.clear();
         self.set_role(n, None);
     }
 
@@ -1063,7 +1133,14 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
         if mode.is_some() && slot.adversary.is_none() {
             slot.adversary = self.protocol.adversary(n);
         }
+        let was = slot.byzantine;
         slot.byzantine = mode;
+        if was == Some(ByzantineMode::Delay) && mode != was {
+            // Let go of what it held back, in order, under its new mode.
+            for (to, msg) in std::mem::take(&mut slot.held) {
+                self.transmit(n, to, msg, Some("delay"));
+            }
+        }
     }
 }
 

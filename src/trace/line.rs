@@ -21,6 +21,10 @@ pub struct Counts {
     pub messages_dropped: u64,
     /// Messages the network duplicated.
     pub messages_duplicated: u64,
+    /// Messages a Byzantine node tampered with: forged, equivocated, replayed or held back (left
+    /// out of reports and traces when zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub messages_tampered: u64,
     /// Timers that fired.
     pub timers_fired: u64,
     /// Faults applied.
@@ -29,6 +33,10 @@ pub struct Counts {
     pub notes: u64,
     /// Client history events recorded.
     pub history_events: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One trace line. `M`, `T`, `N` are the protocol's message, timer and note types.
@@ -69,6 +77,10 @@ pub enum Line<'a, M, T, N> {
         to: u32,
         /// The message.
         msg: &'a M,
+        /// How a Byzantine sender tampered with it (`forge`, `equivocate`, `replay`, `delay`);
+        /// absent for an honest message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tampered: Option<&'static str>,
     },
     /// The network made a second copy of message `id`.
     Duplicate {
