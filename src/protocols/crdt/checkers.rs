@@ -1,0 +1,167 @@
+//! The CRDT checkers, one checker judging three properties over one ghost record (every update
+//! made, applied to a reference state):
+//!
+//! - `same_updates_equal`: two replicas (or one replica at two times) that have merged the same
+//!   set of updates hold equal states. Checked after every event against the first state seen for
+//!   that set of updates.
+//! - `counter_bounded`: a counter replica never counts more of replica `i`'s increments (or
+//!   decrements) than `i` made: merges must not invent updates (a summing merge does, once a state
+//!   arrives twice).
+//! - `converges`: judged at the end from the final states. Once faults and updates stop, every
+//!   live replica must hold every update and equal the reference within `converge_within_ms`;
+//!   a run that ends sooner, or with faults in force, is `unknown`.
+
+use super::CrdtNote;
+use super::lattice::{Crdt, Op};
+use super::replica::{Replica, ReplicaDisk};
+use crate::contract::{Checker, Duration, Failure, Observation, RunEnd, Time, Verdict};
+use std::collections::BTreeMap;
+
+/// The most distinct sets of updates `same_updates_equal` remembers (states are bounded by the
+/// updates made, so this bounds its memory too); later sets are checked only if already known.
+pub const REMEMBERED_MAX: usize = 4096;
+
+/// The CRDT checker.
+pub struct CrdtChecker {
+    reference: Crdt,
+    made: Vec<u64>,
+    last_update: Option<Time>,
+    states: BTreeMap<Vec<u64>, Crdt>,
+    converge_within: Duration,
+}
+
+impl CrdtChecker {
+    /// A checker whose reference starts at `bottom` (the empty value of the run's type).
+    pub fn new(bottom: Crdt, replicas: u32, converge_within: Duration) -> CrdtChecker {
+        CrdtChecker {
+            reference: bottom,
+            made: vec![0; replicas as usize],
+            last_update: None,
+            states: BTreeMap::new(),
+            converge_within,
+        }
+    }
+
+    fn bounded(&self, node: u32, disk: &ReplicaDisk) -> Result<(), Failure> {
+        let entries: Vec<&Vec<u64>> = match &disk.crdt {
+            Crdt::GCounter { counts } => vec![counts],
+            Crdt::PnCounter { incs, decs } => vec![incs, decs],
+            _ => return Ok(()),
+        };
+        let reference: Vec<&Vec<u64>> = match &self.reference {
+            Crdt::GCounter { counts } => vec![counts],
+            Crdt::PnCounter { incs, decs } => vec![incs, decs],
+            _ => return Ok(()),
+        };
+        for (mine, truth) in entries.iter().zip(&reference) {
+            for (i, (m, t)) in mine.iter().zip(truth.iter()).enumerate() {
+                if m > t {
+                    return Err(Failure::of(
+                        "counter_bounded",
+                        format!(
+                            "replica {node} counts {m} updates of replica {i}, which made {t} (its value is {})",
+                            disk.crdt.value()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Checker<Replica> for CrdtChecker {
+    fn name(&self) -> &'static str {
+        "crdt"
+    }
+
+    fn properties(&self) -> Vec<&'static str> {
+        vec!["same_updates_equal", "counter_bounded", "converges"]
+    }
+
+    fn observe(&mut self, obs: &Observation<'_, Replica>) -> Result<(), Failure> {
+        for note in obs.notes {
+            if let CrdtNote::Updated { seq, op } = note {
+                let origin = match op {
+                    Op::Inc { node } | Op::Dec { node } => *node,
+                    _ => obs.node,
+                };
+                assert_eq!(origin, obs.node, "a replica updates only its own entry");
+                self.made[obs.node as usize] = *seq;
+                self.reference.apply(op);
+                self.last_update = Some(obs.now);
+            }
+        }
+        let Some(disk) = obs.durable.as_ref() else {
+            return Ok(());
+        };
+        self.bounded(obs.node, disk)?;
+        match self.states.get(&disk.seen) {
+            Some(first) if *first != disk.crdt => Err(Failure::of(
+                "same_updates_equal",
+                format!(
+                    "replica {} holds value {} after updates {:?}, which another state held as value {}",
+                    obs.node,
+                    disk.crdt.value(),
+                    disk.seen,
+                    first.value()
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                if self.states.len() < REMEMBERED_MAX {
+                    self.states.insert(disk.seen.clone(), disk.crdt.clone());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_, Replica>) -> Vec<(&'static str, Verdict)> {
+        let verdict = if end.ended_early {
+            Verdict::Unknown("the run ended early".into())
+        } else if end.faults_in_force {
+            Verdict::Unknown("faults still in force at the end".into())
+        } else {
+            let quiet_since = end.last_fault.max(self.last_update).unwrap_or(Time::ZERO);
+            let quiet = end.now.0.saturating_sub(quiet_since.0);
+            if quiet < self.converge_within.0 {
+                Verdict::Unknown(format!(
+                    "the run ended {} ms after the last fault or update, before converge_within_ms",
+                    quiet / crate::contract::NS_PER_MS
+                ))
+            } else {
+                self.judge_final(end, quiet)
+            }
+        };
+        vec![("converges", verdict)]
+    }
+}
+
+impl CrdtChecker {
+    fn judge_final(&self, end: &RunEnd<'_, Replica>, quiet_ns: u64) -> Verdict {
+        let quiet_ms = quiet_ns / crate::contract::NS_PER_MS;
+        for (id, node) in end.nodes.iter().enumerate() {
+            if !end.cluster.is_server(id as u32) || node.state.is_none() {
+                continue;
+            }
+            let Some(disk) = node.durable.as_ref() else {
+                return Verdict::Fail(format!("replica {id} never started"));
+            };
+            if disk.seen != self.made || disk.crdt != self.reference {
+                return Verdict::Fail(format!(
+                    "replica {id} holds value {} with updates {:?} {quiet_ms} ms after the last fault or update; {:?} were made, value {}",
+                    disk.crdt.value(),
+                    disk.seen,
+                    self.made,
+                    self.reference.value()
+                ));
+            }
+        }
+        Verdict::PassNoted(format!(
+            "every replica holds all {} updates, value {}",
+            self.made.iter().sum::<u64>(),
+            self.reference.value()
+        ))
+    }
+}
