@@ -44,10 +44,19 @@ fn every_type_converges_after_its_faults_heal() {
         let r = run(&file(name));
         assert_eq!(r.outcome, Outcome::Pass, "{name}: {:?}", r.violation);
         let Verdict::PassNoted(detail) = verdict(&r, "converges") else {
-            panic!("{name}: converges was not judged: {:?}", verdict(&r, "converges"));
+            panic!(
+                "{name}: converges was not judged: {:?}",
+                verdict(&r, "converges")
+            );
         };
-        assert!(detail.contains(&format!("all {updates} updates")), "{name}: {detail}");
-        assert!(r.counts.messages_dropped > 0 && r.counts.messages_duplicated > 0, "{name}: a clean network");
+        assert!(
+            detail.contains(&format!("all {updates} updates")),
+            "{name}: {detail}"
+        );
+        assert!(
+            r.counts.messages_dropped > 0 && r.counts.messages_duplicated > 0,
+            "{name}: a clean network"
+        );
     }
     // The counter ends at exactly the increments made.
     let r = run(&file("crdt_gcounter_partition"));
@@ -61,7 +70,11 @@ fn every_type_converges_after_its_faults_heal() {
 fn the_summing_merge_is_caught_and_the_scenario_passes_without_it() {
     let mut s = file("crdt_gcounter_sum_merge");
     let r = run(&s);
-    assert_eq!(r.outcome, Outcome::Pass, "the expected violation was not found");
+    assert_eq!(
+        r.outcome,
+        Outcome::Pass,
+        "the expected violation was not found"
+    );
     let v = r.violation.as_ref().expect("a violation");
     assert_eq!(v.checker, "counter_bounded");
     assert!(matches!(verdict(&r, "counter_bounded"), Verdict::Fail(_)));
@@ -140,7 +153,10 @@ fn same_updates_equal_fails_two_different_states_with_the_same_updates() {
         })
     };
     assert!(observe(0, &first).is_ok());
-    assert!(observe(1, &first).is_ok(), "an equal state with the same updates");
+    assert!(
+        observe(1, &first).is_ok(),
+        "an equal state with the same updates"
+    );
     crdt.apply(&Op::LwwRemove {
         elem: 0,
         stamp: (2, 1),
