@@ -9,12 +9,13 @@
 //!   arrives twice).
 //! - `converges`: judged at the end from the final states. Once faults and updates stop, every
 //!   live replica must hold every update and equal the reference within `converge_within_ms`;
-//!   a run that ends sooner, or with faults in force, is `unknown`.
+//!   replicas that already agree pass whenever; disagreement in a run that ends sooner, or with
+//!   faults in force, is `unknown`.
 
 use super::CrdtNote;
 use super::lattice::{Crdt, Op};
 use super::replica::{Replica, ReplicaDisk};
-use crate::contract::{Checker, Duration, Failure, Observation, RunEnd, Time, Verdict};
+use crate::contract::{Checker, Duration, Failure, NS_PER_MS, Observation, RunEnd, Time, Verdict};
 use std::collections::BTreeMap;
 
 /// The most distinct sets of updates `same_updates_equal` remembers (states are bounded by the
@@ -118,39 +119,48 @@ impl Checker<Replica> for CrdtChecker {
     }
 
     fn finish(&mut self, end: &RunEnd<'_, Replica>) -> Vec<(&'static str, Verdict)> {
-        let verdict = if end.ended_early {
-            Verdict::Unknown("the run ended early".into())
-        } else if end.faults_in_force {
-            Verdict::Unknown("faults still in force at the end".into())
-        } else {
-            let quiet_since = end.last_fault.max(self.last_update).unwrap_or(Time::ZERO);
-            let quiet = end.now.0.saturating_sub(quiet_since.0);
-            if quiet < self.converge_within.0 {
-                Verdict::Unknown(format!(
-                    "the run ended {} ms after the last fault or update, before converge_within_ms",
-                    quiet / crate::contract::NS_PER_MS
-                ))
-            } else {
-                self.judge_final(end, quiet)
+        if end.ended_early {
+            return vec![("converges", Verdict::Unknown("the run ended early".into()))];
+        }
+        let quiet_since = end.last_fault.max(self.last_update).unwrap_or(Time::ZERO);
+        let quiet_ms = end.now.0.saturating_sub(quiet_since.0) / NS_PER_MS;
+        // Replicas that already agree with the reference have converged, whatever still holds.
+        // Otherwise the bound is judged only once faults and updates have stopped long enough.
+        let verdict = match self.judge_final(end) {
+            Ok(detail) => Verdict::PassNoted(detail),
+            Err(why) if end.faults_in_force => {
+                Verdict::Unknown(format!("faults still in force at the end; {why}"))
             }
+            Err(why) if quiet_ms < self.converge_within.0 / NS_PER_MS => Verdict::Unknown(format!(
+                "the run ended {quiet_ms} ms after the last fault or update, before converge_within_ms; {why}"
+            )),
+            Err(why) => Verdict::Fail(format!(
+                "{why}, {quiet_ms} ms after the last fault or update"
+            )),
         };
         vec![("converges", verdict)]
     }
 }
 
 impl CrdtChecker {
-    fn judge_final(&self, end: &RunEnd<'_, Replica>, quiet_ns: u64) -> Verdict {
-        let quiet_ms = quiet_ns / crate::contract::NS_PER_MS;
+    /// `Ok` with a summary when every live replica holds every update made and equals the
+    /// reference; `Err` names the first that does not.
+    fn judge_final(&self, end: &RunEnd<'_, Replica>) -> Result<String, String> {
+        let mut down = Vec::new();
         for (id, node) in end.nodes.iter().enumerate() {
-            if !end.cluster.is_server(id as u32) || node.state.is_none() {
+            if !end.cluster.is_server(id as u32) {
+                continue;
+            }
+            if node.state.is_none() {
+                down.push(id);
                 continue;
             }
             let Some(disk) = node.durable.as_ref() else {
-                return Verdict::Fail(format!("replica {id} never started"));
+                return Err(format!("replica {id} never started"));
             };
             if disk.seen != self.made || disk.crdt != self.reference {
-                return Verdict::Fail(format!(
-                    "replica {id} holds value {} with updates {:?} {quiet_ms} ms after the last fault or update; {:?} were made, value {}",
+                return Err(format!(
+                    "replica {id} holds value {} with updates {:?}; {:?} were made, value {}",
                     disk.crdt.value(),
                     disk.seen,
                     self.made,
@@ -158,8 +168,13 @@ impl CrdtChecker {
                 ));
             }
         }
-        Verdict::PassNoted(format!(
-            "every replica holds all {} updates, value {}",
+        let down = if down.is_empty() {
+            String::new()
+        } else {
+            format!(" (replicas {down:?} down at the end, not judged)")
+        };
+        Ok(format!(
+            "every replica holds all {} updates, value {}{down}",
             self.made.iter().sum::<u64>(),
             self.reference.value()
         ))
