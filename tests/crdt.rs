@@ -118,7 +118,10 @@ fn converges_is_unknown_when_replicas_still_differ_too_soon_after_the_heal() {
     assert!(why.contains("before converge_within_ms"), "{why}");
     // Healed early enough, the same run converges well within the bound.
     s["faults"][1]["at_ms"] = json!(3000);
-    assert!(matches!(verdict(&run(&s), "converges"), Verdict::PassNoted(_)));
+    assert!(matches!(
+        verdict(&run(&s), "converges"),
+        Verdict::PassNoted(_)
+    ));
 }
 
 #[test]

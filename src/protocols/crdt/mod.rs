@@ -212,7 +212,7 @@ impl Protocol for CrdtProtocol {
         ),
         (
             "counter_bounded",
-            "a counter replica never counts more of a replica's updates than it made",
+            "a counter replica never counts more of a replica's updates than it has merged",
         ),
         (
             "converges",
