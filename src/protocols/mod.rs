@@ -8,6 +8,7 @@
 
 pub mod capkv;
 pub mod consistent_hashing;
+pub mod crdt;
 pub mod failure_detector;
 pub mod generals;
 pub mod lock;

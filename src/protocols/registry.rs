@@ -91,6 +91,7 @@ protocols!(
     super::failure_detector::FailureDetector,
     super::consistent_hashing::ConsistentHashing,
     super::generals::Generals,
+    super::crdt::CrdtProtocol,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
