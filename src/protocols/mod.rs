@@ -9,6 +9,7 @@
 pub mod capkv;
 pub mod lock;
 pub mod paxos;
+pub mod pbft;
 pub mod pingpong;
 pub mod raft;
 pub mod registry;

@@ -81,6 +81,7 @@ protocols!(
     super::paxos::Paxos,
     super::capkv::CapKv,
     super::twopc::TwoPc,
+    super::pbft::Pbft,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
