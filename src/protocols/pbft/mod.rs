@@ -123,10 +123,14 @@ impl PbftParams {
     }
 }
 
-/// A node's disk: only clients keep one.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A node's disk. A replica writes its whole state there after every event (synchronously, before
+/// its messages leave), so a crash loses nothing: a replica that forgot what it prepared or
+/// committed would be one more Byzantine replica.
+#[derive(Clone, Debug, Default)]
 pub struct PbftDisk {
-    /// The client's timestamps and process generations.
+    /// The replica's state (replicas).
+    pub replica: Option<Box<Replica>>,
+    /// The client's timestamps and process generations (clients).
     pub client: ClientDisk,
 }
 
@@ -245,21 +249,33 @@ impl Actor for PbftActor {
     type Note = PbftNote;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if let PbftActor::Client(c) = self {
-            c.on_start(ctx);
+        match self {
+            PbftActor::Client(c) => c.on_start(ctx),
+            PbftActor::Replica(r) => {
+                if let Some(saved) = ctx.durable().replica.clone() {
+                    *r = saved;
+                    r.recovered(ctx);
+                }
+            }
         }
     }
 
     fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         match self {
-            PbftActor::Replica(r) => r.on_msg(ctx, from, msg),
+            PbftActor::Replica(r) => {
+                r.on_msg(ctx, from, msg);
+                ctx.durable_mut().replica = Some(r.clone());
+            }
             PbftActor::Client(c) => c.on_msg(ctx, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: PbftTimer) {
         match self {
-            PbftActor::Replica(r) if timer == PbftTimer::ViewChange => r.on_timer(ctx),
+            PbftActor::Replica(r) if timer == PbftTimer::ViewChange => {
+                r.on_timer(ctx);
+                ctx.durable_mut().replica = Some(r.clone());
+            }
             PbftActor::Replica(_) => {}
             PbftActor::Client(c) => c.on_timer(ctx, timer),
         }

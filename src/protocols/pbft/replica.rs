@@ -174,6 +174,12 @@ impl Replica {
         }
     }
 
+    /// After a restart from disk: the timer did not survive, so set it again if a request waits.
+    pub fn recovered(&mut self, ctx: &mut Ctx<'_, PbftActor>) {
+        self.timer_running = false;
+        self.restart_timer(ctx);
+    }
+
     /// Handles the view-change timer.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, PbftActor>) {
         self.timer_running = false;
