@@ -33,7 +33,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocols::pbft::message::Op;
+    use super::super::message::Op;
 
     #[test]
     fn digests_differ_by_request_and_kind() {
