@@ -32,8 +32,8 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::message::Op;
+    use super::*;
 
     #[test]
     fn digests_differ_by_request_and_kind() {
