@@ -613,3 +613,86 @@ pub fn reproposals(kind: DigestKind, proofs: &[(NodeId, ViewChange)]) -> Vec<Rep
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(t: u64) -> Request {
+        Request {
+            client: 9,
+            timestamp: t,
+            op: Op::Get { key: "k".into() },
+        }
+    }
+
+    fn cert(view: View, seq: Seq, r: Option<Request>) -> Prepared {
+        Prepared {
+            view,
+            seq,
+            digest: digest(DigestKind::Md5, r.as_ref()),
+            request: r,
+            prepares: vec![1, 2],
+        }
+    }
+
+    #[test]
+    fn a_new_view_keeps_the_highest_view_certificate_and_fills_gaps_with_null() {
+        let mut bad = cert(3, 1, Some(req(7)));
+        bad.digest = "not-the-digest".into();
+        let proofs = vec![
+            (
+                1,
+                ViewChange {
+                    new_view: 4,
+                    prepared: vec![cert(1, 1, Some(req(1)))],
+                },
+            ),
+            (
+                2,
+                ViewChange {
+                    new_view: 4,
+                    prepared: vec![cert(2, 1, Some(req(2))), cert(0, 3, Some(req(3)))],
+                },
+            ),
+            (
+                3,
+                ViewChange {
+                    new_view: 4,
+                    prepared: vec![bad],
+                },
+            ),
+        ];
+        let o = reproposals(DigestKind::Md5, &proofs);
+        assert_eq!(o.len(), 3);
+        assert_eq!(
+            o[0].request,
+            Some(req(2)),
+            "view 2 beats view 1; a forged digest counts for nothing"
+        );
+        assert_eq!(o[1].request, None);
+        assert_eq!(o[1].digest, digest(DigestKind::Md5, None));
+        assert_eq!(o[2].request, Some(req(3)));
+        assert!(reproposals(DigestKind::Md5, &[]).is_empty());
+    }
+
+    #[test]
+    fn quorums_meet_in_f_plus_one_replicas() {
+        for n in 1..=13u32 {
+            let f = (n - 1) / 3;
+            let cfg = ReplicaConfig {
+                n,
+                f,
+                digest_kind: DigestKind::Md5,
+                view_change_timeout: Duration::from_millis(1),
+                flags: Flags::default(),
+            };
+            let q = cfg.quorum() as u32;
+            assert!(2 * q > n + f, "n = {n}: two quorums of {q} share f + 1");
+            assert!(q <= n - f, "n = {n}: the correct replicas form a quorum");
+            if n == 3 * f + 1 {
+                assert_eq!(q, 2 * f + 1);
+            }
+        }
+    }
+}
