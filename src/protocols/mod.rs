@@ -13,6 +13,7 @@ pub mod failure_detector;
 pub mod generals;
 pub mod lock;
 pub mod paxos;
+pub mod pbft;
 pub mod pingpong;
 pub mod raft;
 pub mod registry;

@@ -92,6 +92,7 @@ protocols!(
     super::consistent_hashing::ConsistentHashing,
     super::generals::Generals,
     super::crdt::CrdtProtocol,
+    super::pbft::Pbft,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists

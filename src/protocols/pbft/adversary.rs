@@ -1,0 +1,113 @@
+//! PBFT's Byzantine replicas: what an equivocating or forging replica sends.
+//!
+//! Channels are authenticated and client requests are signed, so a Byzantine primary cannot invent
+//! a client's request; what it can do is order *different* things at one sequence number. Under
+//! `equivocate`, servers with an even id get the honest message and servers with an odd id a
+//! version for the null request (a no-op). Colluding Byzantine replicas share what they sent
+//! (one table per run), so every one of them tells each receiver the same story: with f + 1 of
+//! them, the two halves of the correct replicas can each commit their own version.
+//! Under `forge`, replies carry a made-up result and prepares and commits a made-up digest.
+
+use super::PbftActor;
+use super::digest::{DigestKind, digest};
+use super::message::{Msg, Request, Seq, View};
+use crate::contract::{Adversary, Tamper, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// What the colluding Byzantine replicas of one run know: the honest request of each pre-prepare
+/// one of them sent.
+pub type Collusion = Arc<Mutex<BTreeMap<(View, Seq), Option<Request>>>>;
+
+/// One Byzantine replica.
+pub struct PbftAdversary {
+    /// The digest function of the run.
+    pub digest_kind: DigestKind,
+    /// Shared with the other Byzantine replicas of the run.
+    pub collusion: Collusion,
+}
+
+impl PbftAdversary {
+    fn honest_digest(&self, view: View, seq: Seq) -> Option<String> {
+        let table = self.collusion.lock().expect("a run is single-threaded");
+        table
+            .get(&(view, seq))
+            .map(|r| digest(self.digest_kind, r.as_ref()))
+    }
+}
+
+impl Adversary<PbftActor> for PbftAdversary {
+    fn saw(&mut self, _ctx: &mut Tamper<'_>, msg: &Msg) {
+        if let Msg::PrePrepare {
+            view, seq, request, ..
+        } = msg
+        {
+            let mut table = self.collusion.lock().expect("a run is single-threaded");
+            table
+                .entry((*view, *seq))
+                .or_insert_with(|| request.clone());
+        }
+    }
+
+    fn equivocate(&mut self, ctx: &mut Tamper<'_>, msg: &Msg) -> Option<Msg> {
+        let odd = ctx.to % 2 == 1;
+        let null = digest(self.digest_kind, None);
+        match msg {
+            Msg::PrePrepare {
+                view,
+                seq,
+                request: Some(_),
+                ..
+            } if odd => Some(Msg::PrePrepare {
+                view: *view,
+                seq: *seq,
+                digest: null,
+                request: None,
+            }),
+            Msg::Prepare { view, seq, .. } | Msg::Commit { view, seq, .. } => {
+                let told = if odd {
+                    Some(null)
+                } else {
+                    self.honest_digest(*view, *seq)
+                }?;
+                Some(match msg {
+                    Msg::Prepare { .. } => Msg::Prepare {
+                        view: *view,
+                        seq: *seq,
+                        digest: told,
+                    },
+                    _ => Msg::Commit {
+                        view: *view,
+                        seq: *seq,
+                        digest: told,
+                    },
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn forge(&mut self, ctx: &mut Tamper<'_>, msg: &Msg) -> Option<Msg> {
+        let made_up = format!("forged-{}", ctx.rng.below(1_000_000));
+        match msg {
+            Msg::Reply {
+                view, timestamp, ..
+            } => Some(Msg::Reply {
+                view: *view,
+                timestamp: *timestamp,
+                result: Value::Str(made_up),
+            }),
+            Msg::Prepare { view, seq, .. } => Some(Msg::Prepare {
+                view: *view,
+                seq: *seq,
+                digest: made_up,
+            }),
+            Msg::Commit { view, seq, .. } => Some(Msg::Commit {
+                view: *view,
+                seq: *seq,
+                digest: made_up,
+            }),
+            _ => None,
+        }
+    }
+}
