@@ -127,7 +127,7 @@ pub trait Model: Sync {
     }
 
     /// The bytes `state` holds on the heap, beyond `size_of::<State>()`: the search counts them against
-    /// its memory budget ([`super::CheckOptions::budget_bytes_max`]). An estimate from sizes, never the
+    /// its memory budget ([`crate::check::linearizability::CheckOptions::budget_bytes_max`]). An estimate from sizes, never the
     /// allocator's, so the verdict stays deterministic. The default, 0, suits states without heap data.
     fn state_heap_bytes(&self, state: &Self::State) -> usize {
         let _ = state;
