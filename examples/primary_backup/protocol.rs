@@ -143,6 +143,20 @@ impl ClientLink<Node> for Link {
             seq: done.seq,
         })
     }
+    fn client_timer(timer: &Timer) -> Option<ClientTimer> {
+        match timer {
+            Timer::Client(ClientTimerTag::Think) => Some(ClientTimer::Think),
+            Timer::Client(ClientTimerTag::Attempt) => Some(ClientTimer::Attempt),
+            Timer::Client(ClientTimerTag::Deadline) => Some(ClientTimer::Deadline),
+            Timer::Resend => None,
+        }
+    }
+    fn reply(msg: Msg) -> Option<(u64, ClientOutcome)> {
+        match msg {
+            Msg::Reply { seq, outcome } => Some((seq, outcome)),
+            _ => None,
+        }
+    }
 }
 
 const PRIMARY: NodeId = 0;
@@ -290,7 +304,7 @@ impl Actor for Node {
                 *held = (*held).max(index);
                 r.commit(ctx);
             }
-            (Node::Client(c), Msg::Reply { seq, outcome }) => c.on_reply(ctx, from, seq, outcome),
+            (Node::Client(c), msg) => c.handle_msg(ctx, from, msg),
             _ => {}
         }
     }
@@ -311,14 +325,7 @@ impl Actor for Node {
                     ctx.set_timer(Timer::Resend, RESEND);
                 }
             }
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(
-                ctx,
-                match t {
-                    ClientTimerTag::Think => ClientTimer::Think,
-                    ClientTimerTag::Attempt => ClientTimer::Attempt,
-                    ClientTimerTag::Deadline => ClientTimer::Deadline,
-                },
-            ),
+            (Node::Client(c), timer) => c.handle_timer(ctx, timer),
             _ => {}
         }
     }

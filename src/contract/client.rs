@@ -134,6 +134,10 @@ pub trait ClientLink<A: Actor> {
     fn disk_mut(durable: &mut A::Durable) -> &mut ClientDisk;
     /// The note for a finished operation, if the protocol keeps one.
     fn completed(done: OpCompleted) -> Option<A::Note>;
+    /// The client timer a protocol timer tag stands for, if it is one (the inverse of [`Self::timer`]).
+    fn client_timer(timer: &A::Timer) -> Option<ClientTimer>;
+    /// The request number and answer a message carries, if it is a reply to a client.
+    fn reply(msg: A::Msg) -> Option<(u64, ClientOutcome)>;
 }
 
 /// A client's disk.
@@ -264,6 +268,20 @@ impl<A: Actor, L: ClientLink<A>> KvClient<A, L> {
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, A>) {
         self.new_process(ctx);
         self.schedule_next(ctx);
+    }
+
+    /// A message from `from`: a reply to one of this client's requests, or nothing it handles.
+    pub fn handle_msg(&mut self, ctx: &mut Ctx<'_, A>, from: NodeId, msg: A::Msg) {
+        if let Some((seq, outcome)) = L::reply(msg) {
+            self.on_reply(ctx, from, seq, outcome);
+        }
+    }
+
+    /// A timer of the protocol's: one of this client's, or nothing it handles.
+    pub fn handle_timer(&mut self, ctx: &mut Ctx<'_, A>, timer: A::Timer) {
+        if let Some(t) = L::client_timer(&timer) {
+            self.on_timer(ctx, t);
+        }
     }
 
     /// The answer `outcome` from server `from` to request `seq`.

@@ -4,7 +4,9 @@
 use super::message::{CapTimer, Msg, Request};
 use super::{CapActor, CapDisk, CapNote};
 use crate::contract::NodeId;
-use crate::contract::client::{ClientDisk, ClientLink, ClientTimer, KvClient, KvOp, OpCompleted};
+use crate::contract::client::{
+    ClientDisk, ClientLink, ClientOutcome, ClientTimer, KvClient, KvOp, OpCompleted,
+};
 
 /// The store's side of the client.
 #[derive(Clone, Copy, Debug)]
@@ -41,14 +43,20 @@ impl ClientLink<CapActor> for CapLink {
             outcome: done.outcome,
         })
     }
-}
 
-/// The client timer a timer tag stands for, if it is one.
-pub fn client_timer(timer: CapTimer) -> Option<ClientTimer> {
-    match timer {
-        CapTimer::ClientThink => Some(ClientTimer::Think),
-        CapTimer::ClientAttempt => Some(ClientTimer::Attempt),
-        CapTimer::ClientDeadline => Some(ClientTimer::Deadline),
-        CapTimer::OpTimeout(_) | CapTimer::Heartbeat | CapTimer::Gossip => None,
+    fn client_timer(timer: &CapTimer) -> Option<ClientTimer> {
+        match timer {
+            CapTimer::ClientThink => Some(ClientTimer::Think),
+            CapTimer::ClientAttempt => Some(ClientTimer::Attempt),
+            CapTimer::ClientDeadline => Some(ClientTimer::Deadline),
+            CapTimer::OpTimeout(_) | CapTimer::Heartbeat | CapTimer::Gossip => None,
+        }
+    }
+
+    fn reply(msg: Msg) -> Option<(u64, ClientOutcome)> {
+        match msg {
+            Msg::ClientReply { seq, outcome } => Some((seq, outcome)),
+            _ => None,
+        }
     }
 }

@@ -281,22 +281,14 @@ impl Actor for CapActor {
     fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         match self {
             CapActor::Server(s) => s.on_msg(ctx, from, msg),
-            CapActor::Client(c) => {
-                if let Msg::ClientReply { seq, outcome } = msg {
-                    c.on_reply(ctx, from, seq, outcome);
-                }
-            }
+            CapActor::Client(c) => c.handle_msg(ctx, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: CapTimer) {
         match self {
             CapActor::Server(s) => s.on_timer(ctx, timer),
-            CapActor::Client(c) => {
-                if let Some(t) = client::client_timer(timer) {
-                    c.on_timer(ctx, t);
-                }
-            }
+            CapActor::Client(c) => c.handle_timer(ctx, timer),
         }
     }
 }

@@ -5,7 +5,9 @@ use super::message::{Msg, PaxosTimer, Request};
 use super::{PaxosActor, PaxosDisk, PaxosNote};
 use crate::contract::NodeId;
 pub use crate::contract::client::{ClientConfig, ClientDisk};
-use crate::contract::client::{ClientLink, ClientTimer, KvClient, KvOp, OpCompleted};
+use crate::contract::client::{
+    ClientLink, ClientOutcome, ClientTimer, KvClient, KvOp, OpCompleted,
+};
 
 /// Paxos's side of the client.
 #[derive(Clone, Copy, Debug)]
@@ -42,14 +44,20 @@ impl ClientLink<PaxosActor> for PaxosLink {
             outcome: done.outcome,
         })
     }
-}
 
-/// The client timer a Paxos timer tag stands for, if it is one.
-pub fn client_timer(timer: PaxosTimer) -> Option<ClientTimer> {
-    match timer {
-        PaxosTimer::ClientThink => Some(ClientTimer::Think),
-        PaxosTimer::ClientAttempt => Some(ClientTimer::Attempt),
-        PaxosTimer::ClientDeadline => Some(ClientTimer::Deadline),
-        _ => None,
+    fn client_timer(timer: &PaxosTimer) -> Option<ClientTimer> {
+        match timer {
+            PaxosTimer::ClientThink => Some(ClientTimer::Think),
+            PaxosTimer::ClientAttempt => Some(ClientTimer::Attempt),
+            PaxosTimer::ClientDeadline => Some(ClientTimer::Deadline),
+            _ => None,
+        }
+    }
+
+    fn reply(msg: Msg) -> Option<(u64, ClientOutcome)> {
+        match msg {
+            Msg::ClientReply { seq, outcome } => Some((seq, outcome)),
+            _ => None,
+        }
     }
 }

@@ -357,22 +357,14 @@ impl Actor for PaxosActor {
     fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         match self {
             PaxosActor::Server(n) => n.on_msg(ctx, from, msg),
-            PaxosActor::Client(c) => {
-                if let Msg::ClientReply { seq, outcome } = msg {
-                    c.on_reply(ctx, from, seq, outcome);
-                }
-            }
+            PaxosActor::Client(c) => c.handle_msg(ctx, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: PaxosTimer) {
         match self {
             PaxosActor::Server(n) => n.on_timer(ctx, timer),
-            PaxosActor::Client(c) => {
-                if let Some(t) = client::client_timer(timer) {
-                    c.on_timer(ctx, t);
-                }
-            }
+            PaxosActor::Client(c) => c.handle_timer(ctx, timer),
         }
     }
 

@@ -7,7 +7,9 @@ use super::message::{Msg, RaftTimer, Request};
 use super::{RaftActor, RaftDisk, RaftNote};
 use crate::contract::NodeId;
 pub use crate::contract::client::{ClientConfig, ClientDisk};
-use crate::contract::client::{ClientLink, ClientTimer, KvClient, KvOp, OpCompleted};
+use crate::contract::client::{
+    ClientLink, ClientOutcome, ClientTimer, KvClient, KvOp, OpCompleted,
+};
 
 /// Raft's side of the client.
 #[derive(Clone, Copy, Debug)]
@@ -45,14 +47,20 @@ impl ClientLink<RaftActor> for RaftLink {
             attempts: done.attempts,
         })
     }
-}
 
-/// The client timer a Raft timer tag stands for, if it is one.
-pub fn client_timer(timer: RaftTimer) -> Option<ClientTimer> {
-    match timer {
-        RaftTimer::ClientThink => Some(ClientTimer::Think),
-        RaftTimer::ClientAttempt => Some(ClientTimer::Attempt),
-        RaftTimer::ClientDeadline => Some(ClientTimer::Deadline),
-        RaftTimer::Election | RaftTimer::Heartbeat | RaftTimer::CheckQuorum => None,
+    fn client_timer(timer: &RaftTimer) -> Option<ClientTimer> {
+        match timer {
+            RaftTimer::ClientThink => Some(ClientTimer::Think),
+            RaftTimer::ClientAttempt => Some(ClientTimer::Attempt),
+            RaftTimer::ClientDeadline => Some(ClientTimer::Deadline),
+            RaftTimer::Election | RaftTimer::Heartbeat | RaftTimer::CheckQuorum => None,
+        }
+    }
+
+    fn reply(msg: Msg) -> Option<(u64, ClientOutcome)> {
+        match msg {
+            Msg::ClientReply { seq, outcome } => Some((seq, outcome)),
+            _ => None,
+        }
     }
 }

@@ -401,22 +401,14 @@ impl Actor for RaftActor {
     fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         match self {
             RaftActor::Server(n) => n.on_msg(ctx, from, msg),
-            RaftActor::Client(c) => {
-                if let Msg::ClientReply { seq, outcome } = msg {
-                    c.on_reply(ctx, from, seq, outcome);
-                }
-            }
+            RaftActor::Client(c) => c.handle_msg(ctx, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: RaftTimer) {
         match self {
             RaftActor::Server(n) => n.on_timer(ctx, timer),
-            RaftActor::Client(c) => {
-                if let Some(t) = client::client_timer(timer) {
-                    c.on_timer(ctx, t);
-                }
-            }
+            RaftActor::Client(c) => c.handle_timer(ctx, timer),
         }
     }
 
