@@ -97,3 +97,4 @@ pub mod sweep;
 pub mod testing;
 pub mod text;
 pub mod trace;
+mod wall_clock;

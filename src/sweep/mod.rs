@@ -26,7 +26,6 @@ pub mod seeds;
 pub mod shrink;
 pub mod swarm;
 pub mod triage;
-pub mod wall_clock;
 
 pub use progress::Progress;
 pub use results::SeedResult;
@@ -317,7 +316,7 @@ pub fn sweep(
         results_file = Some(path);
     }
 
-    let clock = wall_clock::Stopwatch::start();
+    let clock = crate::wall_clock::Stopwatch::start();
     let mut reporter = progress::Reporter::start(options.progress, seeds.len());
     let ticker = reporter.ticker();
     // Batches bound the memory held for results not yet consumed, and are where the sweep may stop.

@@ -2,7 +2,7 @@
 //! per second, time left), a plain line every few seconds otherwise, or nothing. Progress reads the
 //! wall clock, which is fine: it never feeds back into a run or into the results.
 
-use super::wall_clock::Stopwatch;
+use crate::wall_clock::Stopwatch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::Duration;
 

@@ -41,7 +41,6 @@ pub mod models;
 mod partition;
 mod search;
 pub mod synth;
-mod wall_clock;
 pub mod witness;
 
 pub use crate::contract::model::{
@@ -54,6 +53,7 @@ pub use witness::{Witness, WitnessOp, WitnessStep};
 use crate::check::history_format::{self, Format, HistoryError, ParsedHistory};
 use crate::contract::{Actor, EventKind, History};
 use crate::contract::{Checker, Failure, Observation, RunEnd};
+use crate::wall_clock::{self, Stopwatch};
 use rayon::prelude::*;
 use search::{Budget, Exhausted, Outcome, PartOp, SearchResult};
 use std::collections::BTreeMap;
@@ -61,7 +61,6 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
-use wall_clock::Stopwatch;
 
 /// The default explored-states budget, for the whole check: seconds of search, and enough for a 300,000-operation
 /// register history from ten clients (about 30 states an operation). The memory budget

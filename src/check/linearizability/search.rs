@@ -52,8 +52,8 @@
 //! "unknown").
 
 use super::memo::{Config, MAP_SLOT_BYTES, Memo, UnknownSets};
-use super::wall_clock::Deadline;
 use crate::contract::{Model, Step};
+use crate::wall_clock::Deadline;
 use std::hash::{Hash, Hasher};
 
 /// No node.

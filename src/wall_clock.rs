@@ -1,8 +1,10 @@
-//! The only wall clock in the checker: its opt-in time budget and the elapsed time it reports.
+//! The only wall clock in distsim: the linearizability checker's opt-in time budget and the elapsed
+//! time it reports, and a sweep's progress, seeds per second and `--max-wall-s`.
 //!
-//! Neither reaches a simulation: a run's trace and verdicts never depend on them. The default budget is a
-//! count of explored states, and `elapsed_ns` is left out of every deterministic rendering of a report.
-// determinism-ok: the checker's own budget and timing, kept out of runs (see above)
+//! None of them reaches a simulation: a run's trace and verdicts never depend on them. The checker's
+//! default budget is a count of explored states, `elapsed_ns` is left out of every deterministic
+//! rendering of a report, and a sweep's clock only decides when it stops starting new batches.
+// determinism-ok: timing and opt-in budgets outside any run (see above)
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::time::{Duration, Instant};
@@ -15,6 +17,11 @@ impl Stopwatch {
     /// Starts now.
     pub(crate) fn start() -> Self {
         Stopwatch(Instant::now()) // determinism-ok: the checker's own timing, never in a run
+    }
+
+    /// Time since the start.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.0.elapsed()
     }
 
     /// Nanoseconds since the start.
