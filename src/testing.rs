@@ -28,7 +28,7 @@
 use crate::contract::{Actor, NodeId, Protocol};
 use crate::fault::{FaultAction, Target};
 use crate::protocols::registry::{self, ProtocolVisitor};
-use crate::run::{cluster_of, prepare};
+use crate::run::prepare_with_cluster;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::world::{Pending, World};
 use crate::trace::{TraceOutput, TraceWriter};
@@ -45,14 +45,7 @@ pub struct Harness<'s, P: Protocol> {
 impl<'s, P: Protocol> Harness<'s, P> {
     /// A world for `scenario` (its seed), tracing to memory, with nothing handled yet.
     pub fn new(scenario: &'s Scenario) -> Result<Self, ScenarioError> {
-        let protocol = prepare::<P>(scenario, None)?;
-        let cluster = cluster_of::<P>(scenario).map_err(|(_, message)| ScenarioError {
-            file: format!("<scenario {}>", scenario.name),
-            line: 1,
-            column: 1,
-            field: String::new(),
-            message,
-        })?;
+        let (protocol, cluster) = prepare_with_cluster::<P>(scenario, None)?;
         // Memory tracing cannot fail to open.
         let tracer = TraceWriter::open(&TraceOutput::Memory).ok().flatten();
         let world = World::new(scenario, scenario.seed, protocol, cluster, tracer);

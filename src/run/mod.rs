@@ -173,6 +173,14 @@ pub fn prepare<P: Protocol>(
     scenario: &Scenario,
     source: Option<&Source>,
 ) -> Result<P, ScenarioError> {
+    prepare_with_cluster(scenario, source).map(|(protocol, _)| protocol)
+}
+
+/// [`prepare`], with the cluster it laid out for the run.
+pub fn prepare_with_cluster<P: Protocol>(
+    scenario: &Scenario,
+    source: Option<&Source>,
+) -> Result<(P, Cluster), ScenarioError> {
     for (i, m) in scenario.mutants.iter().enumerate() {
         if scenario.mutants[..i].contains(m) {
             return Err(source_or_inline(source, scenario).error_at(
@@ -209,7 +217,7 @@ pub fn prepare<P: Protocol>(
     })?;
     fit::check(scenario, &protocol)
         .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
-    Ok(protocol)
+    Ok((protocol, cluster))
 }
 
 fn unknown_protocol(scenario: &Scenario, source: Option<&Source>) -> ScenarioError {
@@ -318,7 +326,7 @@ pub fn run_protocol<P: Protocol>(
     source: Option<&Source>,
     options: &RunOptions,
 ) -> Result<RunOutput, RunError> {
-    let protocol = prepare::<P>(scenario, source)?;
+    let (protocol, cluster) = prepare_with_cluster::<P>(scenario, source)?;
     let seed = options.seed.unwrap_or(scenario.seed);
     let trace_err = |source: std::io::Error| {
         let (doing, path) = match &options.trace {
@@ -336,8 +344,6 @@ pub fn run_protocol<P: Protocol>(
     let mut resolved = scenario.clone();
     resolved.seed = seed;
     let tracer = TraceWriter::open(&options.trace).map_err(trace_err)?;
-    let cluster = cluster_of::<P>(scenario)
-        .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
     let world = World::new(&resolved, seed, protocol, cluster, tracer);
     let (state, tracer) = world.run();
     let (mut report, history) = build_report(&resolved, seed, state);
