@@ -16,7 +16,7 @@ pub(crate) struct Stopwatch(Instant);
 impl Stopwatch {
     /// Starts now.
     pub(crate) fn start() -> Self {
-        Stopwatch(Instant::now()) // determinism-ok: the checker's own timing, never in a run
+        Stopwatch(Instant::now()) // determinism-ok: timing outside any run
     }
 
     /// Time since the start.
