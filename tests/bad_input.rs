@@ -289,7 +289,7 @@ fn a_trace_never_overwrites_its_own_scenario() {
 #[test]
 fn a_damaged_trace_is_refused_with_its_place() {
     let tmp = std::env::temp_dir().join(format!("distsim-bad-trace-{}.jsonl", std::process::id()));
-    std::fs::write(&tmp, "{\"kind\": \"header\", \"format\": 1, \"distsim\": \"0\", \"seed\": 1, \"scenario\": {\"name\": \"x\", \"protocol\": \"pingpong\", \"seed\": 1, \"nodes\": 0, \"max_time_ms\": 5}}\n").unwrap();
+    std::fs::write(&tmp, "{\"kind\": \"header\", \"format\": 2, \"distsim\": \"0\", \"seed\": 1, \"scenario\": {\"name\": \"x\", \"protocol\": \"pingpong\", \"seed\": 1, \"nodes\": 0, \"max_time_ms\": 5}}\n").unwrap();
     let out = Command::new(BIN)
         .args(["replay", tmp.to_str().unwrap()])
         .output()

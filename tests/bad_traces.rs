@@ -145,13 +145,13 @@ fn an_unknown_format_version_is_named() {
     let dir = scratch("format");
     let mut lines = trace_lines(&dir);
     let path = dir.join("f9.jsonl");
-    lines[0] = lines[0].replacen("\"format\":1", "\"format\":9", 1);
+    lines[0] = lines[0].replacen("\"format\":2", "\"format\":9", 1);
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     assert_damaged(
         &replay(&path),
         &path,
         1,
-        "format 9 not supported (this build reads 1)",
+        "format 9 not supported (this build reads 2)",
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -27,7 +27,7 @@ fn run_prints_a_report_and_json_has_the_counts() {
         "isolate node",
         "election_safety",
         "linearizability",
-        "sha256",
+        "fingerprint",
         "PASS",
     ] {
         assert!(text.contains(want), "{want} missing from:\n{text}");

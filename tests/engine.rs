@@ -274,7 +274,7 @@ fn the_same_seed_gives_the_same_trace_and_another_seed_does_not() {
         run_protocol::<ProbeProtocol>(&scenario, Some(&source), &options)
             .unwrap()
             .report
-            .trace_sha256
+            .fingerprint
             .unwrap()
     };
     assert_eq!(digest(3), digest(3));

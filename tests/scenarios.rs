@@ -28,7 +28,7 @@ fn digest(path: &Path, trace: TraceOutput) -> String {
     run(&s, Some(&src), &opts)
         .unwrap()
         .report
-        .trace_sha256
+        .fingerprint
         .unwrap()
 }
 

@@ -350,8 +350,10 @@ pub fn run_protocol<P: Protocol>(
     let mut trace_lines = None;
     let mut compared = None;
     if let Some(tracer) = tracer {
-        let sha = tracer.digest_hex();
-        report.trace_sha256 = Some(sha.clone());
+        let sha = tracer.sha256_hex();
+        let fingerprint = tracer.fingerprint_hex();
+        report.fingerprint = Some(fingerprint.clone());
+        report.trace_sha256.clone_from(&sha);
         let violation = report
             .violation
             .as_ref()
@@ -362,7 +364,9 @@ pub fn run_protocol<P: Protocol>(
             violation: violation.as_deref(),
             end_time_ns: report.end_time_ns,
             counts: &report.counts,
-            sha256: &sha,
+            fingerprint: &fingerprint,
+            // Only a trace with JSON lines writes its closing line.
+            sha256: sha.as_deref().unwrap_or_default(),
         };
         let finished = tracer.close(&end).map_err(trace_err)?;
         trace_lines = finished.lines;
@@ -453,6 +457,7 @@ fn build_report(scenario: &Scenario, seed: u64, state: RunState) -> (RunReport, 
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         timeline: state.timeline,
+        fingerprint: None,
         trace_sha256: None,
     };
     (report, state.history)

@@ -97,7 +97,10 @@ pub struct RunReport {
     pub notes: BTreeMap<String, u64>,
     /// Faults and role changes, in order.
     pub timeline: Vec<TimelineEntry>,
-    /// SHA-256 of the trace (absent when tracing was off).
+    /// The run's fingerprint ([`crate::trace::fingerprint`]; absent when tracing was off): two runs
+    /// with the same fingerprint took the same events.
+    pub fingerprint: Option<String>,
+    /// SHA-256 of the trace file's lines (absent unless JSON lines were written).
     pub trace_sha256: Option<String>,
 }
 
@@ -189,6 +192,9 @@ impl RunReport {
         }
         if let Some(e) = &self.expected_violation {
             let _ = writeln!(s, "expected  violation of {e}");
+        }
+        if let Some(f) = &self.fingerprint {
+            let _ = writeln!(s, "run       fingerprint {f}");
         }
         if let Some(d) = &self.trace_sha256 {
             let _ = writeln!(s, "trace     sha256 {d}");

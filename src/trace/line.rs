@@ -6,7 +6,7 @@ use crate::scenario::{FaultSpec, Scenario};
 use serde::{Deserialize, Serialize};
 
 /// The trace format version, bumped on any change of a line's shape.
-pub const TRACE_FORMAT: u32 = 1;
+pub const TRACE_FORMAT: u32 = 2;
 
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,7 +199,10 @@ pub enum Line<'a, M, T, N> {
         end_time_ns: u64,
         /// The counts.
         counts: &'a Counts,
-        /// SHA-256 of every line before this one.
+        /// The run's fingerprint (see [`crate::trace::fingerprint`]): identifies the run, and equals
+        /// the one a run without a trace file reports.
+        fingerprint: &'a str,
+        /// SHA-256 of every line before this one: proves the file intact.
         sha256: &'a str,
     },
 }

@@ -14,6 +14,7 @@
 pub mod compare;
 pub mod diff;
 pub mod export;
+pub mod fingerprint;
 pub mod line;
 pub mod reader;
 pub mod scan;

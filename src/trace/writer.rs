@@ -1,10 +1,13 @@
-//! Streaming trace writer: serialises each line once into a reused buffer, hashes it, and (when
-//! writing a file) appends it to an [`OutputFile`], which replaces the destination only when the run
+//! Streaming trace writer: adds each line to the run's [`Fingerprint`]; unless only the fingerprint
+//! is wanted, also serialises the line to JSON once into a reused buffer, hashes it with SHA-256 and
+//! (when writing a file) appends it to an [`OutputFile`], which replaces the destination only when the run
 //! completes (see [`crate::output`] for devices, symlinks and signals). A failed run never truncates or
 //! clobbers an existing file. A writer can also compare each line with a trace file as it goes
 //! ([`TraceOutput::Compare`]), which is how a replay runs in constant memory.
 
 use super::compare::{Comparer, Mismatch};
+use super::fingerprint::Fingerprint;
+use super::line::Line;
 use crate::output::OutputFile;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,7 +20,7 @@ pub enum TraceOutput {
     /// Nowhere: no line is even serialised (fastest; no digest).
     #[default]
     Off,
-    /// Only the digest is computed.
+    /// Only the run's [`Fingerprint`] is computed: no line is written as JSON.
     Digest,
     /// Kept in memory, line by line (for replay comparison and tests).
     Memory,
@@ -38,8 +41,11 @@ enum Sink {
 /// What a finished trace produced.
 #[derive(Clone, Debug, Default)]
 pub struct Finished {
-    /// SHA-256 of every line before the closing one, as hex.
-    pub sha256: String,
+    /// The run's [`Fingerprint`], as hex.
+    pub fingerprint: String,
+    /// SHA-256 of every JSON line before the closing one, as hex (`None` for
+    /// [`TraceOutput::Digest`], which writes no JSON).
+    pub sha256: Option<String>,
     /// Every line (with the closing one), for [`TraceOutput::Memory`].
     pub lines: Option<Vec<String>>,
     /// For [`TraceOutput::Compare`]: the lines compared and the first difference.
@@ -48,6 +54,7 @@ pub struct Finished {
 
 /// Writes one trace.
 pub struct TraceWriter {
+    fingerprint: Fingerprint,
     hasher: Sha256,
     buf: Vec<u8>,
     sink: Sink,
@@ -67,6 +74,7 @@ impl TraceWriter {
             }
         };
         Ok(Some(TraceWriter {
+            fingerprint: Fingerprint::default(),
             hasher: Sha256::new(),
             buf: Vec::with_capacity(512),
             sink,
@@ -74,9 +82,17 @@ impl TraceWriter {
         }))
     }
 
-    /// Appends one line (hashed, then stored or written).
-    pub fn line<S: Serialize>(&mut self, value: &S) {
+    /// Appends one line (fingerprinted; unless only the fingerprint is wanted, also hashed as JSON,
+    /// then stored or written).
+    pub fn line<M: Serialize, T: Serialize, N: Serialize>(&mut self, value: &Line<'_, M, T, N>) {
         if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.fingerprint.line(value) {
+            self.error = Some(io::Error::other(e));
+            return;
+        }
+        if matches!(self.sink, Sink::Digest) {
             return;
         }
         self.buf.clear();
@@ -122,16 +138,23 @@ impl TraceWriter {
         self.error.is_some() || matches!(&self.sink, Sink::Compare(c) if c.done())
     }
 
-    /// The digest of the lines so far, as hex.
-    pub fn digest_hex(&self) -> String {
-        format!("{:x}", self.hasher.clone().finalize())
+    /// The SHA-256 of the JSON lines so far, as hex; `None` when only the fingerprint is kept.
+    pub fn sha256_hex(&self) -> Option<String> {
+        (!matches!(self.sink, Sink::Digest))
+            .then(|| format!("{:x}", self.hasher.clone().finalize()))
+    }
+
+    /// The run's [`Fingerprint`] so far, as hex.
+    pub fn fingerprint_hex(&self) -> String {
+        self.fingerprint.hex()
     }
 
     /// Writes the closing line (not hashed) and completes the trace: flushes and renames the file.
     /// On any error the temporary file is removed and the destination is left untouched.
     pub fn close<S: Serialize>(mut self, end: &S) -> io::Result<Finished> {
-        let sha256 = self.digest_hex();
-        if self.error.is_none() {
+        let sha256 = self.sha256_hex();
+        let fingerprint = self.fingerprint_hex();
+        if self.error.is_none() && sha256.is_some() {
             self.buf.clear();
             match serde_json::to_writer(&mut self.buf, end) {
                 Ok(()) => {
@@ -143,6 +166,7 @@ impl TraceWriter {
         }
         let TraceWriter { sink, error, .. } = self;
         let mut finished = Finished {
+            fingerprint,
             sha256,
             lines: None,
             compared: None,
