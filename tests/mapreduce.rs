@@ -49,7 +49,12 @@ fn verdict<'a>(r: &'a RunReport, property: &str) -> &'a Verdict {
 fn assert_clean(r: &RunReport) -> String {
     assert_eq!(r.outcome, Outcome::Pass, "{}", summary(r));
     assert!(r.violation.is_none(), "{}", summary(r));
-    assert_eq!(verdict(r, "word_count_exact"), &Verdict::Pass, "{}", summary(r));
+    assert_eq!(
+        verdict(r, "word_count_exact"),
+        &Verdict::Pass,
+        "{}",
+        summary(r)
+    );
     match verdict(r, "job_completes") {
         Verdict::PassNoted(detail) => detail.clone(),
         other => panic!("job_completes {other:?}: {}", summary(r)),
@@ -76,7 +81,10 @@ fn crashed_restarted_and_paused_workers_cost_re_execution_not_correctness() {
         assert!(detail.contains("1920 words in 8 partitions"), "{detail}");
         // Worker 1 crashed after completing map tasks: they were run again elsewhere.
         assert!(count_after(&detail, "tasks re-executed:") >= 1, "{detail}");
-        assert!(count_after(&detail, "workers marked failed:") >= 2, "{detail}");
+        assert!(
+            count_after(&detail, "workers marked failed:") >= 2,
+            "{detail}"
+        );
         assert!(r.notes.get("worker_failed").copied().unwrap_or(0) >= 2);
     }
 }

@@ -192,7 +192,10 @@ impl Checker<MapReduceNode> for MapReduceChecker {
                     if p >= self.expected.len() {
                         return Err(Failure::of(
                             "word_count_exact",
-                            format!("the master committed partition {p} of {}", self.expected.len()),
+                            format!(
+                                "the master committed partition {p} of {}",
+                                self.expected.len()
+                            ),
                         ));
                     }
                     self.judge_partition(disk, p)

@@ -126,7 +126,7 @@ pub struct Master {
     views: Vec<WorkerView>,
 }
 
-type MCtx<'a, 'b> = Ctx<'a, MapReduceNode>;
+type MCtx<'a> = Ctx<'a, MapReduceNode>;
 
 impl Master {
     /// A master (fresh at every start; its tables are on its disk).
@@ -139,7 +139,7 @@ impl Master {
     }
 
     /// Lays out the tables on the first start; pings the workers.
-    pub fn on_start(&mut self, ctx: &mut MCtx<'_, '_>) {
+    pub fn on_start(&mut self, ctx: &mut MCtx<'_>) {
         let c = self.config;
         let disk = &mut ctx.durable_mut().master;
         if !disk.started {
@@ -170,7 +170,7 @@ impl Master {
     }
 
     /// Handles a worker's message.
-    pub fn on_msg(&mut self, ctx: &mut MCtx<'_, '_>, from: NodeId, msg: Msg) {
+    pub fn on_msg(&mut self, ctx: &mut MCtx<'_>, from: NodeId, msg: Msg) {
         let Some(w) = self.worker_index(from) else {
             return;
         };
@@ -185,7 +185,7 @@ impl Master {
                 incarnation,
                 running,
             } => {
-                if !self.heard_from(ctx, w, incarnation) {
+                if !self.heard_from(ctx, w, Some(incarnation)) {
                     return;
                 }
                 self.views[w].running = running;
@@ -199,7 +199,7 @@ impl Master {
                 if map >= self.config.maps {
                     return;
                 }
-                if !self.heard_from(ctx, w, incarnation) {
+                if !self.heard_from(ctx, w, Some(incarnation)) {
                     let worker = from;
                     ctx.durable_mut().master.stats.stale_ignored += 1;
                     ctx.note(MrNote::StaleIgnored {
@@ -220,7 +220,7 @@ impl Master {
                 if partition >= self.config.reduces {
                     return;
                 }
-                if self.heard_from(ctx, w, u64::MAX) {
+                if self.heard_from(ctx, w, None) {
                     self.finished(w, attempt);
                 }
                 self.reduce_done(ctx, from, attempt, partition, counts);
@@ -233,7 +233,7 @@ impl Master {
                 if partition >= self.config.reduces || location.map >= self.config.maps {
                     return;
                 }
-                if self.heard_from(ctx, w, u64::MAX) {
+                if self.heard_from(ctx, w, None) {
                     self.finished(w, attempt);
                 }
                 self.fetch_failed(ctx, from, attempt, partition, location);
@@ -246,18 +246,18 @@ impl Master {
     }
 
     /// Handles the heartbeat timer.
-    pub fn on_timer(&mut self, ctx: &mut MCtx<'_, '_>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut MCtx<'_>, timer: Timer) {
         if timer == Timer::Heartbeat {
             self.heartbeat(ctx);
         }
     }
 
-    /// Notes that worker `w` is alive in `incarnation` (`u64::MAX`: whatever it is now). A higher
+    /// Notes that worker `w` is alive in `incarnation` (`None`: the message does not say). A higher
     /// incarnation than known means it restarted, losing its map outputs: it is failed first. `false`
     /// when the message comes from an incarnation since replaced.
-    fn heard_from(&mut self, ctx: &mut MCtx<'_, '_>, w: usize, incarnation: u64) -> bool {
+    fn heard_from(&mut self, ctx: &mut MCtx<'_>, w: usize, incarnation: Option<u64>) -> bool {
         let known = ctx.durable().master.incarnations[w];
-        if incarnation != u64::MAX {
+        if let Some(incarnation) = incarnation {
             if incarnation < known {
                 return false;
             }
@@ -282,7 +282,7 @@ impl Master {
         }
     }
 
-    fn heartbeat(&mut self, ctx: &mut MCtx<'_, '_>) {
+    fn heartbeat(&mut self, ctx: &mut MCtx<'_>) {
         if ctx.durable().master.done {
             return;
         }
@@ -303,7 +303,7 @@ impl Master {
 
     /// Marks worker `w` failed: its in-progress tasks, and its completed map tasks (their output was
     /// on it), go back to idle, to be re-executed.
-    fn fail_worker(&mut self, ctx: &mut MCtx<'_, '_>, w: usize, reason: &'static str) {
+    fn fail_worker(&mut self, ctx: &mut MCtx<'_>, w: usize, reason: &'static str) {
         let worker = self.worker_id(w);
         let v = &mut self.views[w];
         v.alive = false;
@@ -340,7 +340,7 @@ impl Master {
 
     fn map_done(
         &mut self,
-        ctx: &mut MCtx<'_, '_>,
+        ctx: &mut MCtx<'_>,
         worker: NodeId,
         attempt: u64,
         map: u32,
@@ -371,7 +371,7 @@ impl Master {
 
     fn reduce_done(
         &mut self,
-        ctx: &mut MCtx<'_, '_>,
+        ctx: &mut MCtx<'_>,
         worker: NodeId,
         attempt: u64,
         partition: u32,
@@ -426,7 +426,7 @@ impl Master {
 
     fn fetch_failed(
         &mut self,
-        ctx: &mut MCtx<'_, '_>,
+        ctx: &mut MCtx<'_>,
         worker: NodeId,
         attempt: u64,
         partition: u32,
@@ -458,13 +458,7 @@ impl Master {
 
     /// Re-sends worker `w`'s assignment if its answer to a ping sent after the assignment shows it is
     /// not running it (the assignment, or the worker's memory of it, was lost).
-    fn resend_assignment(
-        &mut self,
-        ctx: &mut MCtx<'_, '_>,
-        w: usize,
-        seq: u64,
-        running: Option<u64>,
-    ) {
+    fn resend_assignment(&mut self, ctx: &mut MCtx<'_>, w: usize, seq: u64, running: Option<u64>) {
         let worker = self.worker_id(w);
         if seq <= self.views[w].assigned_at_seq {
             return;
@@ -508,7 +502,7 @@ impl Master {
 
     /// Gives idle tasks to idle workers, lowest first: map tasks, then (once every map task is
     /// completed) reduce tasks.
-    fn schedule(&mut self, ctx: &mut MCtx<'_, '_>) {
+    fn schedule(&mut self, ctx: &mut MCtx<'_>) {
         for w in 0..self.views.len() {
             let worker = self.worker_id(w);
             let v = self.views[w];
@@ -554,14 +548,11 @@ impl Master {
 
 /// The task in progress on `worker`, if any.
 fn in_progress_on(disk: &MasterDisk, worker: NodeId) -> Option<(u64, Task)> {
-    let maps = disk.maps.iter().enumerate().map(|(i, e)| {
-        (
-            e.state,
-            Task::Map {
-                map: i as u32,
-            },
-        )
-    });
+    let maps = disk
+        .maps
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.state, Task::Map { map: i as u32 }));
     let reduces = disk.reduces.iter().enumerate().map(|(i, e)| {
         (
             e.state,
@@ -571,7 +562,10 @@ fn in_progress_on(disk: &MasterDisk, worker: NodeId) -> Option<(u64, Task)> {
         )
     });
     maps.chain(reduces).find_map(|(s, task)| match s {
-        TaskState::InProgress { worker: on, attempt } if on == worker => Some((attempt, task)),
+        TaskState::InProgress {
+            worker: on,
+            attempt,
+        } if on == worker => Some((attempt, task)),
         _ => None,
     })
 }

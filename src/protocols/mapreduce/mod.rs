@@ -40,8 +40,8 @@ pub mod worker;
 mod tests;
 
 use crate::contract::{
-    Actor, Checker, Ctx, Duration, GroupSize, GroupSpec, Mutant, NoModel, NodeId, NoteLabel, Param,
-    Protocol, Role, Setup,
+    Actor, Checker, Ctx, DurableInvariant, Duration, GroupSize, GroupSpec, Mutant, NoModel, NodeId,
+    NoteLabel, Param, Protocol, Role, Setup,
 };
 use master::{Master, MasterConfig, MasterDisk, MasterStats};
 use message::{Location, Msg, Task, Timer};
@@ -256,9 +256,7 @@ impl Protocol for MapReduce {
         let params = MapReduceParams::parse(setup.params)?;
         let flags = Flags::from_names(setup.mutants)?;
         let cluster = setup.cluster;
-        let master = cluster
-            .group("master")
-            .unwrap_or(0..cluster.servers.min(1));
+        let master = cluster.group("master").unwrap_or(0..cluster.servers.min(1));
         let workers = cluster
             .group("workers")
             .unwrap_or(master.end..cluster.servers);
@@ -306,6 +304,19 @@ impl Protocol for MapReduce {
         } else {
             MapReduceNode::Bystander
         }
+    }
+
+    fn durable_invariants(&self) -> Vec<DurableInvariant<MrDisk>> {
+        vec![
+            DurableInvariant::Monotonic {
+                name: "incarnation",
+                get: |d| Some(d.incarnation),
+            },
+            DurableInvariant::Monotonic {
+                name: "next_attempt",
+                get: |d| Some(d.master.next_attempt),
+            },
+        ]
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker<MapReduceNode>>> {

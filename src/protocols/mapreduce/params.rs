@@ -172,7 +172,11 @@ impl MapReduceParams {
                 self.dead_after_missed,
                 DEAD_AFTER_MISSED_LIMIT,
             ),
-            ("fetch_rounds_max", self.fetch_rounds_max, FETCH_ROUNDS_LIMIT),
+            (
+                "fetch_rounds_max",
+                self.fetch_rounds_max,
+                FETCH_ROUNDS_LIMIT,
+            ),
         ] {
             if v == 0 || v > max {
                 return err(field, format!("must be between 1 and {max}, not {v}"));
@@ -229,8 +233,10 @@ mod tests {
         let bad = |v: serde_json::Value| MapReduceParams::parse(&v).unwrap_err();
         assert!(bad(json!({"documents": 0})).starts_with("params.documents:"));
         assert!(bad(json!({"vocabulary": 10_001})).starts_with("params.vocabulary:"));
-        assert!(bad(json!({"documents": 4096, "words_per_document": 1000}))
-            .starts_with("params.words_per_document:"));
+        assert!(
+            bad(json!({"documents": 4096, "words_per_document": 1000}))
+                .starts_with("params.words_per_document:")
+        );
         assert!(bad(json!({"documents": 4, "map_tasks": 5})).starts_with("params.map_tasks:"));
         assert!(bad(json!({"reduce_tasks": 65})).starts_with("params.reduce_tasks:"));
         assert!(bad(json!({"heartbeat_ms": 0})).starts_with("params.heartbeat_ms:"));

@@ -39,7 +39,9 @@ impl Driver {
         let mut d = Driver {
             nodes: (0..n).map(|id| protocol.new_actor(id)).collect(),
             disks: vec![MrDisk::default(); n as usize],
-            rngs: (0..n).map(|id| Rng::stream(1, &format!("node/{id}"))).collect(),
+            rngs: (0..n)
+                .map(|id| Rng::stream(1, &format!("node/{id}")))
+                .collect(),
             protocol,
             cluster,
             queue: (0..n).map(|id| (id, Event::Start)).collect(),
@@ -125,7 +127,13 @@ fn the_job_counts_every_word_exactly() {
     let mut d = Driver::new(3, params.clone(), &[]);
     assert!(d.run_until_done(100_000), "the job finishes");
     let want = sequential_count(&super::params::MapReduceParams::parse(&params).unwrap());
-    let got: Vec<_> = d.disks[0].master.outputs.iter().cloned().map(Option::unwrap).collect();
+    let got: Vec<_> = d.disks[0]
+        .master
+        .outputs
+        .iter()
+        .cloned()
+        .map(Option::unwrap)
+        .collect();
     assert_eq!(got, want);
     assert_eq!(d.disks[0].master.stats.maps_reexecuted, 0);
 }
@@ -141,7 +149,13 @@ fn a_restarted_worker_s_completed_maps_are_re_executed() {
     d.crash_and_restart(victim);
     assert!(d.run_until_done(100_000), "the job finishes");
     let want = sequential_count(&super::params::MapReduceParams::parse(&params).unwrap());
-    let got: Vec<_> = d.disks[0].master.outputs.iter().cloned().map(Option::unwrap).collect();
+    let got: Vec<_> = d.disks[0]
+        .master
+        .outputs
+        .iter()
+        .cloned()
+        .map(Option::unwrap)
+        .collect();
     assert_eq!(got, want);
     assert!(d.disks[0].master.stats.maps_reexecuted >= 1);
     assert!(d.notes.iter().any(|(_, n)| matches!(n,

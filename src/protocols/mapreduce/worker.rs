@@ -173,7 +173,8 @@ impl Worker {
             ctx.send(self.config.master, done.clone());
             return;
         }
-        if attempt < self.newest_attempt || self.running.as_ref().map(|r| r.attempt) == Some(attempt)
+        if attempt < self.newest_attempt
+            || self.running.as_ref().map(|r| r.attempt) == Some(attempt)
         {
             return;
         }
