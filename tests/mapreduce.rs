@@ -158,3 +158,23 @@ fn a_swarm_sweep_of_the_correct_protocol_raises_no_false_alarm() {
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(report.passed, 30);
 }
+
+#[test]
+fn a_master_crash_loses_no_task_its_table_is_on_disk() {
+    let mut s = scenario("mapreduce_wordcount");
+    s["faults"] = serde_json::json!([
+        { "at_ms": 500, "crash": { "group": "master", "member": 0 } },
+        { "at_ms": 900, "restart": { "group": "master", "member": 0 } },
+    ]);
+    for seed in 1..=3 {
+        let r = run(&s, seed);
+        let detail = assert_clean(&r);
+        // The restarted master carried on: no map task ran twice for its sake.
+        assert!(
+            detail.contains("tasks re-executed: 0 map, 0 reduce"),
+            "{detail}"
+        );
+        let at: u64 = count_after(&detail, "job done at");
+        assert!(at > 900, "{detail}");
+    }
+}
