@@ -12,6 +12,7 @@ pub mod crdt;
 pub mod failure_detector;
 pub mod generals;
 pub mod lock;
+pub mod mapreduce;
 pub mod paxos;
 pub mod pbft;
 pub mod pingpong;
