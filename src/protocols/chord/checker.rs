@@ -273,12 +273,11 @@ impl Checker<ChordNode> for ChordChecker {
 
     fn observe(&mut self, obs: &Observation<'_, ChordNode>) -> Result<(), Failure> {
         let node = obs.node;
-        let Some(slot) = self.views.get_mut(node as usize) else {
-            return Ok(());
-        };
-        let view = obs.state.ring_view();
-        if slot.is_none_or(|(seen, _)| seen != view) {
-            *slot = Some((view, obs.now));
+        if let Some(slot) = self.views.get_mut(node as usize) {
+            let view = obs.state.ring_view();
+            if slot.is_none_or(|(seen, _)| seen != view) {
+                *slot = Some((view, obs.now));
+            }
         }
         for note in obs.notes {
             match note {

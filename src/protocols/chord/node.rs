@@ -105,6 +105,8 @@ pub(super) struct Lookup {
 pub struct ChordNode {
     pub(super) cfg: Arc<Config>,
     pub(super) me: NodeId,
+    /// A client node: never joins, only looks keys up, starting each lookup at a random server.
+    pub(super) client: bool,
     pub(super) status: Status,
     /// The successor list, nearest first; empty when the node is alone (its successor is itself).
     pub(super) succs: Vec<NodeId>,
@@ -138,6 +140,7 @@ impl ChordNode {
     pub fn new(cfg: Arc<Config>, me: NodeId) -> ChordNode {
         let bits = cfg.space.bits() as usize;
         ChordNode {
+            client: me as usize >= cfg.ids.len(),
             cfg,
             me,
             status: Status::Waiting,
@@ -418,14 +421,20 @@ impl ChordNode {
         }
     }
 
-    /// The workload: look up a random key.
+    /// The workload: look up a random key, starting here (a member) or at a random server (a
+    /// client).
     fn client_lookup(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.lookups.len() >= LOOKUPS_IN_FLIGHT_MAX {
             return;
         }
         let key = ctx.rng().between(0, self.cfg.space.mask());
-        let me = self.me;
-        self.begin(ctx, Purpose::Client, key, me);
+        let start = if self.client {
+            let servers = ctx.cluster().servers;
+            ctx.rng().below(u64::from(servers)) as NodeId
+        } else {
+            self.me
+        };
+        self.begin(ctx, Purpose::Client, key, start);
     }
 }
 
@@ -437,6 +446,11 @@ impl Actor for ChordNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.note(Note::Booted);
+        if self.client {
+            let phase = ctx.random_duration(Duration(1), self.cfg.lookup);
+            ctx.set_timer(Timer::Lookup, phase);
+            return;
+        }
         let join_at = self.cfg.join_at[self.me as usize];
         if ctx.now() >= join_at {
             self.start_join(ctx);
@@ -501,7 +515,7 @@ impl Actor for ChordNode {
             Timer::FixFingers if member => self.fix_finger(ctx),
             Timer::CheckPredecessor if member => self.check_predecessor(ctx),
             Timer::Merge if member => self.merge_check(ctx),
-            Timer::Lookup if member => self.client_lookup(ctx),
+            Timer::Lookup if member || self.client => self.client_lookup(ctx),
             Timer::Hop(lookup) => self.hop_timed_out(ctx, lookup),
             _ => {}
         }
