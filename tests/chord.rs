@@ -58,7 +58,11 @@ fn the_churned_ring_heals_and_lookups_find_the_true_successor() {
     assert!(ring.contains("the ring of 16 live servers"), "{ring}");
     assert!(number_after(ring, "(") <= 40.0, "within the bound: {ring}");
     let lookups = noted(&r, "chord_lookups");
-    let judged: u64 = lookups.split(' ').next().and_then(|n| n.parse().ok()).expect("count");
+    let judged: u64 = lookups
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("count");
     assert!(judged >= 300, "enough judged: {lookups}");
     let mean = number_after(lookups, "hops mean ");
     let max = number_after(lookups, "max ");
@@ -67,7 +71,11 @@ fn the_churned_ring_heals_and_lookups_find_the_true_successor() {
     assert!(max <= 8.0, "{lookups}");
     // The churn really happened: joins after crashes, successors dropped, rings merged.
     for note in ["successor_failed", "merged"] {
-        assert!(r.notes.get(note).copied().unwrap_or(0) > 0, "{note}: {:?}", r.notes);
+        assert!(
+            r.notes.get(note).copied().unwrap_or(0) > 0,
+            "{note}: {:?}",
+            r.notes
+        );
     }
     assert!(r.notes["joined"] > 16, "{:?}", r.notes);
 }
@@ -79,7 +87,10 @@ fn stabilize_no_adopt_is_caught_by_the_ring_check_on_every_seed() {
         s["seed"] = json!(seed);
         let r = run(&s);
         assert_eq!(r.outcome, Outcome::Pass, "seed {seed}: not caught");
-        assert_eq!(r.violation.as_ref().expect("violation").checker, "chord_ring");
+        assert_eq!(
+            r.violation.as_ref().expect("violation").checker,
+            "chord_ring"
+        );
         let Verdict::Fail(why) = verdict(&r, "chord_ring") else {
             panic!("seed {seed}: {:?}", verdict(&r, "chord_ring"));
         };
@@ -98,23 +109,41 @@ fn stabilize_no_adopt_is_caught_by_the_ring_check_on_every_seed() {
     assert_eq!(r.outcome, Outcome::Pass, "{:?}", r.violation);
     noted(&r, "chord_ring");
     let with_clients = noted(&r, "chord_lookups");
-    let count = |d: &str| d.split(' ').next().and_then(|n| n.parse::<u64>().ok()).expect("count");
-    assert!(count(with_clients) > count(&servers_only), "{with_clients} / {servers_only}");
+    let count = |d: &str| {
+        d.split(' ')
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .expect("count")
+    };
+    assert!(
+        count(with_clients) > count(&servers_only),
+        "{with_clients} / {servers_only}"
+    );
 }
 
 #[test]
 fn returns_predecessor_is_caught_by_the_lookup_check_on_every_seed() {
-    let mut s = file("chord_churn");
+    // Joins only: the ring still forms (a joiner handed its predecessor walks back to its true
+    // successor by stabilize), but every lookup names the key's predecessor.
+    let mut s = file("chord_stabilize_no_adopt");
     s["mutants"] = json!(["chord.returns_predecessor"]);
-    for seed in 1..=3 {
+    s.as_object_mut().expect("object").remove("expect");
+    for seed in 1..=4 {
         s["seed"] = json!(seed);
         let r = run(&s);
         assert_eq!(r.outcome, Outcome::Fail, "seed {seed}: not caught");
+        noted(&r, "chord_ring");
         let Verdict::Fail(why) = verdict(&r, "chord_lookups") else {
             panic!("seed {seed}: {:?}", verdict(&r, "chord_lookups"));
         };
         assert!(why.contains("but its successor is server"), "{why}");
     }
+    // Under churn it breaks the ring too: the ring check's lookups, which merge the rings a
+    // partition leaves, answer with the wrong node. The lookups are still caught.
+    let mut s = file("chord_churn");
+    s["mutants"] = json!(["chord.returns_predecessor"]);
+    let r = run(&s);
+    assert!(matches!(verdict(&r, "chord_lookups"), Verdict::Fail(_)));
 }
 
 #[test]
@@ -174,7 +203,10 @@ fn bad_parameters_are_refused_with_the_field_named() {
     let mut s = file("chord_stabilize_no_adopt");
     s["params"] = json!({"id_bits": 3});
     let why = prepare(&s);
-    assert!(why.contains("id_bits") && why.contains("same 3-bit id"), "{why}");
+    assert!(
+        why.contains("id_bits") && why.contains("same 3-bit id"),
+        "{why}"
+    );
     s["params"] = json!({"successors": 0});
     assert!(prepare(&s).contains("successors"));
     s["params"] = json!({"join_at_ms": vec![0; 9]});

@@ -79,7 +79,13 @@ impl ChordChecker {
         }
     }
 
-    fn finish_lookup(&mut self, node: NodeId, lookup: u64, outcome: Result<NodeId, LookupFailure>, hops: u32) {
+    fn finish_lookup(
+        &mut self,
+        node: NodeId,
+        lookup: u64,
+        outcome: Result<NodeId, LookupFailure>,
+        hops: u32,
+    ) {
         let Some((issued, key)) = self.open.remove(&(node, lookup)) else {
             return;
         };
@@ -113,8 +119,8 @@ impl ChordChecker {
             };
             let want_succ = members[(i + 1) % len].1;
             let want_pred = members[(i + len - 1) % len].1;
-            let pred_ok = view.predecessor == Some(want_pred)
-                || (len == 1 && view.predecessor.is_none());
+            let pred_ok =
+                view.predecessor == Some(want_pred) || (len == 1 && view.predecessor.is_none());
             problem = if view.status != Status::Member {
                 Some(format!("server {n} has not joined"))
             } else if view.successor != Some(want_succ) {
@@ -333,7 +339,9 @@ impl Checker<ChordNode> for ChordChecker {
             .zip(0..)
             .filter(|(node, id)| {
                 (*id as usize) < self.ids.len()
-                    && node.state.is_some_and(|s| s.ring_view().status != Status::Waiting)
+                    && node
+                        .state
+                        .is_some_and(|s| s.ring_view().status != Status::Waiting)
             })
             .map(|(_, id)| (self.ids[id as usize], id))
             .collect();

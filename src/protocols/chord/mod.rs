@@ -102,8 +102,12 @@ impl Protocol for Chord {
 
     fn checkers(&self) -> Vec<Box<dyn Checker<ChordNode>>> {
         // A lookup takes at most hop_limit steps of at most one hop timeout each.
-        let budget =
-            Duration(self.cfg.hop_timeout.0.saturating_mul(u64::from(self.cfg.hop_limit) + 1));
+        let budget = Duration(
+            self.cfg
+                .hop_timeout
+                .0
+                .saturating_mul(u64::from(self.cfg.hop_limit) + 1),
+        );
         vec![Box::new(ChordChecker::new(
             self.cfg.ids.clone(),
             self.cfg.stabilize,

@@ -4,7 +4,7 @@
 //! | mutant | what changes | what catches it |
 //! |---|---|---|
 //! | `chord.stabilize_no_adopt` | stabilize never adopts its successor's predecessor `x ∈ (n, successor)` | `chord_ring`: a node that joins behind a linked pair is never linked from behind (and the ring's creator never leaves itself) |
-//! | `chord.returns_predecessor` | find_successor answers with the node whose interval holds the key instead of that node's successor | `chord_lookups`: every lookup names the key's predecessor |
+//! | `chord.returns_predecessor` | find_successor answers with the node whose interval holds the key instead of that node's successor | `chord_lookups`: every lookup names the key's predecessor (under partitions `chord_ring` too: the ring check runs on lookups, so separate rings stop merging) |
 
 use crate::contract::Mutant;
 

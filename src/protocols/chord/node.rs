@@ -327,7 +327,10 @@ impl ChordNode {
         if let Some(x) = pred
             && x != self.me
             && !self.cfg.flags.stabilize_no_adopt
-            && self.cfg.space.in_open(self.id(x), self.my_id(), self.id(from))
+            && self
+                .cfg
+                .space
+                .in_open(self.id(x), self.my_id(), self.id(from))
         {
             list = self.successor_list_of(&[x], &list);
         }

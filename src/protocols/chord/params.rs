@@ -162,10 +162,20 @@ impl ChordParams {
                 ID_BITS_MIN.into(),
                 ID_BITS_MAX.into(),
             ),
-            ("successors", self.successors.into(), 1, SUCCESSORS_MAX.into()),
+            (
+                "successors",
+                self.successors.into(),
+                1,
+                SUCCESSORS_MAX.into(),
+            ),
             ("stabilize_ms", self.stabilize_ms, 1, PERIOD_MS_MAX),
             ("fix_fingers_ms", self.fix_fingers_ms, 1, PERIOD_MS_MAX),
-            ("check_predecessor_ms", self.check_predecessor_ms, 1, PERIOD_MS_MAX),
+            (
+                "check_predecessor_ms",
+                self.check_predecessor_ms,
+                1,
+                PERIOD_MS_MAX,
+            ),
             ("merge_ms", self.merge_ms, 1, PERIOD_MS_MAX),
             (
                 "suspect_after",
@@ -234,7 +244,11 @@ mod tests {
         assert!(err(json!({"successors": 17})).starts_with("params.successors:"));
         assert!(err(json!({"hop_limit": 0})).starts_with("params.hop_limit:"));
         assert!(err(json!({"id_hash": "md5"})).starts_with("params.id_hash:"));
-        assert!(err(json!({"nope": 1})).contains("unknown field `nope`"), "{}", err(json!({"nope": 1})));
+        assert!(
+            err(json!({"nope": 1})).contains("unknown field `nope`"),
+            "{}",
+            err(json!({"nope": 1}))
+        );
         assert_eq!(
             err(json!({"join_at_ms": vec![0; 17]})),
             "params.join_at_ms: lists 17 join times for 16 servers"

@@ -46,7 +46,14 @@ fn with_ctx(
     let mut rng = Rng::stream(1, "test");
     let mut disk = ();
     let mut effects = Vec::new();
-    let mut ctx = Ctx::new(node.me, Time::ZERO, Cluster::new(5, 0), &mut rng, &mut disk, &mut effects);
+    let mut ctx = Ctx::new(
+        node.me,
+        Time::ZERO,
+        Cluster::new(5, 0),
+        &mut rng,
+        &mut disk,
+        &mut effects,
+    );
     f(node, &mut ctx);
     effects
 }
@@ -134,7 +141,10 @@ fn a_lookup_sent_round_in_circles_fails_at_the_hop_limit() {
                 },
             )
         });
-        if let Some(note) = notes(&fx).into_iter().find(|n| matches!(n, Note::LookupFailed { .. })) {
+        if let Some(note) = notes(&fx)
+            .into_iter()
+            .find(|n| matches!(n, Note::LookupFailed { .. }))
+        {
             failed = Some(note);
             break;
         }
@@ -194,6 +204,9 @@ fn a_silent_successor_is_dropped_for_the_next_on_the_list() {
     let fx = with_ctx(&mut n, |n, ctx| n.on_timer(ctx, Timer::Stabilize));
     assert_eq!(n.successor_list(), &[2, 3]);
     assert_eq!(notes(&fx), vec![Note::SuccessorFailed { node: 1 }]);
-    assert!(n.fingers().iter().all(|f| *f != Some(1)), "no routing through it");
+    assert!(
+        n.fingers().iter().all(|f| *f != Some(1)),
+        "no routing through it"
+    );
     assert_eq!(sends(&fx), vec![(2, Msg::GetNeighbours)]);
 }
