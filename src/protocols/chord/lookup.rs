@@ -1,9 +1,9 @@
-//! Iterative lookups (§4.3 of the paper, run by the asker as in its iterative variant) and the
-//! routing step every node answers them with.
+//! Iterative lookups (the paper's scalable key location, run by the asker as in its iterative
+//! variant) and the routing step every node answers them with.
 //!
 //! The asker holds the lookup: it asks a node, which answers `Done(s)` when the key lies between it
 //! and its successor `s`, or `Next(z)` with the closest node preceding the key that it knows
-//! (fingers and successor list, figure 4's `closest_preceding_node`). A node that times out or is
+//! (fingers and successor list: the paper's `closest_preceding_finger`). A node that times out or is
 //! not a member is added to the lookup's `avoid` list and the asker backs up to the node that sent
 //! it there, which answers again without it. Every step counts against `hop_limit`, so a broken
 //! ring cannot keep a lookup going forever: running out is a failed lookup, which the checker

@@ -1,4 +1,4 @@
-//! A Chord node (Stoica et al., SIGCOMM 2001, figures 6 and 7, with the successor lists of §E.3):
+//! A Chord node (Stoica et al., SIGCOMM 2001: stabilization, and successor lists against failures):
 //! join through a known node, then periodic stabilize / notify, fix_fingers and check_predecessor.
 //!
 //! The state is volatile: a crash loses it and a restarted node joins again from nothing (there is no
@@ -265,8 +265,8 @@ impl ChordNode {
         }
     }
 
-    /// Stabilize: ask the successor for its predecessor and list (figure 7), after counting a miss
-    /// if the last request went unanswered.
+    /// The paper's stabilize: ask the successor for its predecessor and list, after counting a
+    /// miss if the last request went unanswered.
     fn stabilize(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.succs.is_empty() {
             // Alone: my successor is me, so its predecessor is mine, and any other node lies in
@@ -338,7 +338,7 @@ impl ChordNode {
         ctx.send(self.succs[0], Msg::Notify);
     }
 
-    /// notify (figure 7): `from` thinks it might be this node's predecessor.
+    /// The paper's notify: `from` thinks it might be this node's predecessor.
     fn on_notify(&mut self, from: NodeId) {
         if self.status != Status::Member || from == self.me {
             return;
