@@ -1,6 +1,7 @@
 //! Chord under the whole engine: the churn scenario heals and every judged lookup finds the true
 //! successor in about log2(N)/2 hops; each planted bug is caught by its property (and the same
-//! scenario passes without it); the hop limit turns a lookup that needs too many steps into a judged
+//! scenario passes without it); without the ring check a partition leaves the ring broken and
+//! `chord_ring` says so; the hop limit turns a lookup that needs too many steps into a judged
 //! failure; a run that stops before the ring had its rounds is undecided, never failed; swarm
 //! schedules raise no false alarm; bad parameters are refused with the field named.
 
@@ -144,6 +145,20 @@ fn returns_predecessor_is_caught_by_the_lookup_check_on_every_seed() {
     s["mutants"] = json!(["chord.returns_predecessor"]);
     let r = run(&s);
     assert!(matches!(verdict(&r, "chord_lookups"), Verdict::Fail(_)));
+}
+
+#[test]
+fn without_the_ring_check_the_partition_leaves_the_ring_broken() {
+    // The paper's stabilize alone never merges what a partition split (nor unlinks a node left
+    // outside the ring): with the ring check pushed past the end, chord_ring fails.
+    let mut s = file("chord_churn");
+    s["params"]["merge_ms"] = json!(3_600_000);
+    let r = run(&s);
+    assert_eq!(r.outcome, Outcome::Fail);
+    let Verdict::Fail(why) = verdict(&r, "chord_ring") else {
+        panic!("{:?}", verdict(&r, "chord_ring"));
+    };
+    assert!(why.contains("after churn stopped"), "{why}");
 }
 
 #[test]
