@@ -7,6 +7,7 @@
 //! (`tests/architecture.rs` enforces it). Adding one is its folder plus one line in [`registry`].
 
 pub mod capkv;
+pub mod chord;
 pub mod consistent_hashing;
 pub mod crdt;
 pub mod failure_detector;

@@ -94,6 +94,7 @@ protocols!(
     super::crdt::CrdtProtocol,
     super::pbft::Pbft,
     super::mapreduce::MapReduce,
+    super::chord::Chord,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
