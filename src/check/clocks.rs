@@ -155,7 +155,10 @@ impl CausalOrderCheck {
         self.prev[slot] = self.last_of[node as usize];
         self.last_of[node as usize] = number;
         let cause = cause.unwrap_or(NONE);
-        debug_assert!(cause == NONE || cause < number, "a send comes before its delivery");
+        debug_assert!(
+            cause == NONE || cause < number,
+            "a send comes before its delivery"
+        );
         self.cause[slot] = cause;
         self.lamport[slot] = lamport;
         self.vector[slot * self.width..(slot + 1) * self.width].copy_from_slice(vector);

@@ -3,8 +3,9 @@
 
 use super::locate::Seg;
 use super::{
-    CLOCKS_NODES_MAX, DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT, MAX_MEMORY_MB_LIMIT,
-    MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, SCHEMA_VERSION, Scenario, Target,
+    CLOCKS_NODES_MAX, DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT,
+    MAX_MEMORY_MB_LIMIT, MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, SCHEMA_VERSION, Scenario,
+    Target,
 };
 
 /// A field path and what is wrong there.

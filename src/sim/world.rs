@@ -145,7 +145,9 @@ enum Deferred<A: Actor> {
         msg: A::Msg,
         stamp: Option<Box<Stamp>>,
     },
-    Timer { timer: A::Timer },
+    Timer {
+        timer: A::Timer,
+    },
 }
 
 enum Input<A: Actor> {
@@ -1023,10 +1025,7 @@ impl<'s, P: Protocol> World<'s, P> {
             }
             slot.sent.push_back((to, msg.clone()));
         }
-        let stamp = self
-            .clocks
-            .as_mut()
-            .map(|c| c.send(from, self.event_index));
+        let stamp = self.clocks.as_mut().map(|c| c.send(from, self.event_index));
         if let Some(tr) = &mut self.tracer {
             let (lc, vc) = clocks::of(&self.clocks, from);
             tr.line(&Trace::<P::Actor>::Send {
