@@ -3,6 +3,7 @@
 //! protocol contract ([`crate::contract::Checker`]).
 
 pub mod assemble;
+pub mod clocks;
 pub mod durable;
 pub mod history_format;
 pub mod linearizability;
@@ -26,5 +27,11 @@ pub const GENERIC_CHECKERS: &[(&str, &str)] = &[
     (
         "linearizability",
         "the clients' history, at the end, for every service that promises it",
+    ),
+    (
+        "clocks_consistent",
+        "with \"clocks\": true, the engine's vector clocks order events exactly as they really \
+         happened before one another, and Lamport times never contradict it (all pairs, or \
+         sampled pairs on long runs)",
     ),
 ];

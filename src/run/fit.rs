@@ -80,10 +80,14 @@ fn check_liveness(scenario: &Scenario, leader: Option<&str>, name: &str) -> Resu
 /// The names a run of this scenario can report a violation under: every property of every checker
 /// the run assembles.
 pub(crate) fn checker_names<P: Protocol>(scenario: &Scenario, protocol: &P) -> Vec<&'static str> {
-    checkers_for(protocol, scenario)
+    let mut names: Vec<&'static str> = checkers_for(protocol, scenario)
         .iter()
         .flat_map(|c| c.properties())
-        .collect()
+        .collect();
+    if scenario.clocks {
+        names.push(crate::check::clocks::PROPERTY);
+    }
+    names
 }
 
 fn check_expect<P: Protocol>(scenario: &Scenario, protocol: &P) -> Result<(), Problem> {

@@ -112,6 +112,13 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Keeps logical clocks (Lamport and vector) per node, on every trace line, checked by
+    /// `clocks_consistent`.
+    pub fn clocks(mut self, on: bool) -> Self {
+        self.scenario.clocks = on;
+        self
+    }
+
     /// Switches on a planted bug.
     pub fn mutant(mut self, name: &str) -> Self {
         self.scenario.mutants.push(name.to_string());

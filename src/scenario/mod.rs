@@ -81,6 +81,11 @@ pub struct Scenario {
     /// The protocol's own parameters (see the protocol's docs).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub params: serde_json::Value,
+    /// Whether the engine keeps a Lamport clock and a vector clock per node (servers and clients),
+    /// stamps every trace line of a node with them (`"lc"`, `"vc"`), and checks them against the
+    /// true causal order (`clocks_consistent`). At most [`CLOCKS_NODES_MAX`] nodes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub clocks: bool,
     /// Planted bugs to switch on, such as `"raft.vote_ignores_log"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mutants: Vec<String>,
@@ -106,6 +111,10 @@ pub const MAX_EVENTS_LIMIT: u64 = 1_000_000_000;
 pub const NODES_MAX: u32 = 1_024;
 /// The longest run, in virtual milliseconds (a week).
 pub const MAX_TIME_MS_LIMIT: u64 = 7 * 24 * 3600 * 1000;
+
+/// The most nodes (servers and clients) in a run with `"clocks": true`: every message carries a
+/// vector of one entry per node, so the bound keeps messages in flight small.
+pub const CLOCKS_NODES_MAX: u32 = 64;
 
 /// The smallest clock drift allowed: a clock that runs at a tenth of true speed. Bounded so that a
 /// timer's true delay stays finite.
@@ -134,6 +143,10 @@ fn schema_version_current() -> u32 {
 
 fn is_schema_version_current(v: &u32) -> bool {
     *v == SCHEMA_VERSION
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_max_events() -> u64 {

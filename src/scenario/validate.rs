@@ -3,8 +3,9 @@
 
 use super::locate::Seg;
 use super::{
-    DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT, MAX_MEMORY_MB_LIMIT,
-    MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, SCHEMA_VERSION, Scenario, Target,
+    CLOCKS_NODES_MAX, DRIFT_PPM_MAX, DRIFT_PPM_MIN, FaultAction, FaultSpec, MAX_EVENTS_LIMIT,
+    MAX_MEMORY_MB_LIMIT, MAX_TIME_MS_LIMIT, NODES_MAX, NetworkSpec, SCHEMA_VERSION, Scenario,
+    Target,
 };
 
 /// A field path and what is wrong there.
@@ -67,6 +68,16 @@ pub fn validate(s: &Scenario) -> Result<(), Problem> {
         return at(
             vec![key("max_memory_mb")],
             format!("must be between 1 and {MAX_MEMORY_MB_LIMIT}"),
+        );
+    }
+    if s.clocks && s.nodes + s.clients > CLOCKS_NODES_MAX {
+        return at(
+            vec![key("clocks")],
+            format!(
+                "vector clocks are kept for at most {CLOCKS_NODES_MAX} nodes (servers and clients); \
+                 this scenario has {}",
+                s.nodes + s.clients
+            ),
         );
     }
     validate_network(&s.network)?;

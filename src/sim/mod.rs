@@ -1,6 +1,7 @@
 //! The engine: virtual time, the event queue, seeded random streams, local clocks and the event loop.
 
 pub mod clock;
+pub mod clocks;
 pub mod memory;
 pub mod queue;
 mod timers;

@@ -19,6 +19,7 @@ use crate::fault::{ByzantineMode, FaultAction, FaultSpec, HELD_MAX, REPLAY_MEMOR
 use crate::net::{DropReason, Fate, Network};
 use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
+use crate::sim::clocks::{self, ClockBug, Clocks, Stamp};
 use crate::sim::memory;
 use crate::sim::queue::EventQueue;
 use crate::sim::timers::{Popped, Timers};
@@ -125,6 +126,7 @@ enum Event<A: Actor> {
         to: NodeId,
         id: u64,
         msg: A::Msg,
+        stamp: Option<Box<Stamp>>,
     },
     Timer {
         node: NodeId,
@@ -137,8 +139,15 @@ enum Event<A: Actor> {
 }
 
 enum Deferred<A: Actor> {
-    Msg { from: NodeId, id: u64, msg: A::Msg },
-    Timer { timer: A::Timer },
+    Msg {
+        from: NodeId,
+        id: u64,
+        msg: A::Msg,
+        stamp: Option<Box<Stamp>>,
+    },
+    Timer {
+        timer: A::Timer,
+    },
 }
 
 enum Input<A: Actor> {
@@ -195,6 +204,8 @@ pub struct World<'s, P: Protocol> {
     /// The estimated bytes of what the run has recorded so far (see [`crate::sim::memory`]).
     recorded_bytes: u64,
     tracer: Option<TraceWriter>,
+    /// Every node's logical clocks, in a run with `"clocks": true`.
+    clocks: Option<Clocks>,
     state: RunState,
     /// Why the run ended, once it has.
     ended: Option<EndReason>,
@@ -263,7 +274,13 @@ impl<'s, P: Protocol> World<'s, P> {
             })
             .collect();
         let checkers = checkers_for(&protocol, scenario);
-        let checker_names = checkers.iter().flat_map(|c| c.properties()).collect();
+        let mut checker_names: Vec<_> = checkers.iter().flat_map(|c| c.properties()).collect();
+        let clocks = scenario
+            .clocks
+            .then(|| Clocks::new(cluster.node_count(), seed));
+        if clocks.is_some() {
+            checker_names.push(crate::check::clocks::PROPERTY);
+        }
         let mut world = World {
             scenario,
             cluster,
@@ -282,6 +299,7 @@ impl<'s, P: Protocol> World<'s, P> {
             event_index: 0,
             recorded_bytes: 0,
             tracer,
+            clocks,
             protocol,
             state: RunState {
                 end_reason: EndReason::Quiescent,
@@ -368,6 +386,7 @@ impl<'s, P: Protocol> World<'s, P> {
             // Bookkeeping pops (a timer that was cancelled, or pushed back and re-armed) are not
             // events: nothing happens, so they get no index and do not count towards the bound.
             if self.handle(event) {
+                self.judge_clocks();
                 self.event_index += 1;
                 if self.state.violation.is_some() {
                     return self.end(EndReason::Violation);
@@ -425,7 +444,9 @@ impl<'s, P: Protocol> World<'s, P> {
             .into_iter()
             .filter_map(|(at, e)| match e {
                 Event::Start { node } => Some(Pending::Start { node: *node }),
-                Event::Deliver { from, to, id, msg } => Some(Pending::Message {
+                Event::Deliver {
+                    from, to, id, msg, ..
+                } => Some(Pending::Message {
                     id: *id,
                     from: *from,
                     to: *to,
@@ -531,6 +552,7 @@ impl<'s, P: Protocol> World<'s, P> {
     }
 
     fn after_by_hand(&mut self) {
+        self.judge_clocks();
         self.event_index += 1;
         if self.state.violation.is_some() {
             self.ended = Some(EndReason::Violation);
@@ -597,6 +619,13 @@ impl<'s, P: Protocol> World<'s, P> {
                 .flat_map(|c| c.finish(&end))
                 .collect();
         }
+        if let Some(c) = &self.clocks {
+            // A violation, if any, is the run's already; this says what the check covered.
+            let covered = Verdict::PassNoted(c.coverage().describe());
+            self.state
+                .verdicts
+                .push((crate::check::clocks::PROPERTY, covered));
+        }
         (self.state, self.tracer)
     }
 
@@ -604,10 +633,16 @@ impl<'s, P: Protocol> World<'s, P> {
     fn handle(&mut self, event: Event<P::Actor>) -> bool {
         match event {
             Event::Start { node } => {
-                self.trace(|e, t| Line::Start { e, t, node });
+                self.start_line(node);
                 self.dispatch(node, Input::Start);
             }
-            Event::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
+            Event::Deliver {
+                from,
+                to,
+                id,
+                msg,
+                stamp,
+            } => self.deliver(from, to, id, msg, stamp),
             Event::Timer {
                 node,
                 generation,
@@ -651,21 +686,100 @@ impl<'s, P: Protocol> World<'s, P> {
     fn fire(&mut self, node: NodeId, timer: <P::Actor as Actor>::Timer) {
         self.nodes[node as usize].timers.fired(&timer);
         self.state.counts.timers_fired += 1;
+        if let Some(c) = &mut self.clocks {
+            c.local(node, self.event_index);
+        }
         if let Some(tr) = &mut self.tracer {
+            let (lc, vc) = clocks::of(&self.clocks, node);
             tr.line(&Trace::<P::Actor>::Timer {
                 e: self.event_index,
                 t: self.now.0,
                 node,
                 timer: &timer,
+                lc,
+                vc,
             });
         }
         self.dispatch(node, Input::Timer(timer));
     }
 
-    fn hand_over(&mut self, from: NodeId, to: NodeId, id: u64, msg: <P::Actor as Actor>::Msg) {
+    fn hand_over(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        msg: <P::Actor as Actor>::Msg,
+        stamp: Option<Box<Stamp>>,
+    ) {
         self.state.counts.messages_delivered += 1;
-        self.trace(|e, t| Line::Deliver { e, t, id, from, to });
+        if let (Some(c), Some(stamp)) = (&mut self.clocks, &stamp) {
+            c.receive(to, self.event_index, stamp);
+        }
+        if let Some(tr) = &mut self.tracer {
+            let (lc, vc) = clocks::of(&self.clocks, to);
+            tr.line(&Trace::<P::Actor>::Deliver {
+                e: self.event_index,
+                t: self.now.0,
+                id,
+                from,
+                to,
+                lc,
+                vc,
+            });
+        }
         self.dispatch(to, Input::Msg(from, msg));
+    }
+
+    /// Writes node `node`'s start line, a local event of its clocks.
+    fn start_line(&mut self, node: NodeId) {
+        if let Some(c) = &mut self.clocks {
+            c.local(node, self.event_index);
+        }
+        if let Some(tr) = &mut self.tracer {
+            let (lc, vc) = clocks::of(&self.clocks, node);
+            tr.line(&Trace::<P::Actor>::Start {
+                e: self.event_index,
+                t: self.now.0,
+                node,
+                lc,
+                vc,
+            });
+        }
+    }
+
+    /// Turns the first inconsistency `clocks_consistent` found in this event into the run's
+    /// violation, once the event's own lines are written.
+    fn judge_clocks(&mut self) {
+        let Some((node, message)) = self.clocks.as_mut().and_then(Clocks::take_inconsistency)
+        else {
+            return;
+        };
+        if self.state.violation.is_some() {
+            return;
+        }
+        if let Some(tr) = &mut self.tracer {
+            tr.line(&Trace::<P::Actor>::Violation {
+                e: self.event_index,
+                t: self.now.0,
+                checker: crate::check::clocks::PROPERTY,
+                node: Some(node),
+                message: &message,
+            });
+        }
+        self.state.violation = Some(Violation {
+            checker: crate::check::clocks::PROPERTY.to_string(),
+            event_index: self.event_index,
+            time_ns: self.now.0,
+            node: Some(node),
+            message,
+        });
+    }
+
+    /// Plants a bug in the clock rules (tests only: it shows `clocks_consistent` catches it). False
+    /// in a run without clocks.
+    #[doc(hidden)]
+    pub fn plant_clock_bug(&mut self, bug: ClockBug) -> bool {
+        self.clocks.as_mut().map(|c| c.plant(bug)).is_some()
     }
 
     /// Counts and traces a message that will never arrive.
@@ -688,7 +802,14 @@ impl<'s, P: Protocol> World<'s, P> {
         }
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, msg: <P::Actor as Actor>::Msg) {
+    fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        msg: <P::Actor as Actor>::Msg,
+        stamp: Option<Box<Stamp>>,
+    ) {
         self.net.arrived();
         let reason = if self.net.is_blocked(from, to) {
             Some(DropReason::Partition)
@@ -704,10 +825,15 @@ impl<'s, P: Protocol> World<'s, P> {
         let slot = &mut self.nodes[to as usize];
         if slot.paused {
             // It reached the node; the node sees it when it resumes.
-            slot.deferred.push(Deferred::Msg { from, id, msg });
+            slot.deferred.push(Deferred::Msg {
+                from,
+                id,
+                msg,
+                stamp,
+            });
             return;
         }
-        self.hand_over(from, to, id, msg);
+        self.hand_over(from, to, id, msg, stamp);
     }
 
     fn dispatch(&mut self, node: NodeId, input: Input<P::Actor>) {
@@ -802,11 +928,14 @@ impl<'s, P: Protocol> World<'s, P> {
                 self.state.counts.notes += 1;
                 self.note_counts.add(note.label());
                 if let Some(tr) = &mut self.tracer {
+                    let (lc, vc) = clocks::of(&self.clocks, node);
                     tr.line(&Trace::<P::Actor>::Note {
                         e: self.event_index,
                         t: self.now.0,
                         node,
                         note: &note,
+                        lc,
+                        vc,
                     });
                 }
                 self.notes.push(note);
@@ -822,10 +951,13 @@ impl<'s, P: Protocol> World<'s, P> {
                 };
                 self.state.counts.history_events += 1;
                 if let Some(tr) = &mut self.tracer {
+                    let (lc, vc) = clocks::of(&self.clocks, node);
                     tr.line(&Trace::<P::Actor>::History {
                         e: self.event_index,
                         node,
                         event: &event,
+                        lc,
+                        vc,
                     });
                 }
                 self.recorded_bytes += memory::history_event_bytes(&event);
@@ -893,7 +1025,9 @@ impl<'s, P: Protocol> World<'s, P> {
             }
             slot.sent.push_back((to, msg.clone()));
         }
+        let stamp = self.clocks.as_mut().map(|c| c.send(from, self.event_index));
         if let Some(tr) = &mut self.tracer {
+            let (lc, vc) = clocks::of(&self.clocks, from);
             tr.line(&Trace::<P::Actor>::Send {
                 e: self.event_index,
                 t: self.now.0,
@@ -902,6 +1036,8 @@ impl<'s, P: Protocol> World<'s, P> {
                 to,
                 msg: &msg,
                 tampered,
+                lc,
+                vc,
             });
         }
         let fate = if self.nodes[from as usize].byzantine == Some(ByzantineMode::Silent) {
@@ -922,11 +1058,20 @@ impl<'s, P: Protocol> World<'s, P> {
                             to,
                             id,
                             msg: msg.clone(),
+                            stamp: stamp.clone(),
                         },
                     );
                 }
-                self.queue
-                    .push(self.now + delay, Event::Deliver { from, to, id, msg });
+                self.queue.push(
+                    self.now + delay,
+                    Event::Deliver {
+                        from,
+                        to,
+                        id,
+                        msg,
+                        stamp,
+                    },
+                );
             }
         }
     }
@@ -998,11 +1143,14 @@ impl<'s, P: Protocol> World<'s, P> {
             });
         }
         if let Some(tr) = &mut self.tracer {
+            let (lc, vc) = clocks::of(&self.clocks, node);
             tr.line(&Trace::<P::Actor>::Role {
                 e: self.event_index,
                 t: self.now.0,
                 node,
                 role,
+                lc,
+                vc,
             });
         }
     }
@@ -1092,7 +1240,7 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
 
     fn restart(&mut self, n: NodeId) {
         self.nodes[n as usize].actor = Some(self.protocol.new_actor(n));
-        self.trace(|e, t| Line::Start { e, t, node: n });
+        self.start_line(n);
         self.dispatch(n, Input::Start);
     }
 
@@ -1110,7 +1258,12 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
                 break;
             }
             match d {
-                Deferred::Msg { from, id, msg } => self.hand_over(from, n, id, msg),
+                Deferred::Msg {
+                    from,
+                    id,
+                    msg,
+                    stamp,
+                } => self.hand_over(from, n, id, msg, stamp),
                 Deferred::Timer { timer } => {
                     if self.nodes[n as usize].timers.is_due(&timer, self.now) {
                         self.fire(n, timer);

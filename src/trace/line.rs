@@ -62,6 +62,12 @@ pub enum Line<'a, M, T, N> {
         t: u64,
         /// The node.
         node: u32,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// A message was handed to the network.
     Send {
@@ -81,6 +87,12 @@ pub enum Line<'a, M, T, N> {
         /// absent for an honest message.
         #[serde(skip_serializing_if = "Option::is_none")]
         tampered: Option<&'static str>,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// The network made a second copy of message `id`.
     Duplicate {
@@ -118,6 +130,12 @@ pub enum Line<'a, M, T, N> {
         from: u32,
         /// Receiver.
         to: u32,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// A timer fired.
     Timer {
@@ -129,6 +147,12 @@ pub enum Line<'a, M, T, N> {
         node: u32,
         /// The timer's tag.
         timer: &'a T,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// A scheduled fault was applied.
     Fault {
@@ -153,6 +177,12 @@ pub enum Line<'a, M, T, N> {
         node: u32,
         /// The new role (`null` for none or down).
         role: Option<&'a str>,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// A protocol note.
     Note {
@@ -164,6 +194,12 @@ pub enum Line<'a, M, T, N> {
         node: u32,
         /// The note.
         note: &'a N,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// A client history event.
     History {
@@ -173,6 +209,12 @@ pub enum Line<'a, M, T, N> {
         node: u32,
         /// The event (its `time_ns` is the true time).
         event: &'a HistoryEvent,
+        /// The node's Lamport time (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lc: Option<u64>,
+        /// The node's vector clock, indexed by node id (only in a run with `"clocks": true`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vc: Option<&'a [u64]>,
     },
     /// A safety violation; the run stops here.
     Violation {

@@ -5,6 +5,9 @@
 //! - Each event line has `kind`, the engine's event index `e` and the true virtual time `t` in
 //!   nanoseconds. A message's content appears once, on its `send` line; `deliver`, `drop` and
 //!   `duplicate` lines refer to it by `id`.
+//! - In a run with `"clocks": true`, every line of a node (`start`, `send`, `deliver`, `timer`, `note`,
+//!   `role`, `history`) also carries the node's Lamport time `lc` and vector clock `vc` (see
+//!   [`crate::sim::clocks`]); without clocks the fields are absent and the lines are as before.
 //! - The closing line holds the outcome, the counts, and `sha256`: the SHA-256 of every line before it,
 //!   each with its trailing `\n`, as hex.
 //!

@@ -62,7 +62,10 @@ impl<M: Serialize, T: Serialize, N: Serialize> Line<'_, M, T, N> {
                 encoding::encode(distsim, out)?;
                 encoding::encode(scenario, out)?;
             }
-            Line::Start { e, t, node } => words(out, 1, &[*e, *t, u64::from(*node)]),
+            Line::Start { e, t, node, lc, vc } => {
+                words(out, 1, &[*e, *t, u64::from(*node)]);
+                clock(out, *lc, *vc)?;
+            }
             Line::Send {
                 e,
                 t,
@@ -71,10 +74,13 @@ impl<M: Serialize, T: Serialize, N: Serialize> Line<'_, M, T, N> {
                 to,
                 msg,
                 tampered,
+                lc,
+                vc,
             } => {
                 words(out, 2, &[*e, *t, *id, u64::from(*from), u64::from(*to)]);
                 encoding::encode(msg, out)?;
                 encoding::encode(tampered, out)?;
+                clock(out, *lc, *vc)?;
             }
             Line::Duplicate { e, t, id } => words(out, 3, &[*e, *t, *id]),
             Line::Drop {
@@ -88,12 +94,29 @@ impl<M: Serialize, T: Serialize, N: Serialize> Line<'_, M, T, N> {
                 words(out, 4, &[*e, *t, *id, u64::from(*from), u64::from(*to)]);
                 encoding::encode(reason, out)?;
             }
-            Line::Deliver { e, t, id, from, to } => {
+            Line::Deliver {
+                e,
+                t,
+                id,
+                from,
+                to,
+                lc,
+                vc,
+            } => {
                 words(out, 5, &[*e, *t, *id, u64::from(*from), u64::from(*to)]);
+                clock(out, *lc, *vc)?;
             }
-            Line::Timer { e, t, node, timer } => {
+            Line::Timer {
+                e,
+                t,
+                node,
+                timer,
+                lc,
+                vc,
+            } => {
                 words(out, 6, &[*e, *t, u64::from(*node)]);
                 encoding::encode(timer, out)?;
+                clock(out, *lc, *vc)?;
             }
             Line::Fault {
                 e,
@@ -107,17 +130,40 @@ impl<M: Serialize, T: Serialize, N: Serialize> Line<'_, M, T, N> {
                 encoding::encode(nodes, out)?;
                 encoding::encode(effect, out)?;
             }
-            Line::Role { e, t, node, role } => {
+            Line::Role {
+                e,
+                t,
+                node,
+                role,
+                lc,
+                vc,
+            } => {
                 words(out, 8, &[*e, *t, u64::from(*node)]);
                 encoding::encode(role, out)?;
+                clock(out, *lc, *vc)?;
             }
-            Line::Note { e, t, node, note } => {
+            Line::Note {
+                e,
+                t,
+                node,
+                note,
+                lc,
+                vc,
+            } => {
                 words(out, 9, &[*e, *t, u64::from(*node)]);
                 encoding::encode(note, out)?;
+                clock(out, *lc, *vc)?;
             }
-            Line::History { e, node, event } => {
+            Line::History {
+                e,
+                node,
+                event,
+                lc,
+                vc,
+            } => {
                 words(out, 10, &[*e, u64::from(*node)]);
                 encoding::encode(event, out)?;
+                clock(out, *lc, *vc)?;
             }
             Line::Violation {
                 e,
@@ -138,6 +184,17 @@ impl<M: Serialize, T: Serialize, N: Serialize> Line<'_, M, T, N> {
         }
         Ok(())
     }
+}
+
+/// A node's logical clocks, present only in a run with `"clocks": true`. Absent, they add nothing,
+/// so a run without clocks pays nothing for them; present, they follow the payload, which encodes
+/// itself unambiguously, and the line's length says whether they are there.
+fn clock(out: &mut Vec<u8>, lc: Option<u64>, vc: Option<&[u64]>) -> Result<(), encoding::Error> {
+    if let Some(lc) = lc {
+        out.extend_from_slice(&lc.to_le_bytes());
+        encoding::encode(&vc, out)?;
+    }
+    Ok(())
 }
 
 impl Fingerprint {
@@ -180,6 +237,8 @@ mod tests {
             to: 1,
             msg,
             tampered: None,
+            lc: None,
+            vc: None,
         }
     }
 
@@ -215,15 +274,19 @@ mod tests {
             to: 1,
             msg: &c,
             tampered: Some("forge"),
+            lc: None,
+            vc: None,
         };
         assert_ne!(base, of(&[send(1, &ab), tampered]));
-        // A delivery is not a duplicate with the same numbers.
+        // A start is not a duplicate with the same numbers.
         assert_ne!(
             of(&[Line::Duplicate { e: 1, t: 2, id: 3 }]),
             of(&[Line::Start {
                 e: 1,
                 t: 2,
-                node: 3
+                node: 3,
+                lc: None,
+                vc: None,
             }])
         );
         assert_ne!(
@@ -231,9 +294,27 @@ mod tests {
             of(&[Line::Start {
                 e: 0,
                 t: 0,
-                node: 0
+                node: 0,
+                lc: None,
+                vc: None,
             }])
         );
+    }
+
+    #[test]
+    fn logical_clocks_take_part_when_present() {
+        let start = |lc: Option<u64>, vc: Option<&'static [u64]>| L::Start {
+            e: 1,
+            t: 2,
+            node: 0,
+            lc,
+            vc,
+        };
+        let none = of(&[start(None, None)]);
+        let one = of(&[start(Some(1), Some(&[1, 0]))]);
+        assert_ne!(none, one);
+        assert_ne!(one, of(&[start(Some(2), Some(&[1, 0]))]));
+        assert_ne!(one, of(&[start(Some(1), Some(&[1, 1]))]));
     }
 
     #[test]
