@@ -325,11 +325,19 @@ impl PregelChecker {
         let heal = end.last_fault.unwrap_or(Time::ZERO);
         let deadline = heal + self.liveness;
         match self.finished_at {
-            Some(t) if t <= deadline => Verdict::PassNoted(format!(
-                "finished at {t} ({} after the last fault): {}",
-                t.saturating_since(heal),
-                self.stats_detail(end)
-            )),
+            Some(t) if t <= deadline => {
+                let when = if end.last_fault.is_none() {
+                    "no fault".to_string()
+                } else if t < heal {
+                    format!("before the last fault at {heal}")
+                } else {
+                    format!("{} after the last fault", t.saturating_since(heal))
+                };
+                Verdict::PassNoted(format!(
+                    "finished at {t} ({when}): {}",
+                    self.stats_detail(end)
+                ))
+            }
             Some(t) => Verdict::Fail(format!(
                 "the job finished at {t}, more than {} after the last fault at {heal}",
                 self.liveness

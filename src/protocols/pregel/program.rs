@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(sent, vec![(1, Val::Rank(0.125)), (2, Val::Rank(0.125))]);
         sent.clear();
         assert!(p.compute(0, 2, &mut value, &[Val::Rank(0.5)], &out, &mut sent));
-        assert_eq!(value, Val::Rank(0.15 / 4.0 + 0.85 * 0.5));
+        assert_eq!(value, Val::Rank((1.0 - DAMPING) / 4.0 + DAMPING * 0.5));
         assert!(sent.is_empty());
     }
 

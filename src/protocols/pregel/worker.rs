@@ -97,6 +97,10 @@ pub struct Worker {
     unacked: BTreeMap<NodeId, Msg>,
     /// What it counted in the superstep it ran last.
     counts: Counts,
+    /// What it counted in the superstep before (read under `pregel.no_barrier` only).
+    counts_before: Counts,
+    /// The superstep of the last `Start` of its epoch (read under `pregel.no_barrier` only).
+    last_start: Superstep,
 }
 
 impl Worker {
@@ -112,6 +116,8 @@ impl Worker {
             loaded: None,
             unacked: BTreeMap::new(),
             counts: Counts::default(),
+            counts_before: Counts::default(),
+            last_start: 0,
         }
     }
 
@@ -222,7 +228,7 @@ impl Worker {
                     return;
                 };
                 let (epoch, next) = (*epoch, state.superstep + 1);
-                if state.computed && !self.job_over_here(state) {
+                if state.computed && self.unacked.is_empty() && !self.job_over_here(state) {
                     self.begin(ctx, epoch, next);
                 }
             }
@@ -256,8 +262,13 @@ impl Worker {
             }
         }
         let state = if self.cfg.flags.skip_rollback && self.loaded.is_some() {
-            // The planted bug: a worker that survived keeps its newer state.
-            self.loaded.take().map(|(_, s)| s)
+            // The planted bug: a worker that survived takes the checkpoint's superstep number but
+            // keeps its newer values, halted flags and messages.
+            self.loaded.take().map(|(_, mut s)| {
+                s.superstep = at.unwrap_or(0);
+                s.computed = false;
+                s
+            })
         } else {
             match at {
                 None => Some(self.initial_state()),
@@ -308,6 +319,7 @@ impl Worker {
                 .checkpoints
                 .retain(|s, _| *s >= c);
         }
+        self.last_start = superstep;
         let (at, computed) = (state.superstep, state.computed);
         let settled = self.unacked.is_empty();
         if at == superstep && !computed {
@@ -315,7 +327,10 @@ impl Worker {
         } else if at + 1 == superstep && computed && settled {
             self.begin(ctx, epoch, superstep);
         } else if at == superstep && computed && settled {
-            self.send_done(ctx, epoch, superstep); // the master missed it
+            self.send_done(ctx, epoch, superstep, self.counts); // the master missed it
+        } else if self.cfg.flags.no_barrier && at == superstep + 1 {
+            // Ran ahead (the planted bug) and the master missed the report it had sent before.
+            self.send_done(ctx, epoch, superstep, self.counts_before);
         }
     }
 
@@ -400,6 +415,7 @@ impl Worker {
             }
         }
         let combined = batches.values().map(|b| b.len() as u64).sum();
+        self.counts_before = self.counts;
         self.counts = Counts {
             active,
             messages,
@@ -429,10 +445,6 @@ impl Worker {
         } else {
             ctx.set_timer(Timer::Resend, self.cfg.resend);
         }
-        if self.cfg.flags.no_barrier {
-            // The planted bug: on to the next superstep at once, with whatever has arrived.
-            ctx.set_timer(Timer::RunAhead, Duration::from_nanos(1));
-        }
     }
 
     /// Every batch of the current superstep is acknowledged: tell the master (once).
@@ -447,17 +459,29 @@ impl Worker {
             active: self.counts.active,
             messages: self.counts.messages,
         });
-        self.send_done(ctx, epoch, superstep);
+        self.send_done(ctx, epoch, superstep, self.counts);
+        if self.cfg.flags.no_barrier && superstep == self.last_start {
+            // The planted bug: its own part done, on to the next superstep without waiting for the
+            // others, with whatever messages have arrived (at most one superstep ahead of the
+            // master, so that the job still ends).
+            ctx.set_timer(Timer::RunAhead, Duration::from_nanos(1));
+        }
     }
 
-    fn send_done(&self, ctx: &mut Ctx<'_, PregelActor>, epoch: Epoch, superstep: Superstep) {
+    fn send_done(
+        &self,
+        ctx: &mut Ctx<'_, PregelActor>,
+        epoch: Epoch,
+        superstep: Superstep,
+        counts: Counts,
+    ) {
         ctx.send(
             self.cfg.master,
             Msg::Done {
                 epoch,
                 superstep,
                 incarnation: self.incarnation,
-                counts: self.counts,
+                counts,
             },
         );
     }
