@@ -282,8 +282,9 @@ impl Master {
         let restarted = self.incarnations.get(&from) != Some(&incarnation);
         match &mut self.phase {
             Phase::Recovering { loaded, to } => {
-                if restarted {
-                    // It lost what it loaded (or never got the command): load again.
+                // One that has not loaded yet gets the command from the resend timer.
+                if restarted && loaded.contains(&from) {
+                    // It lost what it loaded: load again.
                     loaded.remove(&from);
                     let checkpoint = *to;
                     ctx.send(
