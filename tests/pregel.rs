@@ -152,7 +152,11 @@ fn skip_rollback_is_caught_and_its_scenario_expects_it() {
         assert_eq!(r.outcome, Outcome::Pass, "{}", summary(&r));
         let v = r.violation.as_ref().expect("a violation");
         assert_eq!(v.checker, "rollback", "{}", summary(&r));
-        assert!(v.message.contains("rolled back to checkpoint"), "{}", v.message);
+        assert!(
+            v.message.contains("rolled back to checkpoint"),
+            "{}",
+            v.message
+        );
     }
     // Without the mutant the same schedule is clean.
     let mut clean = s.clone();
@@ -189,7 +193,10 @@ fn the_liveness_checker_fails_a_job_that_cannot_finish_in_time() {
 fn bad_params_name_their_field() {
     for (params, field) in [
         (json!({"vertices": 1}), "params.vertices"),
-        (json!({"vertices": 4, "edges_per_vertex": 4}), "params.edges_per_vertex"),
+        (
+            json!({"vertices": 4, "edges_per_vertex": 4}),
+            "params.edges_per_vertex",
+        ),
         (json!({"source": 64}), "params.source"),
         (json!({"program": "bfs"}), "params.program"),
         (json!({"heartbeat_ms": 300}), "params.failure_timeout_ms"),

@@ -135,7 +135,9 @@ impl PregelChecker {
                     )
                 })
             }
-            (_, value) => Some(format!("vertex {vertex} has a value of the wrong program: {value:?}")),
+            (_, value) => Some(format!(
+                "vertex {vertex} has a value of the wrong program: {value:?}"
+            )),
         }
     }
 
@@ -148,17 +150,28 @@ impl PregelChecker {
                 ));
             }
             if let Some(why) = self.wrong_value(*vertex, *value) {
-                return Err(Failure::of("vertex_values", format!("worker {node}: {why}")));
+                return Err(Failure::of(
+                    "vertex_values",
+                    format!("worker {node}: {why}"),
+                ));
             }
         }
         Ok(())
     }
 
-    fn began(&self, node: NodeId, epoch: Epoch, superstep: Superstep, batches: u32) -> Result<(), Failure> {
+    fn began(
+        &self,
+        node: NodeId,
+        epoch: Epoch,
+        superstep: Superstep,
+        batches: u32,
+    ) -> Result<(), Failure> {
         let Some(start) = self.epoch_start.get(&epoch) else {
             return Err(Failure::of(
                 "barrier",
-                format!("worker {node} began superstep {superstep} in epoch {epoch}, which the master never started"),
+                format!(
+                    "worker {node} began superstep {superstep} in epoch {epoch}, which the master never started"
+                ),
             ));
         };
         if superstep <= *start {
@@ -221,7 +234,9 @@ impl PregelChecker {
                 None => {
                     return Err(Failure::of(
                         "rollback",
-                        format!("worker {node} loaded checkpoint {c} in epoch {epoch}, which it never wrote or had deleted"),
+                        format!(
+                            "worker {node} loaded checkpoint {c} in epoch {epoch}, which it never wrote or had deleted"
+                        ),
                     ));
                 }
             },
@@ -238,7 +253,11 @@ impl PregelChecker {
                 format!(
                     "worker {node} rolled back to {what} in epoch {epoch} but holds superstep {} ({}), {differ} of {} vertex values differing from it, messages for supersteps {:?} instead of {:?}",
                     state.superstep,
-                    if state.computed { "computed" } else { "not computed" },
+                    if state.computed {
+                        "computed"
+                    } else {
+                        "not computed"
+                    },
                     want.values.len(),
                     state.inbox.keys().collect::<Vec<_>>(),
                     want.inbox.keys().collect::<Vec<_>>(),
@@ -302,10 +321,7 @@ impl PregelChecker {
             }
         }
         if let Some(v) = seen.iter().position(|c| *c != 1) {
-            return Verdict::Fail(format!(
-                "vertex {v} has {} outputs, not one",
-                seen[v]
-            ));
+            return Verdict::Fail(format!("vertex {v} has {} outputs, not one", seen[v]));
         }
         Verdict::PassNoted(match &self.expected {
             Expected::Ranks(_) => format!(
@@ -346,10 +362,15 @@ impl PregelChecker {
                 Verdict::Unknown("not judged: a fault was still in force at the end".into())
             }
             None if end.now >= deadline => {
-                let master = end.nodes.get(self.master as usize).and_then(|n| match n.state {
-                    Some(PregelActor::Master(m)) => Some(format!("epoch {}, {:?}", m.epoch(), phase_name(m.phase()))),
-                    _ => None,
-                });
+                let master = end
+                    .nodes
+                    .get(self.master as usize)
+                    .and_then(|n| match n.state {
+                        Some(PregelActor::Master(m)) => {
+                            Some(format!("epoch {}, {:?}", m.epoch(), phase_name(m.phase())))
+                        }
+                        _ => None,
+                    });
                 Verdict::Fail(format!(
                     "the job did not finish within {} of the last fault at {heal} (master: {})",
                     self.liveness,
@@ -368,7 +389,9 @@ fn phase_name(p: &super::master::Phase) -> String {
     use super::master::Phase;
     match p {
         Phase::Idle => "idle".into(),
-        Phase::Recovering { to, loaded } => format!("recovering to {to:?}, {} loaded", loaded.len()),
+        Phase::Recovering { to, loaded } => {
+            format!("recovering to {to:?}, {} loaded", loaded.len())
+        }
         Phase::Running { superstep, done } => {
             format!("running superstep {superstep}, {} done", done.len())
         }
@@ -422,7 +445,9 @@ impl Checker<PregelActor> for PregelChecker {
                     let Some(saved) = disk.get(superstep) else {
                         return Err(Failure::of(
                             "rollback",
-                            format!("worker {node} noted checkpoint {superstep} but its disk lacks it"),
+                            format!(
+                                "worker {node} noted checkpoint {superstep} but its disk lacks it"
+                            ),
                         ));
                     };
                     self.ghost.insert((node, *superstep), saved.clone());

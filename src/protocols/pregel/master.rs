@@ -278,29 +278,35 @@ impl Master {
         }
     }
 
-    fn on_pong(&mut self, ctx: &mut Ctx<'_, PregelActor>, from: NodeId, incarnation: u64, output: bool) {
+    fn on_pong(
+        &mut self,
+        ctx: &mut Ctx<'_, PregelActor>,
+        from: NodeId,
+        incarnation: u64,
+        output: bool,
+    ) {
         let restarted = self.incarnations.get(&from) != Some(&incarnation);
         match &mut self.phase {
-            Phase::Recovering { loaded, to } => {
-                // One that has not loaded yet gets the command from the resend timer.
-                if restarted && loaded.contains(&from) {
-                    // It lost what it loaded: load again.
-                    loaded.remove(&from);
-                    let checkpoint = *to;
-                    ctx.send(
-                        from,
-                        Msg::Load {
-                            epoch: self.epoch,
-                            checkpoint,
-                        },
-                    );
-                }
+            // It lost what it loaded: load again. (One that has not loaded yet gets the command
+            // from the resend timer.)
+            Phase::Recovering { loaded, to } if restarted && loaded.contains(&from) => {
+                loaded.remove(&from);
+                let checkpoint = *to;
+                ctx.send(
+                    from,
+                    Msg::Load {
+                        epoch: self.epoch,
+                        checkpoint,
+                    },
+                );
             }
             Phase::Running { .. } if restarted => {
                 ctx.note(PregelNote::Restarted { worker: from });
                 self.roll_back(ctx, "worker_restart");
             }
-            Phase::Finishing { written, .. } if restarted && !written.contains(&from) && !output => {
+            Phase::Finishing { written, .. }
+                if restarted && !written.contains(&from) && !output =>
+            {
                 ctx.note(PregelNote::Restarted { worker: from });
                 self.roll_back(ctx, "worker_restart");
             }
@@ -308,9 +314,14 @@ impl Master {
         }
     }
 
-    fn superstep_complete(&mut self, ctx: &mut Ctx<'_, PregelActor>, superstep: Superstep, total: Counts) {
+    fn superstep_complete(
+        &mut self,
+        ctx: &mut Ctx<'_, PregelActor>,
+        superstep: Superstep,
+        total: Counts,
+    ) {
         let disk = &mut ctx.durable_mut().master;
-        if superstep % self.cfg.checkpoint_every == 0 {
+        if superstep.is_multiple_of(self.cfg.checkpoint_every) {
             disk.last_checkpoint = Some(superstep);
         }
         disk.per_superstep.insert(superstep, total);

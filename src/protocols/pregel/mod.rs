@@ -272,7 +272,9 @@ impl Protocol for Pregel {
         let flags = Flags::from_names(setup.mutants)?;
         let cluster = setup.cluster;
         let master = cluster.group("master").unwrap_or(0..cluster.servers.min(1));
-        let workers = cluster.group("workers").unwrap_or(master.end..cluster.servers);
+        let workers = cluster
+            .group("workers")
+            .unwrap_or(master.end..cluster.servers);
         if master.len() != 1 {
             return Err(format!(
                 "groups.master: Pregel has exactly one master, not {}",

@@ -198,7 +198,10 @@ impl PregelParams {
         if self.source >= self.vertices {
             return err(
                 "source",
-                format!("must be a vertex, below params.vertices ({})", self.vertices),
+                format!(
+                    "must be a vertex, below params.vertices ({})",
+                    self.vertices
+                ),
             );
         }
         if !(1..=PAGERANK_ITERATIONS_MAX).contains(&self.pagerank_iterations) {

@@ -149,8 +149,18 @@ mod tests {
         let mut sent = Vec::new();
         assert!(p.compute(1, 0, &mut value, &[], &out, &mut sent));
         assert!(sent.is_empty());
-        assert!(p.compute(1, 1, &mut value, &[Val::Dist(9), Val::Dist(4)], &out, &mut sent));
-        assert_eq!((value, sent.clone()), (Val::Dist(4), vec![(2, Val::Dist(9))]));
+        assert!(p.compute(
+            1,
+            1,
+            &mut value,
+            &[Val::Dist(9), Val::Dist(4)],
+            &out,
+            &mut sent
+        ));
+        assert_eq!(
+            (value, sent.clone()),
+            (Val::Dist(4), vec![(2, Val::Dist(9))])
+        );
         sent.clear();
         assert!(p.compute(1, 2, &mut value, &[Val::Dist(4)], &out, &mut sent));
         assert!(sent.is_empty());

@@ -88,7 +88,11 @@ mod tests {
     fn dijkstra_agrees_with_bellman_ford() {
         for seed in 0..5 {
             let g = Graph::generate(40, 2, 9, seed);
-            assert_eq!(shortest_paths(&g, 3), bellman_ford(&g, 3), "graph seed {seed}");
+            assert_eq!(
+                shortest_paths(&g, 3),
+                bellman_ford(&g, 3),
+                "graph seed {seed}"
+            );
         }
     }
 

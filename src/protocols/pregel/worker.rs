@@ -195,7 +195,8 @@ impl Worker {
                 ctx.send(from, Msg::BatchAck { epoch, superstep });
             }
             Msg::BatchAck { epoch, superstep } => {
-                let current = matches!(&self.loaded, Some((e, s)) if *e == epoch && s.superstep == superstep);
+                let current =
+                    matches!(&self.loaded, Some((e, s)) if *e == epoch && s.superstep == superstep);
                 let pending = matches!(self.unacked.get(&from), Some(Msg::Batch { superstep: s, .. }) if *s == superstep);
                 if current && pending {
                     self.unacked.remove(&from);
@@ -205,10 +206,7 @@ impl Worker {
                     }
                 }
             }
-            Msg::Pong { .. }
-            | Msg::Loaded { .. }
-            | Msg::Done { .. }
-            | Msg::Finished { .. } => {}
+            Msg::Pong { .. } | Msg::Loaded { .. } | Msg::Done { .. } | Msg::Finished { .. } => {}
         }
     }
 
@@ -249,17 +247,17 @@ impl Worker {
         if epoch < ctx.durable().worker.epoch {
             return; // a command from an abandoned epoch
         }
-        if let Some((mine, _)) = &self.loaded {
-            if *mine == epoch {
-                ctx.send(
-                    self.cfg.master,
-                    Msg::Loaded {
-                        epoch,
-                        incarnation: self.incarnation,
-                    },
-                );
-                return;
-            }
+        if let Some((mine, _)) = &self.loaded
+            && *mine == epoch
+        {
+            ctx.send(
+                self.cfg.master,
+                Msg::Loaded {
+                    epoch,
+                    incarnation: self.incarnation,
+                },
+            );
+            return;
         }
         let state = if self.cfg.flags.skip_rollback && self.loaded.is_some() {
             // The planted bug: a worker that survived takes the checkpoint's superstep number but
@@ -314,17 +312,15 @@ impl Worker {
             return;
         }
         if let Some(c) = committed {
-            ctx.durable_mut()
-                .worker
-                .checkpoints
-                .retain(|s, _| *s >= c);
+            ctx.durable_mut().worker.checkpoints.retain(|s, _| *s >= c);
         }
         self.last_start = superstep;
         let (at, computed) = (state.superstep, state.computed);
         let settled = self.unacked.is_empty();
-        if at == superstep && !computed {
-            self.begin(ctx, epoch, superstep);
-        } else if at + 1 == superstep && computed && settled {
+        // Run it: loaded at its checkpoint, or done with the one before.
+        let fresh = at == superstep && !computed;
+        let next = at + 1 == superstep && computed && settled;
+        if fresh || next {
             self.begin(ctx, epoch, superstep);
         } else if at == superstep && computed && settled {
             self.send_done(ctx, epoch, superstep, self.counts); // the master missed it
@@ -342,7 +338,7 @@ impl Worker {
         };
         state.superstep = superstep;
         state.computed = false;
-        if superstep % self.cfg.checkpoint_every == 0 {
+        if superstep.is_multiple_of(self.cfg.checkpoint_every) {
             let saved = state.checkpoint();
             ctx.durable_mut()
                 .worker
@@ -390,12 +386,16 @@ impl Worker {
             state.halted[i] = halt;
             out.extend(sent.iter().map(|(t, value)| (*t, *v, *value)));
         }
-        debug_assert!(by_target.is_empty(), "messages to vertices of another worker");
+        debug_assert!(
+            by_target.is_empty(),
+            "messages to vertices of another worker"
+        );
         let active = state.halted.iter().filter(|h| !**h).count() as u64;
         let messages = out.len() as u64;
 
         // One batch per worker (the own one delivered locally), combined per target if asked.
-        let mut batches: BTreeMap<u32, Vec<Wire>> = (0..self.cfg.workers).map(|w| (w, Vec::new())).collect();
+        let mut batches: BTreeMap<u32, Vec<Wire>> =
+            (0..self.cfg.workers).map(|w| (w, Vec::new())).collect();
         if self.cfg.combiner {
             let mut combined: BTreeMap<VertexId, Val> = BTreeMap::new();
             for (target, _, value) in out {
@@ -406,7 +406,10 @@ impl Worker {
             }
             for (target, value) in combined {
                 let w = owner(self.cfg.partition, target, self.cfg.workers);
-                batches.entry(w).or_default().push((target, self.cfg.index, value));
+                batches
+                    .entry(w)
+                    .or_default()
+                    .push((target, self.cfg.index, value));
             }
         } else {
             for (target, source, value) in out {
@@ -488,24 +491,25 @@ impl Worker {
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_, PregelActor>, epoch: Epoch) {
         let mut output = ctx.durable().worker.output.is_some();
-        if !output {
-            if let Some((mine, state)) = &self.loaded {
-                if *mine == epoch && state.computed && self.unacked.is_empty() {
-                    let values: Vec<(VertexId, Val)> = self
-                        .vertices
-                        .iter()
-                        .copied()
-                        .zip(state.values.iter().copied())
-                        .collect();
-                    let vertices = values.len() as u32;
-                    ctx.durable_mut().worker.output = Some(values);
-                    ctx.note(PregelNote::Output {
-                        vertices,
-                        superstep: state.superstep,
-                    });
-                    output = true;
-                }
-            }
+        if !output
+            && let Some((mine, state)) = &self.loaded
+            && *mine == epoch
+            && state.computed
+            && self.unacked.is_empty()
+        {
+            let values: Vec<(VertexId, Val)> = self
+                .vertices
+                .iter()
+                .copied()
+                .zip(state.values.iter().copied())
+                .collect();
+            let vertices = values.len() as u32;
+            ctx.durable_mut().worker.output = Some(values);
+            ctx.note(PregelNote::Output {
+                vertices,
+                superstep: state.superstep,
+            });
+            output = true;
         }
         ctx.send(
             self.cfg.master,
