@@ -141,7 +141,8 @@ impl PregelChecker {
         }
     }
 
-    fn check_output(&mut self, node: NodeId, output: &[(u32, Val)]) -> Result<(), Failure> {
+    /// Judges `vertex_values` on one worker's output alone: `Err` at the first wrong value.
+    pub fn check_output(&mut self, node: NodeId, output: &[(u32, Val)]) -> Result<(), Failure> {
         for (vertex, value) in output {
             if *vertex >= self.vertices {
                 return Err(Failure::of(

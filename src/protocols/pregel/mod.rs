@@ -50,6 +50,9 @@ pub mod program;
 pub mod reference;
 pub mod worker;
 
+#[cfg(test)]
+mod tests;
+
 use crate::contract::{
     Actor, Checker, Ctx, Duration, GroupSize, GroupSpec, Mutant, NoModel, NodeId, NoteLabel, Param,
     Protocol, Role, Setup,
