@@ -276,11 +276,11 @@ impl Worker {
         // A checkpoint this worker does not have was not asked by the current master (it asks only
         // for checkpoints every worker wrote and none may delete yet).
         let Some(state) = state else { return };
-        let disk = &mut ctx.durable_mut().worker;
-        disk.epoch = epoch;
-        // Checkpoints after the one loaded belong to the abandoned timeline.
-        let keep = at.unwrap_or(0);
-        disk.checkpoints.retain(|s, _| *s <= keep);
+        // Checkpoints after the one loaded stay: they belong to the abandoned timeline, but none is
+        // loaded before the new timeline writes it again, and deleting them here would let a late
+        // copy of an old `Load` of this same epoch, delivered after a restart, delete a checkpoint
+        // the master may roll back to next.
+        ctx.durable_mut().worker.epoch = epoch;
         self.loaded = Some((epoch, state));
         self.unacked.clear();
         ctx.cancel_timer(Timer::Resend);
