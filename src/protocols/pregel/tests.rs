@@ -241,3 +241,29 @@ fn vertex_values_alone_catches_skip_rollback() {
         "{verdict:?}"
     );
 }
+
+#[test]
+fn a_late_duplicate_load_after_a_restart_does_not_cost_the_next_rollback_target() {
+    // Epoch 1's `Load` of the input, delivered again to worker 2 just after it restarts: it loads the
+    // input (its disk says epoch 1, so the command is not stale to it), and must keep the later
+    // checkpoints, one of which the master's rollback for the restart is about to ask for.
+    let mut p = params("pagerank");
+    p["checkpoint_every"] = serde_json::json!(2);
+    let mut sim = Sim::new(3, p, &[]);
+    crash_a_worker(&mut sim);
+    sim.schedule(
+        Time::from_millis(400) + Duration::from_nanos(1),
+        Event::Deliver {
+            from: 0,
+            to: 2,
+            msg: Msg::Load {
+                epoch: 1,
+                checkpoint: None,
+            },
+        },
+    );
+    sim.run(Time::from_millis(20_000));
+    assert_eq!(sim.judge_outputs(), Ok(()));
+    let master = &sim.nodes[0].disk.master;
+    assert!(master.rollbacks >= 1 && master.finished.is_some(), "{master:?}");
+}
