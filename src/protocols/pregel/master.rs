@@ -192,6 +192,7 @@ impl Master {
                     epoch,
                     superstep: *superstep,
                     committed,
+                    incarnation: self.incarnations.get(&w).copied().unwrap_or(0),
                 },
                 Phase::Finishing { written, .. } if !written.contains(&w) => Msg::Finish { epoch },
                 _ => continue,

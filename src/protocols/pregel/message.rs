@@ -60,6 +60,9 @@ pub enum Msg {
         superstep: Superstep,
         /// The newest checkpoint every worker has written: older ones may go.
         committed: Option<Superstep>,
+        /// The incarnation of the worker that loaded this epoch: a worker that restarted since
+        /// ignores the command (it has lost the state the superstep would run on).
+        incarnation: u64,
     },
     /// Master to worker: every vertex halted and no message is in flight; write your output.
     Finish {

@@ -170,7 +170,14 @@ impl Worker {
                 epoch,
                 superstep,
                 committed,
-            } => self.on_start_superstep(ctx, epoch, superstep, committed),
+                incarnation,
+            } => {
+                // A late copy of a command to the incarnation before a crash: this one did not
+                // load the epoch's state the master believes it holds.
+                if incarnation == self.incarnation {
+                    self.on_start_superstep(ctx, epoch, superstep, committed);
+                }
+            }
             Msg::Finish { epoch } => self.on_finish(ctx, epoch),
             Msg::Batch {
                 epoch,
