@@ -95,6 +95,7 @@ protocols!(
     super::pbft::Pbft,
     super::mapreduce::MapReduce,
     super::chord::Chord,
+    super::pregel::Pregel,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
