@@ -15,6 +15,7 @@ pub mod lock;
 pub mod paxos;
 pub mod pbft;
 pub mod pingpong;
+pub mod pow;
 pub mod raft;
 pub mod registry;
 pub mod twopc;

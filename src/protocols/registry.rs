@@ -93,6 +93,7 @@ protocols!(
     super::generals::Generals,
     super::crdt::CrdtProtocol,
     super::pbft::Pbft,
+    super::pow::Pow,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists

@@ -1,0 +1,1 @@
+//! Unit tests of a miner driven by hand.
