@@ -110,7 +110,9 @@ impl Chain {
         let mut branch = Vec::new();
         let mut at = hash;
         loop {
-            let h = self.height_of(&at).expect("stored blocks have stored parents");
+            let h = self
+                .height_of(&at)
+                .expect("stored blocks have stored parents");
             if self.main.get(h as usize) == Some(&at) {
                 break;
             }
@@ -226,9 +228,17 @@ mod tests {
         assert!(c.adopt_if_longer(a2, false).is_some());
         assert_eq!(c.height(), 2);
         let b2 = grow(&mut c, g, 2, 2);
-        assert_eq!(c.adopt_if_longer(b2, false), None, "a tie keeps the first seen");
+        assert_eq!(
+            c.adopt_if_longer(b2, false),
+            None,
+            "a tie keeps the first seen"
+        );
         let b3 = grow(&mut c, b2, 1, 2);
-        assert_eq!(c.adopt_if_longer(b3, true), None, "no_reorg keeps its chain");
+        assert_eq!(
+            c.adopt_if_longer(b3, true),
+            None,
+            "no_reorg keeps its chain"
+        );
         let moved = c.adopt_if_longer(b3, false).expect("longer");
         assert_eq!(moved.depth, 2);
         assert_eq!(moved.fork_height, 0);

@@ -23,9 +23,9 @@ use super::node::Miner;
 use crate::contract::{Checker, Failure, NS_PER_MS, NodeId, Observation, RunEnd, Time, Verdict};
 use std::collections::BTreeMap;
 
-/// `part / whole` as a percentage with one decimal, in integers.
+/// `part / whole` as a percentage with one decimal, rounded, in integers.
 fn percent(part: u64, whole: u64) -> String {
-    let permille = (part * 1000).checked_div(whole).unwrap_or(0);
+    let permille = (part * 1000 + whole / 2).checked_div(whole).unwrap_or(0);
     format!("{}.{}%", permille / 10, permille % 10)
 }
 
@@ -305,9 +305,7 @@ impl Checker<Miner> for ChainReport {
         }
         let height = main.len() as u64 - 1;
         let total: u64 = self.weights.iter().sum();
-        let mut parts = vec![format!(
-            "main chain (node {reference}): height {height}"
-        )];
+        let mut parts = vec![format!("main chain (node {reference}): height {height}")];
         for s in &self.selfish {
             let mined = by_miner.get(s).copied().unwrap_or(0);
             let weight = self.weights.get(*s as usize).copied().unwrap_or(0);
@@ -324,13 +322,13 @@ impl Checker<Miner> for ChainReport {
             .map(|(m, n)| {
                 let weight = self.weights.get(*m as usize).copied().unwrap_or(0);
                 format!(
-                    "{m}: {} (power {})",
+                    "{m} mined {n} ({}, power {})",
                     percent(*n, height),
                     percent(weight, total)
                 )
             })
             .collect();
-        parts.push(format!("blocks by miner {}", shares.join(", ")));
+        parts.push(format!("blocks by miner: {}", shares.join(", ")));
         parts.push(match self.deepest {
             Some((depth, at, time)) => format!(
                 "honest reorgs: {} (deepest {depth} blocks, node {at} at {time})",

@@ -27,6 +27,9 @@
 //! `orphans_max` orphans, a sync reply carries at most `batch_max` blocks and a locator at most
 //! 32 hashes, and a miner tries at most `nonce_steps_max` nonces for a block.
 //!
+//! Clients have nothing to do here: a scenario's clients are idle nodes that neither mine nor
+//! hear anything (gossip goes to servers only).
+//!
 //! Not modelled: transactions, difficulty adjustment (the difficulty is fixed), and timestamp
 //! rules (clocks may be skewed, so a header's timestamp is informative only).
 
@@ -44,7 +47,9 @@ pub mod selfish;
 #[cfg(test)]
 mod tests;
 
-use crate::contract::{Adversary, Checker, Duration, Mutant, NoModel, NodeId, Param, Protocol, Setup};
+use crate::contract::{
+    Adversary, Checker, Duration, Mutant, NoModel, NodeId, Param, Protocol, Setup,
+};
 use adversary::Forger;
 use mutants::Flags;
 use node::{Miner, MinerConfig};
@@ -97,9 +102,6 @@ impl Protocol for Pow {
         if servers == 0 {
             return Err("nodes: proof-of-work needs at least one miner".into());
         }
-        if setup.cluster.clients > 0 {
-            return Err("clients: proof-of-work has no clients".into());
-        }
         Ok(Pow {
             params: PowParams::parse(setup.params, servers)?,
             servers,
@@ -109,6 +111,9 @@ impl Protocol for Pow {
 
     fn new_actor(&self, id: NodeId) -> Miner {
         let p = &self.params;
+        if id >= self.servers {
+            return Miner::idle();
+        }
         let (weight, total) = p.weight(id, self.servers);
         let interval_ns = Duration::from_millis(p.block_interval_ms).as_nanos();
         Miner::new(MinerConfig {

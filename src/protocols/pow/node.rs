@@ -72,15 +72,8 @@ pub struct Miner {
     last_request: BTreeMap<NodeId, Time>,
     /// The block its current race was drawn for.
     mining_on: Option<BlockHash>,
-}
-
-/// What became of a received block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Received {
-    Known,
-    Stored,
-    Orphan,
-    Refused,
+    /// A client: it does nothing.
+    idle: bool,
 }
 
 impl Miner {
@@ -91,7 +84,26 @@ impl Miner {
             orphans: Vec::new(),
             last_request: BTreeMap::new(),
             mining_on: None,
+            idle: false,
         }
+    }
+
+    /// An idle node (a scenario's client): no hash power, no role, nothing to gossip.
+    pub fn idle() -> Miner {
+        let mut idle = Miner::new(MinerConfig {
+            mean_ns: None,
+            difficulty_bits: super::params::DIFFICULTY_BITS_MAX,
+            nonce_steps_max: 1,
+            height_max: 0,
+            blocks_max: 16,
+            orphans_max: 1,
+            batch_max: 1,
+            sync_retry: Duration::ZERO,
+            selfish: false,
+            flags: Flags::default(),
+        });
+        idle.idle = true;
+        idle
     }
 
     /// Whether it mines selfishly.
@@ -207,15 +219,9 @@ impl Miner {
     }
 
     /// Checks a received block and stores it (and any orphans it unblocks) if it connects.
-    fn receive(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        from: NodeId,
-        block: Block,
-        gossip: bool,
-    ) -> Received {
+    fn receive(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, block: Block, gossip: bool) {
         if ctx.durable().chain.contains(&block.hash) {
-            return Received::Known;
+            return;
         }
         if !self.cfg.flags.skip_proof_check
             && let Err(e) = block.check_proof(self.cfg.difficulty_bits)
@@ -225,7 +231,7 @@ impl Miner {
                 from,
                 why: e.as_str(),
             });
-            return Received::Refused;
+            return;
         }
         let Some(parent_height) = ctx.durable().chain.height_of(&block.header.parent) else {
             let hash = block.hash;
@@ -233,12 +239,9 @@ impl Miner {
             if gossip {
                 self.request_sync(ctx, from, Some(hash), false);
             }
-            return Received::Orphan;
+            return;
         };
-        if !self.connect(ctx, from, block, parent_height) {
-            return Received::Refused;
-        }
-        Received::Stored
+        self.connect(ctx, from, block, parent_height);
     }
 
     /// Stores a block whose parent is stored (checking its height), then the orphans it unblocks.
@@ -332,16 +335,17 @@ impl Miner {
         blocks: Vec<Block>,
     ) {
         let full = blocks.len() >= self.cfg.batch_max;
-        let mut last_stored = None;
+        // The last block of the batch, if it is now in the store (newly, or known already: a
+        // sparse locator makes the peer resend some blocks we have).
+        let mut last_held = None;
         for block in blocks.into_iter().take(self.cfg.batch_max) {
             let hash = block.hash;
-            last_stored = match self.receive(ctx, from, block, false) {
-                Received::Stored => Some(hash),
-                Received::Known | Received::Orphan | Received::Refused => None,
-            };
+            self.receive(ctx, from, block, false);
+            last_held = ctx.durable().chain.contains(&hash).then_some(hash);
         }
         let reached = want.is_some_and(|w| ctx.durable().chain.contains(&w));
-        if let Some(last) = last_stored
+        // Ask for the next batch from there: each round starts higher, so this ends.
+        if let Some(last) = last_held
             && full
             && !reached
         {
@@ -435,6 +439,9 @@ impl Actor for Miner {
     type Note = PowNote;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.idle {
+            return;
+        }
         let restarted = ctx.durable().started;
         ctx.durable_mut().started = true;
         if restarted {
@@ -455,12 +462,13 @@ impl Actor for Miner {
     }
 
     fn on_msg(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        if self.idle {
+            return;
+        }
         let public_before = ctx.durable().chain.height();
         let tip_before = ctx.durable().chain.tip();
         match msg {
-            Msg::Block { block } => {
-                self.receive(ctx, from, block, true);
-            }
+            Msg::Block { block } => self.receive(ctx, from, block, true),
             Msg::GetBlocks { want, have } => {
                 let blocks = ctx.durable().chain.serve(want, &have, self.cfg.batch_max);
                 if !blocks.is_empty() {
@@ -497,6 +505,9 @@ impl Actor for Miner {
     }
 
     fn role(&self) -> Role {
+        if self.idle {
+            return None;
+        }
         Some(if self.cfg.selfish {
             "selfish_miner"
         } else {

@@ -139,7 +139,10 @@ impl PowParams {
             if shares.len() != n as usize {
                 return err(
                     "shares",
-                    format!("{} shares for {n} servers: give one per server", shares.len()),
+                    format!(
+                        "{} shares for {n} servers: give one per server",
+                        shares.len()
+                    ),
                 );
             }
             if shares.iter().all(|s| *s == 0) {
