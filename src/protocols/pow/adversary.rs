@@ -5,7 +5,8 @@
 //! a sync reply) is replaced by a forgery on the same parent and at the same height: a new payload
 //! (a made-up coinbase paying the forger), its digest and the rehashed header, consistent in every
 //! field except the proof of work, which it lacks (the nonce is moved until the hash misses the
-//! difficulty). Honest nodes reject every forgery; a node that skips the proof check
+//! difficulty). Under `equivocate`, servers with an odd id get such forgeries and the others the
+//! honest blocks, so the network hears two stories. Honest nodes reject every forgery; a node that skips the proof check
 //! (`pow.skip_proof_check`) stores it, and the checker `valid_blocks` fires.
 
 use super::block::{Block, BlockHash};
@@ -62,6 +63,14 @@ impl Adversary<Miner> for Forger {
                 })
             }
             Msg::GetBlocks { .. } => None,
+        }
+    }
+
+    fn equivocate(&mut self, ctx: &mut Tamper<'_>, msg: &Msg) -> Option<Msg> {
+        if ctx.to % 2 == 1 {
+            self.forge(ctx, msg)
+        } else {
+            None
         }
     }
 }

@@ -188,6 +188,23 @@ fn forged_and_misplaced_blocks_are_refused_and_the_mutant_takes_a_forgery() {
         panic!("a block")
     };
     let fake = forged(block);
+    let mut rng = Rng::stream(9, "byzantine/2");
+    let mut forger = Forger {
+        difficulty_bits: BITS,
+    };
+    let honest_msg = Msg::Block {
+        block: block.clone(),
+    };
+    for (to, lies) in [(1, true), (2, false)] {
+        let mut tamper = Tamper {
+            node: 3,
+            to,
+            now: Time::ZERO,
+            rng: &mut rng,
+        };
+        let told = forger.equivocate(&mut tamper, &honest_msg);
+        assert_eq!(told.is_some(), lies, "odd receivers hear a forgery");
+    }
     assert_eq!(fake.header.parent, block.header.parent);
     assert_eq!(fake.hash, fake.header.hash(), "consistent but for the work");
     assert!(fake.check_proof(BITS).is_err());
