@@ -401,3 +401,49 @@ fn the_orphan_pool_is_bounded() {
     assert_eq!(node.miner.orphan_count(), 8);
     assert_eq!(dropped, 3);
 }
+
+#[test]
+fn a_miner_out_of_nonces_gives_the_block_up_and_races_again() {
+    let cluster = Cluster::new(2, 0);
+    let mut node = Node::new(
+        0,
+        MinerConfig {
+            difficulty_bits: 20,
+            nonce_steps_max: 1,
+            ..config()
+        },
+    );
+    node.run(cluster, Input::Start);
+    let e = node.run(cluster, Input::Mine);
+    assert!(matches!(
+        notes(&e)[..],
+        [PowNote::MiningExhausted { height: 1 }]
+    ));
+    assert!(sends(&e).is_empty());
+    assert!(
+        e.iter().any(|x| matches!(
+            x,
+            Effect::SetTimer {
+                timer: PowTimer::Mine,
+                ..
+            }
+        )),
+        "the race starts over"
+    );
+    assert_eq!(node.height(), 0);
+}
+
+#[test]
+fn a_client_is_an_idle_node() {
+    let cluster = Cluster::new(2, 1);
+    let mut client = Node::new(2, config());
+    client.miner = Miner::idle();
+    assert!(client.run(cluster, Input::Start).is_empty());
+    let block = Block::genesis();
+    assert!(
+        client
+            .run(cluster, Input::Msg(0, Msg::Block { block }))
+            .is_empty()
+    );
+    assert_eq!(client.miner.role(), None);
+}
