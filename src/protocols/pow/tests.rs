@@ -447,3 +447,56 @@ fn a_client_is_an_idle_node() {
     );
     assert_eq!(client.miner.role(), None);
 }
+
+#[test]
+fn valid_blocks_rechecks_proof_parent_and_height() {
+    use super::checkers::ValidBlocks;
+    use crate::contract::{Checker, Observation};
+    let cluster = Cluster::new(3, 0);
+    let miner = Miner::new(config());
+    let disk = Disk::default();
+    let observe = |checker: &mut ValidBlocks, node: NodeId, block: &Block| {
+        let notes = [PowNote::Accepted {
+            block: block.clone(),
+            from: 2,
+        }];
+        checker
+            .observe(&Observation {
+                event_index: 0,
+                now: Time::ZERO,
+                node,
+                state: &miner,
+                durable: &disk,
+                notes: &notes,
+                cluster,
+            })
+            .map_err(|f| f.message)
+    };
+    let on = |parent: BlockHash, height: u64| {
+        let payload = format!("coinbase {height}");
+        let header = Header {
+            parent,
+            height,
+            miner: 2,
+            timestamp_ms: 0,
+            nonce: 0,
+            payload_digest: BlockHash::of(payload.as_bytes()),
+        };
+        search_nonce(header, payload, BITS, 0, 1 << 16).expect("found")
+    };
+    let genesis = Block::genesis().hash;
+    let one = on(genesis, 1);
+    let two = on(one.hash, 2);
+    let mut checker = ValidBlocks::new(BITS, vec![2]);
+    assert_eq!(observe(&mut checker, 0, &one), Ok(()));
+    assert_eq!(observe(&mut checker, 0, &two), Ok(()));
+    // Node 1 never stored block one: block two has no parent there.
+    let e = observe(&mut checker, 1, &two).expect_err("orphan");
+    assert!(e.contains("never accepted"), "{e}");
+    let e = observe(&mut checker, 0, &on(one.hash, 5)).expect_err("height");
+    assert!(e.contains("on a parent at height 1"), "{e}");
+    let e = observe(&mut checker, 0, &forged(&two)).expect_err("proof");
+    assert!(e.contains("proof of work does not hold"), "{e}");
+    // A node the scenario made Byzantine is not judged.
+    assert_eq!(observe(&mut checker, 2, &forged(&two)), Ok(()));
+}
