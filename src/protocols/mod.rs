@@ -17,6 +17,7 @@ pub mod mapreduce;
 pub mod paxos;
 pub mod pbft;
 pub mod pingpong;
+pub mod pow;
 pub mod pregel;
 pub mod raft;
 pub mod registry;

@@ -96,6 +96,7 @@ protocols!(
     super::mapreduce::MapReduce,
     super::chord::Chord,
     super::pregel::Pregel,
+    super::pow::Pow,
 );
 
 /// Checks a protocol's self-description against what it does: every documented parameter exists
