@@ -133,3 +133,50 @@ fn sha256_and_md5_runs_both_pass() {
     let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
     assert!(format!("{err:?}").contains("params.digest"), "{err:?}");
 }
+
+#[test]
+fn checkpoints_discard_the_log_and_a_replica_left_behind_fetches_the_state() {
+    let scenario = file("pbft_checkpoints");
+    for seed in 0..4 {
+        let r = run(&scenario, seed);
+        assert!(r.violation.is_none(), "{}", verdicts(&r));
+        let note = |n: &str| r.notes.get(n).copied().unwrap_or(0);
+        // 80 requests, a checkpoint every 10: eight stable checkpoints at each of three replicas.
+        assert!(note("checkpoint_stable") >= 24, "{}: {:?}", seed, r.notes);
+        assert_eq!(note("log_truncated"), note("checkpoint_stable"));
+        assert!(
+            note("state_transferred") > 0,
+            "replica 3 caught up: {:?}",
+            r.notes
+        );
+        assert_eq!(r.operations.ok, 80, "{}", verdicts(&r));
+    }
+}
+
+#[test]
+fn checkpoint_mutants_are_caught_by_checkpoint_stable() {
+    let base = file("pbft_checkpoints");
+    for mutant in ["pbft.checkpoint_quorum_f", "pbft.gc_unstable"] {
+        let mut scenario = base.clone();
+        scenario["mutants"] = json!([mutant]);
+        for seed in 0..4 {
+            let r = run(&scenario, seed);
+            assert_eq!(
+                violated(&r).as_deref(),
+                Some("checkpoint_stable"),
+                "{mutant} {}",
+                verdicts(&r)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_log_window_must_hold_a_checkpoint_interval() {
+    let mut scenario = file("pbft_checkpoints");
+    scenario["params"]["log_window"] = json!(5);
+    let text = serde_json::to_vec(&scenario).expect("json");
+    let (parsed, source) = distsim::scenario::parse(&text, "pbft.json").expect("valid json");
+    let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
+    assert!(format!("{err:?}").contains("params.log_window"), "{err:?}");
+}

@@ -6,7 +6,8 @@
 //! version for the null request (a no-op). Colluding Byzantine replicas share what they sent
 //! (one table per run), so every one of them tells each receiver the same story: with f + 1 of
 //! them, the two halves of the correct replicas can each commit their own version.
-//! Under `forge`, replies carry a made-up result and prepares and commits a made-up digest.
+//! Under `forge`, replies carry a made-up result and prepares, commits and checkpoints a made-up
+//! digest.
 
 use super::PbftActor;
 use super::digest::{DigestKind, digest};
@@ -104,6 +105,10 @@ impl Adversary<PbftActor> for PbftAdversary {
             }),
             Msg::Commit { view, seq, .. } => Some(Msg::Commit {
                 view: *view,
+                seq: *seq,
+                digest: made_up,
+            }),
+            Msg::Checkpoint { seq, .. } => Some(Msg::Checkpoint {
                 seq: *seq,
                 digest: made_up,
             }),

@@ -13,8 +13,11 @@
 //! share f + 1 replicas: at n = 5 that is 4, where both 2f + 1 and the source document's
 //! `2*(n/3)+1` give 3, which one equivocating primary defeats.
 //!
-//! Not done: checkpoints and log garbage collection (a new view re-proposes from sequence number 1),
-//! and replica crash recovery (a crashed replica counts against f).
+//! Every `checkpoint_interval` requests the replicas agree on a checkpoint of the state (2f + 1
+//! matching CHECKPOINT messages); the log below it is discarded, only sequence numbers in the window
+//! (h, h + `log_window`] are accepted, a replica left behind fetches the checkpoint's state, and a
+//! new view starts after the latest stable checkpoint its view-change messages prove (see
+//! [`replica`]). Replicas keep their state on disk, so a crash loses nothing.
 //!
 //! Node ids `0..n` are replicas, then clients; both are [`PbftActor`]s.
 
@@ -38,6 +41,9 @@ use mutants::Flags;
 use replica::{Replica, ReplicaConfig};
 use serde::{Deserialize, Serialize};
 
+/// The largest `log_window`: it bounds every replica's log.
+pub const LOG_WINDOW_MAX: u64 = 100_000;
+
 /// PBFT's scenario parameters, all optional. Unknown fields are an error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -56,6 +62,10 @@ pub struct PbftParams {
     pub client_deadline_ms: u64,
     /// Most client think time (default 50).
     pub think_ms_max: u64,
+    /// Take a checkpoint every this many sequence numbers (default 10).
+    pub checkpoint_interval: u64,
+    /// The log window: sequence numbers accepted lie in (h, h + this] (default 20).
+    pub log_window: u64,
     /// The replicas the scenario's faults make Byzantine: checkers do not judge them (default []).
     pub byzantine: Vec<NodeId>,
     /// Liveness: operations invoked after the last fault complete within this (off unless set).
@@ -73,6 +83,8 @@ impl Default for PbftParams {
             client_retry_ms: 200,
             client_deadline_ms: 5000,
             think_ms_max: 50,
+            checkpoint_interval: 10,
+            log_window: 20,
             byzantine: Vec::new(),
             liveness_ms: None,
         }
@@ -110,6 +122,20 @@ impl PbftParams {
                 "client_deadline_ms",
                 "must be at least params.client_retry_ms",
             );
+        }
+        if p.checkpoint_interval == 0 {
+            return err("checkpoint_interval", "must be at least 1");
+        }
+        if p.log_window < p.checkpoint_interval {
+            return err(
+                "log_window",
+                "must be at least params.checkpoint_interval, or the primary stops before the next checkpoint",
+            );
+        }
+        if p.log_window > LOG_WINDOW_MAX {
+            return Err(format!(
+                "params.log_window: must be at most {LOG_WINDOW_MAX}"
+            ));
         }
         if p.liveness_ms == Some(0) {
             return err("liveness_ms", "must be at least 1");
@@ -174,6 +200,32 @@ pub enum PbftNote {
         /// Digest of what it executed.
         digest: Digest,
     },
+    /// A replica took a checkpoint of its state after executing `seq`.
+    CheckpointTaken {
+        /// Sequence number.
+        seq: Seq,
+        /// The state digest.
+        digest: Digest,
+    },
+    /// A checkpoint became stable at a replica (its low water mark moved there).
+    CheckpointStable {
+        /// Sequence number.
+        seq: Seq,
+        /// The state digest.
+        digest: Digest,
+    },
+    /// A replica discarded its log up to checkpoint `seq`.
+    LogTruncated {
+        /// Sequence number.
+        seq: Seq,
+        /// The checkpoint's state digest.
+        digest: Digest,
+    },
+    /// A replica behind a stable checkpoint installed its state from another replica.
+    StateTransferred {
+        /// The checkpoint's sequence number.
+        seq: Seq,
+    },
     /// A replica asked for a new view.
     ViewChangeStarted {
         /// The view asked for.
@@ -214,6 +266,10 @@ impl NoteLabel for PbftNote {
             PbftNote::Prepared { .. } => "prepared",
             PbftNote::Committed { .. } => "committed",
             PbftNote::Executed { .. } => "executed",
+            PbftNote::CheckpointTaken { .. } => "checkpoint_taken",
+            PbftNote::CheckpointStable { .. } => "checkpoint_stable",
+            PbftNote::LogTruncated { .. } => "log_truncated",
+            PbftNote::StateTransferred { .. } => "state_transferred",
             PbftNote::ViewChangeStarted { .. } => "view_change_started",
             PbftNote::NewView { .. } => "new_view",
             PbftNote::NewViewRejected { .. } => "new_view_rejected",
@@ -345,6 +401,16 @@ impl Protocol for Pbft {
             about: "most client think time",
         },
         Param {
+            name: "checkpoint_interval",
+            default: "10",
+            about: "take a checkpoint every this many sequence numbers (K)",
+        },
+        Param {
+            name: "log_window",
+            default: "20",
+            about: "sequence numbers accepted lie in (h, h + this], h the stable checkpoint (L)",
+        },
+        Param {
             name: "byzantine",
             default: "[]",
             about: "the replicas the scenario's faults make Byzantine; checkers judge the others",
@@ -363,6 +429,14 @@ impl Protocol for Pbft {
         (
             "committed_seq_stable",
             "a request committed at a correct replica keeps its sequence number in later views",
+        ),
+        (
+            "checkpoint_stable",
+            "a correct replica makes a checkpoint stable (and discards its log up to it) only once 2f + 1 replicas may hold it, and correct replicas' stable checkpoints agree on the state digest",
+        ),
+        (
+            "log_bounded",
+            "a correct replica's log holds only sequence numbers in (h, h + log_window], at most log_window * (VIEWS_AHEAD + 2) entries",
         ),
         (
             "pbft_liveness",
@@ -384,6 +458,8 @@ impl Protocol for Pbft {
                 f,
                 digest_kind: params.digest,
                 view_change_timeout: Duration::from_millis(params.view_change_timeout_ms),
+                checkpoint_interval: params.checkpoint_interval,
+                log_window: params.log_window,
                 flags,
             },
             client: ClientConfig {
@@ -411,6 +487,7 @@ impl Protocol for Pbft {
         let mut all: Vec<Box<dyn Checker<PbftActor>>> = vec![Box::new(checkers::Safety::new(
             self.replica.n,
             self.params.byzantine.clone(),
+            self.params.log_window,
         ))];
         if let Some(ms) = self.params.liveness_ms {
             all.push(Box::new(checkers::Liveness {
