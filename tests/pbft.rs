@@ -88,7 +88,6 @@ fn two_colluding_byzantine_replicas_of_four_break_agreement() {
     // One liar alone cannot do it.
     let mut one = scenario.clone();
     one["faults"] = json!([one["faults"][0].clone()]);
-    one["params"]["byzantine"] = json!([0]);
     one.as_object_mut().expect("object").remove("expect");
     assert_eq!(run(&one, 1).outcome, Outcome::Pass);
 }
@@ -179,4 +178,23 @@ fn the_log_window_must_hold_a_checkpoint_interval() {
     let (parsed, source) = distsim::scenario::parse(&text, "pbft.json").expect("valid json");
     let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
     assert!(format!("{err:?}").contains("params.log_window"), "{err:?}");
+}
+
+#[test]
+fn the_checkers_take_the_byzantine_replicas_from_the_faults() {
+    // Replica 3 forges from the start: its checkpoint digests are made up, and it is not judged.
+    let mut scenario = file("pbft_silent_replica");
+    scenario["faults"] = json!([{ "at_ms": 0, "byzantine": { "node": 3, "mode": "forge" } }]);
+    let r = run(&scenario, 1);
+    assert_eq!(r.outcome, Outcome::Pass, "{}", verdicts(&r));
+    // The two colluders are named in the explanation, read from the faults alone.
+    let r = run(&file("pbft_too_many_faults"), 1);
+    let why = &r.violation.as_ref().expect("violation").message;
+    assert!(why.contains("2 Byzantine replicas [0, 1]"), "{why}");
+    // The old list is refused, with its field.
+    scenario["params"]["byzantine"] = json!([3]);
+    let text = serde_json::to_vec(&scenario).expect("json");
+    let (parsed, source) = distsim::scenario::parse(&text, "pbft.json").expect("valid json");
+    let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
+    assert!(format!("{err:?}").contains("params.byzantine"), "{err:?}");
 }

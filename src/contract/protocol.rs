@@ -113,6 +113,15 @@ pub trait Protocol: Sized {
         None
     }
 
+    /// Told once, after [`Protocol::setup`] and before any checker is built, the nodes that the
+    /// scenario's faults make Byzantine (any mode but `honest`) at some time in the run, in id order,
+    /// so that checkers can judge the others as correct. A fault targeting a role counts every node
+    /// (who holds the role is known only when it fires). Faults a test harness injects by hand are
+    /// not in it. The default ignores it.
+    fn byzantine_nodes(&mut self, nodes: &[NodeId]) {
+        let _ = nodes;
+    }
+
     /// The role that liveness ("a leader within X ms of the last heal") waits for, if any.
     fn leader_role(&self) -> Option<&'static str> {
         None

@@ -1,6 +1,6 @@
-//! PBFT's checkers. They judge correct replicas only: the scenario lists its Byzantine replicas in
-//! the `byzantine` param (the nodes its faults make Byzantine), since what a Byzantine replica
-//! executes means nothing.
+//! PBFT's checkers. They judge correct replicas only: every replica the scenario's faults make
+//! Byzantine at some time is left out (the engine reads them from the faults, see
+//! `Protocol::byzantine_nodes`), since what a Byzantine replica executes means nothing.
 //!
 //! - `agreement`: no two correct replicas execute different requests (digests) at one sequence
 //!   number, in any view;

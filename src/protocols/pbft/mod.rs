@@ -66,8 +66,6 @@ pub struct PbftParams {
     pub checkpoint_interval: u64,
     /// The log window: sequence numbers accepted lie in (h, h + this] (default 20).
     pub log_window: u64,
-    /// The replicas the scenario's faults make Byzantine: checkers do not judge them (default []).
-    pub byzantine: Vec<NodeId>,
     /// Liveness: operations invoked after the last fault complete within this (off unless set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_ms: Option<u64>,
@@ -85,15 +83,21 @@ impl Default for PbftParams {
             think_ms_max: 50,
             checkpoint_interval: 10,
             log_window: 20,
-            byzantine: Vec::new(),
             liveness_ms: None,
         }
     }
 }
 
 impl PbftParams {
-    /// Parses and validates `params` for `n` replicas; errors name the field.
-    pub fn parse(params: &serde_json::Value, n: u32) -> Result<PbftParams, String> {
+    /// Parses and validates `params`; errors name the field.
+    pub fn parse(params: &serde_json::Value) -> Result<PbftParams, String> {
+        if params.get("byzantine").is_some() {
+            return Err(
+                "params.byzantine: no longer read: the checkers judge every replica that the \
+                        scenario's faults do not make Byzantine; remove it"
+                    .into(),
+            );
+        }
         let p: PbftParams = if params.is_null() {
             PbftParams::default()
         } else {
@@ -139,11 +143,6 @@ impl PbftParams {
         }
         if p.liveness_ms == Some(0) {
             return err("liveness_ms", "must be at least 1");
-        }
-        if let Some(b) = p.byzantine.iter().find(|b| **b >= n) {
-            return Err(format!(
-                "params.byzantine: {b} is not a replica (there are {n})"
-            ));
         }
         Ok(p)
     }
@@ -353,6 +352,8 @@ pub struct Pbft {
     replica: ReplicaConfig,
     client: ClientConfig,
     collusion: Collusion,
+    /// The nodes the scenario's faults make Byzantine: the checkers judge the others.
+    byzantine: Vec<NodeId>,
 }
 
 impl Protocol for Pbft {
@@ -411,11 +412,6 @@ impl Protocol for Pbft {
             about: "sequence numbers accepted lie in (h, h + this], h the stable checkpoint (L)",
         },
         Param {
-            name: "byzantine",
-            default: "[]",
-            about: "the replicas the scenario's faults make Byzantine; checkers judge the others",
-        },
-        Param {
             name: "liveness_ms",
             default: "null",
             about: "operations invoked after the last fault complete within this (pbft_liveness)",
@@ -449,7 +445,7 @@ impl Protocol for Pbft {
         if n == 0 {
             return Err("nodes: PBFT needs at least one replica".into());
         }
-        let params = PbftParams::parse(setup.params, n)?;
+        let params = PbftParams::parse(setup.params)?;
         let flags = Flags::from_names(setup.mutants)?;
         let f = (n - 1) / 3;
         Ok(Pbft {
@@ -472,6 +468,7 @@ impl Protocol for Pbft {
             },
             params,
             collusion: Collusion::default(),
+            byzantine: Vec::new(),
         })
     }
 
@@ -486,13 +483,13 @@ impl Protocol for Pbft {
     fn checkers(&self) -> Vec<Box<dyn Checker<PbftActor>>> {
         let mut all: Vec<Box<dyn Checker<PbftActor>>> = vec![Box::new(checkers::Safety::new(
             self.replica.n,
-            self.params.byzantine.clone(),
+            self.byzantine.clone(),
             self.params.log_window,
         ))];
         if let Some(ms) = self.params.liveness_ms {
             all.push(Box::new(checkers::Liveness {
                 within_ns: Duration::from_millis(ms).as_nanos(),
-                byzantine: !self.params.byzantine.is_empty(),
+                byzantine: !self.byzantine.is_empty(),
             }));
         }
         all
@@ -503,6 +500,10 @@ impl Protocol for Pbft {
             digest_kind: self.replica.digest_kind,
             collusion: self.collusion.clone(),
         }))
+    }
+
+    fn byzantine_nodes(&mut self, nodes: &[NodeId]) {
+        self.byzantine = nodes.to_vec();
     }
 
     fn leader_role(&self) -> Option<&'static str> {

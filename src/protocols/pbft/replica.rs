@@ -506,7 +506,10 @@ impl Replica {
                 digest: d,
             });
             self.apply(ctx, request);
-            if self.last_executed.is_multiple_of(self.cfg.checkpoint_interval) {
+            if self
+                .last_executed
+                .is_multiple_of(self.cfg.checkpoint_interval)
+            {
                 self.take_checkpoint(ctx);
             }
         }
