@@ -198,3 +198,40 @@ fn the_checkers_take_the_byzantine_replicas_from_the_faults() {
     let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
     assert!(format!("{err:?}").contains("params.byzantine"), "{err:?}");
 }
+
+#[test]
+fn colluders_break_agreement_only_when_they_share_what_they_send() {
+    let scenario = file("pbft_too_many_faults");
+    // Without a collusion group the backup never hears the primary's honest pre-prepares, so it
+    // cannot tell even replicas the story the primary told them: no request gathers a quorum
+    // at one correct replica and a different one at the other.
+    let mut alone = scenario.clone();
+    for f in alone["faults"].as_array_mut().expect("faults") {
+        f["byzantine"]
+            .as_object_mut()
+            .expect("byzantine")
+            .remove("collude");
+    }
+    alone.as_object_mut().expect("object").remove("expect");
+    for seed in 0..6 {
+        assert_eq!(
+            violated(&run(&scenario, seed)).as_deref(),
+            Some("agreement")
+        );
+        let r = run(&alone, seed);
+        assert!(
+            !matches!(
+                violated(&r).as_deref(),
+                Some("agreement" | "committed_seq_stable")
+            ),
+            "{}",
+            verdicts(&r)
+        );
+    }
+    // A collusion group needs a name.
+    let mut unnamed = scenario.clone();
+    unnamed["faults"][0]["byzantine"]["collude"] = json!("");
+    let text = serde_json::to_vec(&unnamed).expect("json");
+    let err = distsim::scenario::parse(&text, "pbft.json").err();
+    assert!(format!("{err:?}").contains("collude"), "{err:?}");
+}

@@ -293,4 +293,12 @@ pub struct ByzantineSpec {
     pub node: Target,
     /// The behaviour.
     pub mode: ByzantineMode,
+    /// A collusion group: Byzantine nodes of one group share what they send (each one's adversary
+    /// hears every message the others' honest code sends, before tampering), so that they can tell
+    /// one consistent story. None: the node acts alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collude: Option<String>,
 }
+
+/// The longest collusion group name.
+pub const COLLUDE_NAME_MAX: usize = 64;

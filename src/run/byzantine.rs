@@ -46,7 +46,14 @@ mod tests {
     use crate::fault::ByzantineSpec;
 
     fn byz(at_ms: u64, node: Target, mode: ByzantineMode) -> FaultSpec {
-        FaultSpec::new(at_ms, FaultAction::Byzantine(ByzantineSpec { node, mode }))
+        FaultSpec::new(
+            at_ms,
+            FaultAction::Byzantine(ByzantineSpec {
+                node,
+                mode,
+                collude: None,
+            }),
+        )
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::contract::{
     Actor, Adversary, Checker, Ctx, Duration, KvModel, Mutant, NodeId, NoteLabel, Param, Protocol,
     Role, Setup,
 };
-use adversary::{Collusion, PbftAdversary};
+use adversary::PbftAdversary;
 use client::{Client, ClientConfig, ClientDisk};
 use digest::DigestKind;
 use message::{Digest, Msg, PbftTimer, Seq, View};
@@ -351,7 +351,6 @@ pub struct Pbft {
     params: PbftParams,
     replica: ReplicaConfig,
     client: ClientConfig,
-    collusion: Collusion,
     /// The nodes the scenario's faults make Byzantine: the checkers judge the others.
     byzantine: Vec<NodeId>,
 }
@@ -467,7 +466,6 @@ impl Protocol for Pbft {
                 think_max: Duration::from_millis(params.think_ms_max),
             },
             params,
-            collusion: Collusion::default(),
             byzantine: Vec::new(),
         })
     }
@@ -496,10 +494,7 @@ impl Protocol for Pbft {
     }
 
     fn adversary(&self, _node: NodeId) -> Option<Box<dyn Adversary<PbftActor>>> {
-        Some(Box::new(PbftAdversary {
-            digest_kind: self.replica.digest_kind,
-            collusion: self.collusion.clone(),
-        }))
+        Some(Box::new(PbftAdversary::new(self.replica.digest_kind)))
     }
 
     fn byzantine_nodes(&mut self, nodes: &[NodeId]) {
