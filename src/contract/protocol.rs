@@ -92,6 +92,11 @@ pub trait Protocol: Sized {
     /// Every property its checkers may judge (with some parameters only, too), with one line each.
     /// A test checks that the checkers never judge one that is not listed.
     const CHECKERS: &'static [(&'static str, &'static str)] = &[];
+    /// What this protocol's adversary does, one line each, for `distsim list`: under a Byzantine
+    /// mode it implements (`"forge"`, `"equivocate"`) or as an attack of its own (the name of the
+    /// mode that triggers it first). Empty for a protocol with no adversary; a test checks that a
+    /// protocol lists attacks exactly when [`Protocol::adversary`] gives one, each under a mode.
+    const ATTACKS: &'static [(&'static str, &'static str)] = &[];
     /// The server groups, in the order their node ids are laid out (clients come after them).
     const GROUPS: &'static [GroupSpec] = &[GroupSpec::SERVERS];
 

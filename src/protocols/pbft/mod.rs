@@ -364,6 +364,17 @@ impl Protocol for Pbft {
         "PBFT (Castro & Liskov 1999): Byzantine-tolerant replication, n >= 3f + 1, view changes";
     const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
     const ROLES: &'static [&'static str] = &["primary", "backup", "view_changing"];
+    const ATTACKS: &'static [(&'static str, &'static str)] = &[
+        (
+            "equivocate",
+            "a primary pre-prepares the null request for odd replicas and the client's for even ones; \
+             prepares and commits tell each receiver the matching story, shared by colluders",
+        ),
+        (
+            "forge",
+            "replies carry a made-up result; prepares, commits and checkpoints a made-up digest",
+        ),
+    ];
     const PARAMS: &'static [Param] = &[
         Param {
             name: "ops_per_client",
