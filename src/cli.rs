@@ -601,6 +601,9 @@ fn list_text(with_params: bool) -> String {
         for m in p.mutants {
             s.push_str(&format!("    mutant {:<32} {}\n", m.name, m.about));
         }
+        for (mode, about) in p.attacks {
+            s.push_str(&format!("    attack {mode:<32} {about}\n"));
+        }
         if with_params {
             for param in p.params {
                 s.push_str(&format!(
@@ -612,6 +615,13 @@ fn list_text(with_params: bool) -> String {
     }
     s.push_str("fault kinds (scenario \"faults\": one action each, at \"at_ms\")\n");
     for (name, about) in crate::fault::FaultAction::KINDS {
+        s.push_str(&format!("  {name:<12} {about}\n"));
+    }
+    s.push_str(
+        "byzantine modes (fault \"byzantine\": {\"node\", \"mode\", optional \"collude\": a group \
+         whose members hear what the others send})\n",
+    );
+    for (name, about) in crate::fault::ByzantineMode::ALL {
         s.push_str(&format!("  {name:<12} {about}\n"));
     }
     s.push_str("models (check-history --model NAME)\n");

@@ -230,3 +230,33 @@ fn run_can_check_its_own_determinism() {
         "{text}"
     );
 }
+
+#[test]
+fn list_shows_the_byzantine_modes_and_each_protocols_attacks() {
+    let out = distsim(&["list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let modes = text
+        .split("byzantine modes")
+        .nth(1)
+        .expect("a byzantine modes section");
+    for mode in ["silent", "forge", "equivocate", "replay", "delay", "honest"] {
+        assert!(modes.contains(&format!("  {mode} ")), "{mode}:\n{text}");
+    }
+    assert!(text.contains("collude"), "{text}");
+    // A protocol's block: its line and the indented lines below it.
+    let block = |name: &str| -> String {
+        text.lines()
+            .skip_while(|l| !l.starts_with(&format!("  {name} ")))
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || l.starts_with("    "))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect()
+    };
+    let pbft = block("pbft");
+    assert!(pbft.contains("attack equivocate"), "{pbft}");
+    assert!(pbft.contains("attack forge"), "{pbft}");
+    let raft = block("raft");
+    assert!(raft.contains("mutant"), "{raft}");
+    assert!(!raft.contains("attack"), "raft has no adversary: {raft}");
+}

@@ -88,7 +88,6 @@ fn two_colluding_byzantine_replicas_of_four_break_agreement() {
     // One liar alone cannot do it.
     let mut one = scenario.clone();
     one["faults"] = json!([one["faults"][0].clone()]);
-    one["params"]["byzantine"] = json!([0]);
     one.as_object_mut().expect("object").remove("expect");
     assert_eq!(run(&one, 1).outcome, Outcome::Pass);
 }
@@ -132,4 +131,107 @@ fn sha256_and_md5_runs_both_pass() {
     let (parsed, source) = distsim::scenario::parse(&text, "pbft.json").expect("valid json");
     let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
     assert!(format!("{err:?}").contains("params.digest"), "{err:?}");
+}
+
+#[test]
+fn checkpoints_discard_the_log_and_a_replica_left_behind_fetches_the_state() {
+    let scenario = file("pbft_checkpoints");
+    for seed in 0..4 {
+        let r = run(&scenario, seed);
+        assert!(r.violation.is_none(), "{}", verdicts(&r));
+        let note = |n: &str| r.notes.get(n).copied().unwrap_or(0);
+        // 80 requests, a checkpoint every 10: eight stable checkpoints at each of three replicas.
+        assert!(note("checkpoint_stable") >= 24, "{}: {:?}", seed, r.notes);
+        assert_eq!(note("log_truncated"), note("checkpoint_stable"));
+        assert!(
+            note("state_transferred") > 0,
+            "replica 3 caught up: {:?}",
+            r.notes
+        );
+        assert_eq!(r.operations.ok, 80, "{}", verdicts(&r));
+    }
+}
+
+#[test]
+fn checkpoint_mutants_are_caught_by_checkpoint_stable() {
+    let base = file("pbft_checkpoints");
+    for mutant in ["pbft.checkpoint_quorum_f", "pbft.gc_unstable"] {
+        let mut scenario = base.clone();
+        scenario["mutants"] = json!([mutant]);
+        for seed in 0..4 {
+            let r = run(&scenario, seed);
+            assert_eq!(
+                violated(&r).as_deref(),
+                Some("checkpoint_stable"),
+                "{mutant} {}",
+                verdicts(&r)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_log_window_must_hold_a_checkpoint_interval() {
+    let mut scenario = file("pbft_checkpoints");
+    scenario["params"]["log_window"] = json!(5);
+    let text = serde_json::to_vec(&scenario).expect("json");
+    let (parsed, source) = distsim::scenario::parse(&text, "pbft.json").expect("valid json");
+    let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
+    assert!(format!("{err:?}").contains("params.log_window"), "{err:?}");
+}
+
+#[test]
+fn the_checkers_take_the_byzantine_replicas_from_the_faults() {
+    // Replica 3 forges from the start: its checkpoint digests are made up, and it is not judged.
+    let mut scenario = file("pbft_silent_replica");
+    scenario["faults"] = json!([{ "at_ms": 0, "byzantine": { "node": 3, "mode": "forge" } }]);
+    let r = run(&scenario, 1);
+    assert_eq!(r.outcome, Outcome::Pass, "{}", verdicts(&r));
+    // The two colluders are named in the explanation, read from the faults alone.
+    let r = run(&file("pbft_too_many_faults"), 1);
+    let why = &r.violation.as_ref().expect("violation").message;
+    assert!(why.contains("2 Byzantine replicas [0, 1]"), "{why}");
+    // The old list is refused, with its field.
+    scenario["params"]["byzantine"] = json!([3]);
+    let text = serde_json::to_vec(&scenario).expect("json");
+    let (parsed, source) = distsim::scenario::parse(&text, "pbft.json").expect("valid json");
+    let err = run_protocol::<Pbft>(&parsed, Some(&source), &RunOptions::default()).err();
+    assert!(format!("{err:?}").contains("params.byzantine"), "{err:?}");
+}
+
+#[test]
+fn colluders_break_agreement_only_when_they_share_what_they_send() {
+    let scenario = file("pbft_too_many_faults");
+    // Without a collusion group the backup never hears the primary's honest pre-prepares, so it
+    // cannot tell even replicas the story the primary told them: no request gathers a quorum
+    // at one correct replica and a different one at the other.
+    let mut alone = scenario.clone();
+    for f in alone["faults"].as_array_mut().expect("faults") {
+        f["byzantine"]
+            .as_object_mut()
+            .expect("byzantine")
+            .remove("collude");
+    }
+    alone.as_object_mut().expect("object").remove("expect");
+    for seed in 0..6 {
+        assert_eq!(
+            violated(&run(&scenario, seed)).as_deref(),
+            Some("agreement")
+        );
+        let r = run(&alone, seed);
+        assert!(
+            !matches!(
+                violated(&r).as_deref(),
+                Some("agreement" | "committed_seq_stable")
+            ),
+            "{}",
+            verdicts(&r)
+        );
+    }
+    // A collusion group needs a name.
+    let mut unnamed = scenario.clone();
+    unnamed["faults"][0]["byzantine"]["collude"] = json!("");
+    let text = serde_json::to_vec(&unnamed).expect("json");
+    let err = distsim::scenario::parse(&text, "pbft.json").err();
+    assert!(format!("{err:?}").contains("collude"), "{err:?}");
 }

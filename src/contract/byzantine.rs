@@ -33,6 +33,13 @@ pub trait Adversary<A: Actor> {
         let _ = (ctx, msg);
     }
 
+    /// Hears a message that `from`, a colluder in the same collusion group (a Byzantine fault's
+    /// `"collude"`), is sending to `to`, as its honest code wrote it: what colluders share, so
+    /// that they can tell receivers one consistent story. The default ignores it.
+    fn colluder_sent(&mut self, from: NodeId, to: NodeId, msg: &A::Msg) {
+        let _ = (from, to, msg);
+    }
+
     /// Under `"mode": "forge"`: a version of `msg` with fields altered (a term, a view, a digest, a
     /// value); `None` sends it unchanged.
     fn forge(&mut self, ctx: &mut Tamper<'_>, msg: &A::Msg) -> Option<A::Msg> {

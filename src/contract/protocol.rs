@@ -92,6 +92,11 @@ pub trait Protocol: Sized {
     /// Every property its checkers may judge (with some parameters only, too), with one line each.
     /// A test checks that the checkers never judge one that is not listed.
     const CHECKERS: &'static [(&'static str, &'static str)] = &[];
+    /// What this protocol's adversary does, one line each, for `distsim list`: under a Byzantine
+    /// mode it implements (`"forge"`, `"equivocate"`) or as an attack of its own (the name of the
+    /// mode that triggers it first). Empty for a protocol with no adversary; a test checks that a
+    /// protocol lists attacks exactly when [`Protocol::adversary`] gives one, each under a mode.
+    const ATTACKS: &'static [(&'static str, &'static str)] = &[];
     /// The server groups, in the order their node ids are laid out (clients come after them).
     const GROUPS: &'static [GroupSpec] = &[GroupSpec::SERVERS];
 
@@ -111,6 +116,15 @@ pub trait Protocol: Sized {
     fn adversary(&self, node: NodeId) -> Option<Box<dyn Adversary<Self::Actor>>> {
         let _ = node;
         None
+    }
+
+    /// Told once, after [`Protocol::setup`] and before any checker is built, the nodes that the
+    /// scenario's faults make Byzantine (any mode but `honest`) at some time in the run, in id order,
+    /// so that checkers can judge the others as correct. A fault targeting a role counts every node
+    /// (who holds the role is known only when it fires). Faults a test harness injects by hand are
+    /// not in it. The default ignores it.
+    fn byzantine_nodes(&mut self, nodes: &[NodeId]) {
+        let _ = nodes;
     }
 
     /// The role that liveness ("a leader within X ms of the last heal") waits for, if any.

@@ -285,6 +285,30 @@ pub enum ByzantineMode {
     Honest,
 }
 
+impl ByzantineMode {
+    /// Every mode with one line, in the enum's order (what `distsim list` prints).
+    pub const ALL: &'static [(&'static str, &'static str)] = &[
+        ("silent", "sends nothing (but keeps receiving)"),
+        (
+            "forge",
+            "alters fields of what it sends (the protocol's adversary says which)",
+        ),
+        (
+            "equivocate",
+            "sends different receivers conflicting versions (the protocol's adversary)",
+        ),
+        (
+            "replay",
+            "after each message, re-sends one of its last 64 to that message's receiver",
+        ),
+        (
+            "delay",
+            "holds back everything it sends until its mode changes, then sends it in order",
+        ),
+        ("honest", "behaves correctly again"),
+    ];
+}
+
 /// A Byzantine fault.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -293,4 +317,40 @@ pub struct ByzantineSpec {
     pub node: Target,
     /// The behaviour.
     pub mode: ByzantineMode,
+    /// A collusion group: Byzantine nodes of one group share what they send (each one's adversary
+    /// hears every message the others' honest code sends, before tampering), so that they can tell
+    /// one consistent story. None: the node acts alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collude: Option<String>,
+}
+
+/// The longest collusion group name.
+pub const COLLUDE_NAME_MAX: usize = 64;
+
+#[cfg(test)]
+mod byzantine_mode_tests {
+    use super::ByzantineMode;
+
+    #[test]
+    fn every_listed_mode_is_a_mode_and_every_mode_is_listed() {
+        let modes: Vec<ByzantineMode> = ByzantineMode::ALL
+            .iter()
+            .map(|(name, _)| serde_json::from_str(&format!("\"{name}\"")).expect(name))
+            .collect();
+        let mut distinct = modes.clone();
+        distinct.dedup();
+        assert_eq!(distinct.len(), modes.len());
+        // A new variant makes this match fail to compile until it is listed.
+        for m in &modes {
+            match m {
+                ByzantineMode::Silent
+                | ByzantineMode::Forge
+                | ByzantineMode::Equivocate
+                | ByzantineMode::Replay
+                | ByzantineMode::Delay
+                | ByzantineMode::Honest => {}
+            }
+        }
+        assert_eq!(modes.len(), 6);
+    }
 }

@@ -48,6 +48,11 @@ pub trait FaultSurface {
     fn skew_clock(&mut self, node: NodeId, offset_ns: i64, drift_ppm: Option<i64>);
     /// Makes `node` Byzantine with `mode`, or honest again with `None`.
     fn set_byzantine(&mut self, node: NodeId, mode: Option<ByzantineMode>);
+
+    /// Puts `node` in collusion group `group` (`None`: it acts alone). The default ignores it.
+    fn set_collusion(&mut self, node: NodeId, group: Option<&str>) {
+        let _ = (node, group);
+    }
 }
 
 /// A fault resolved against the world as it is when the fault fires.
@@ -229,6 +234,7 @@ pub fn apply(action: &FaultAction, planned: &Planned, surface: &mut impl FaultSu
             };
             for &n in nodes {
                 surface.set_byzantine(n, mode);
+                surface.set_collusion(n, b.collude.as_deref().filter(|_| mode.is_some()));
             }
         }
     }

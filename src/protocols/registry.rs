@@ -28,6 +28,8 @@ pub struct ProtocolInfo {
     pub groups: &'static [GroupSpec],
     /// The roles its nodes take (what faults may target).
     pub roles: &'static [&'static str],
+    /// What its Byzantine adversary does, by mode.
+    pub attacks: &'static [(&'static str, &'static str)],
 }
 
 /// The description of protocol `P`.
@@ -40,6 +42,7 @@ pub fn info<P: Protocol>() -> ProtocolInfo {
         params: P::PARAMS,
         groups: P::GROUPS,
         roles: P::ROLES,
+        attacks: P::ATTACKS,
     }
 }
 
@@ -125,6 +128,24 @@ pub fn check_description<P: Protocol>() -> Result<(), String> {
         let default: serde_json::Value = serde_json::from_str(p.default)
             .map_err(|e| format!("param {}: default {:?} is not JSON: {e}", p.name, p.default))?;
         judged(&serde_json::json!({ p.name: default }))?;
+    }
+    // Attacks are listed exactly when there is an adversary to make them, each under a mode it
+    // implements.
+    let protocol = P::setup(&Setup {
+        cluster,
+        params: &serde_json::Value::Null,
+        mutants: &[],
+    })?;
+    if protocol.adversary(0).is_some() == P::ATTACKS.is_empty() {
+        return Err("ATTACKS must list what the adversary does, and be empty without one".into());
+    }
+    if let Some((mode, _)) = P::ATTACKS
+        .iter()
+        .find(|(mode, _)| !matches!(*mode, "forge" | "equivocate"))
+    {
+        return Err(format!(
+            "attack under {mode:?}: only forge and equivocate reach the adversary"
+        ));
     }
     // The parser names what it expects when it meets a field it does not know.
     let probe = serde_json::json!({ "__undocumented__": 0 });

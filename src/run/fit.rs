@@ -61,6 +61,21 @@ fn check_roles_and_forging<P: Protocol>(scenario: &Scenario, protocol: &P) -> Re
             ));
         }
     }
+    // The same for the modes a swarm sweep may draw.
+    let modes = scenario.swarm.iter().flat_map(|sw| &sw.byzantine_modes);
+    for (i, mode) in modes.enumerate() {
+        if matches!(mode, ByzantineMode::Forge | ByzantineMode::Equivocate)
+            && protocol.adversary(0).is_none()
+        {
+            return Err((
+                vec![key("swarm"), key("byzantine_modes"), Seg::Index(i)],
+                format!(
+                    "protocol {} has no Byzantine adversary, so this mode would change nothing",
+                    P::NAME
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! [`run`] picks the protocol by name from the registry; [`run_protocol`] runs any [`Protocol`], so a
 //! user's own actors get the network, faults, checkers and traces without touching distsim's code.
 
+pub mod byzantine;
 mod fit;
 pub mod registry;
 pub mod replay;
@@ -211,10 +212,11 @@ pub fn prepare_with_cluster<P: Protocol>(
         params: &scenario.params,
         mutants: &scenario.mutants,
     };
-    let protocol = P::setup(&setup).map_err(|e| {
+    let mut protocol = P::setup(&setup).map_err(|e| {
         let (path, msg) = split_setup_error(&e);
         source_or_inline(source, scenario).error_at(&path, msg)
     })?;
+    protocol.byzantine_nodes(&byzantine::byzantine_nodes(&scenario.faults, &cluster));
     fit::check(scenario, &protocol)
         .map_err(|(path, msg)| source_or_inline(source, scenario).error_at(&path, msg))?;
     Ok((protocol, cluster))

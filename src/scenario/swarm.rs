@@ -7,9 +7,9 @@
 //! ```
 
 use super::DRIFT_PPM_MIN;
-use super::Scenario;
 use super::locate::Seg;
 use super::validate::Problem;
+use super::{ByzantineMode, Scenario};
 use serde::{Deserialize, Serialize};
 
 /// Every fault kind the swarm sampler knows, with what it draws.
@@ -44,7 +44,8 @@ pub const SWARM_KINDS: &[(&str, &str)] = &[
     ),
     (
         "byzantine",
-        "make a server silent or forging, honest again later (off unless listed)",
+        "make a server Byzantine in a mode from byzantine_modes, honest again later; at most \
+         byzantine_max servers a run (off unless listed)",
     ),
 ];
 
@@ -112,6 +113,32 @@ pub struct SwarmSpec {
     /// of `max_time_ms` when the scenario has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_ms: Option<u64>,
+    /// The modes `byzantine` episodes draw from: by default `silent`, `replay` and `delay`, which
+    /// every protocol can take; `forge` and `equivocate` need the protocol's adversary.
+    #[serde(
+        default = "default_byzantine_modes",
+        skip_serializing_if = "is_default_byzantine_modes"
+    )]
+    pub byzantine_modes: Vec<ByzantineMode>,
+    /// The most distinct servers `byzantine` episodes make Byzantine in one run: by default
+    /// f = (nodes - 1) / 3, the most Byzantine servers of `nodes` that a Byzantine-tolerant protocol
+    /// can tolerate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byzantine_max: Option<u32>,
+}
+
+/// The Byzantine modes drawn unless a scenario's `"swarm"` lists its own.
+pub const BYZANTINE_MODES_DEFAULT: &[ByzantineMode] = &[
+    ByzantineMode::Silent,
+    ByzantineMode::Replay,
+    ByzantineMode::Delay,
+];
+
+fn default_byzantine_modes() -> Vec<ByzantineMode> {
+    BYZANTINE_MODES_DEFAULT.to_vec()
+}
+fn is_default_byzantine_modes(modes: &[ByzantineMode]) -> bool {
+    modes == BYZANTINE_MODES_DEFAULT
 }
 
 fn default_kinds() -> Vec<String> {
@@ -166,11 +193,19 @@ impl Default for SwarmSpec {
             drift_ppm_max: default_drift_ppm_max(),
             target_role: default_target_role(),
             quiet_ms: None,
+            byzantine_modes: default_byzantine_modes(),
+            byzantine_max: None,
         }
     }
 }
 
 impl SwarmSpec {
+    /// The most distinct servers made Byzantine in one run of `scenario`.
+    pub fn byzantine_max_for(&self, scenario: &Scenario) -> u32 {
+        self.byzantine_max
+            .unwrap_or(scenario.nodes.saturating_sub(1) / 3)
+    }
+
     /// The quiet period for `scenario`: the spec's own, or the longest liveness promise, or a quarter
     /// of the run.
     pub fn quiet_ms_for(&self, scenario: &Scenario) -> u64 {
@@ -265,6 +300,30 @@ pub fn validate(spec: &SwarmSpec, scenario: &Scenario) -> Result<(), Problem> {
     let drift_limit = DRIFT_PPM_MIN.unsigned_abs();
     if spec.drift_ppm_max > drift_limit {
         return Err((p("drift_ppm_max"), format!("must be at most {drift_limit}")));
+    }
+    for (i, m) in spec.byzantine_modes.iter().enumerate() {
+        if *m == ByzantineMode::Honest {
+            let mut path = p("byzantine_modes");
+            path.push(Seg::Index(i));
+            return Err((
+                path,
+                "\"honest\" is how every byzantine episode ends, not a mode to draw".into(),
+            ));
+        }
+    }
+    if spec.byzantine_modes.is_empty() && spec.kinds.iter().any(|k| k == "byzantine") {
+        return Err((
+            p("byzantine_modes"),
+            "the byzantine kind is listed, so name at least one mode to draw".into(),
+        ));
+    }
+    if let Some(m) = spec.byzantine_max
+        && m > scenario.nodes
+    {
+        return Err((
+            p("byzantine_max"),
+            format!("{m} is more than the {} servers", scenario.nodes),
+        ));
     }
     let quiet = spec.quiet_ms_for(scenario);
     let promised = liveness_promise_ms(scenario);

@@ -359,6 +359,19 @@ fn validate_fault(f: &FaultSpec, base: &[Seg], servers: u32, total: u32) -> Resu
                     format!("node {n} is a client; only servers turn Byzantine"),
                 );
             }
+            if let Some(g) = &b.collude
+                && (g.trim().is_empty() || g.len() > crate::fault::action::COLLUDE_NAME_MAX)
+            {
+                let mut p = field("byzantine");
+                p.push(key("collude"));
+                return at(
+                    p,
+                    format!(
+                        "a collusion group's name is 1 to {} characters",
+                        crate::fault::action::COLLUDE_NAME_MAX
+                    ),
+                );
+            }
         }
     }
     Ok(())

@@ -181,6 +181,8 @@ struct Slot<A: Actor> {
     sent: VecDeque<(NodeId, A::Msg)>,
     /// What the node holds back under `delay`, in order (at most [`HELD_MAX`]).
     held: Vec<(NodeId, A::Msg)>,
+    /// The node's collusion group while Byzantine.
+    collude: Option<String>,
 }
 
 /// One run in progress.
@@ -271,6 +273,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 adversary_rng: Rng::stream(seed, &format!("byzantine/{id}")),
                 sent: VecDeque::new(),
                 held: Vec::new(),
+                collude: None,
             })
             .collect();
         let checkers = checkers_for(&protocol, scenario);
@@ -1096,6 +1099,20 @@ impl<'s, P: Protocol> World<'s, P> {
             rng: &mut slot.adversary_rng,
         };
         adversary.saw(&mut ctx, &msg);
+        if slot.collude.is_some() {
+            // Colluders hear the honest version before this node tampers with it.
+            self.share_with_colluders(from, to, &msg);
+        }
+        let slot = &mut self.nodes[from as usize];
+        let Some(adversary) = slot.adversary.as_mut() else {
+            return (msg, None);
+        };
+        let mut ctx = Tamper {
+            node: from,
+            to,
+            now,
+            rng: &mut slot.adversary_rng,
+        };
         let changed = match mode {
             ByzantineMode::Forge => adversary.forge(&mut ctx, &msg),
             ByzantineMode::Equivocate => adversary.equivocate(&mut ctx, &msg),
@@ -1114,6 +1131,20 @@ impl<'s, P: Protocol> World<'s, P> {
                 }),
             ),
             None => (msg, None),
+        }
+    }
+
+    /// Hands a message Byzantine node `from` sends to `to` to the adversary of every other
+    /// Byzantine node in its collusion group.
+    fn share_with_colluders(&mut self, from: NodeId, to: NodeId, msg: &<P::Actor as Actor>::Msg) {
+        let group = self.nodes[from as usize].collude.clone();
+        for (id, slot) in self.nodes.iter_mut().enumerate() {
+            if id as NodeId == from || slot.byzantine.is_none() || slot.collude != group {
+                continue;
+            }
+            if let Some(adversary) = slot.adversary.as_mut() {
+                adversary.colluder_sent(from, to, msg);
+            }
         }
     }
 
@@ -1279,6 +1310,10 @@ impl<P: Protocol> FaultSurface for World<'_, P> {
         if let Some(d) = drift_ppm {
             clock.set_drift(self.now, d);
         }
+    }
+
+    fn set_collusion(&mut self, n: NodeId, group: Option<&str>) {
+        self.nodes[n as usize].collude = group.map(str::to_string);
     }
 
     fn set_byzantine(&mut self, n: NodeId, mode: Option<ByzantineMode>) {

@@ -86,6 +86,7 @@ pub fn byzantine(at_ms: u64, node: u32, mode: ByzantineMode) -> FaultSpec {
         FaultAction::Byzantine(ByzantineSpec {
             node: Target::Node(node),
             mode,
+            collude: None,
         }),
     )
 }
@@ -143,6 +144,7 @@ pub fn remap_nodes(f: &FaultSpec, map: &dyn Fn(u32) -> Option<u32>) -> Option<Fa
         FaultAction::Byzantine(b) => FaultAction::Byzantine(ByzantineSpec {
             node: target(&b.node)?,
             mode: b.mode,
+            collude: b.collude.clone(),
         }),
         FaultAction::Link(l) => {
             let mut l = l.clone();

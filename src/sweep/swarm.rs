@@ -79,6 +79,11 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
         .filter(|k| !matches!(*k, "loss" | "duplicate" | "latency"))
         .collect();
     let mut faults: Vec<FaultSpec> = Vec::new();
+    // The servers Byzantine episodes have picked so far: at most `byzantine_max` of them.
+    let mut byzantine = Byzantine {
+        picked: Vec::new(),
+        max: spec.byzantine_max_for(base),
+    };
     if !episode_kinds.is_empty() && window_end_ms > 0 {
         let episodes = rng.between(1, u64::from(spec.episodes_max.max(1)));
         for _ in 0..episodes {
@@ -90,9 +95,8 @@ pub fn draw(base: &Scenario, seed: u64) -> Scenario {
                 &mut rng,
                 &spec,
                 (base.nodes, target_role(&base.protocol, &spec.target_role)),
-                kind,
-                start_ms,
-                end_ms,
+                (kind, start_ms, end_ms),
+                &mut byzantine,
                 &mut faults,
             );
         }
@@ -157,14 +161,37 @@ fn split(rng: &mut Rng, servers: u32) -> (Vec<u32>, Vec<u32>) {
     (a, b)
 }
 
+/// The servers a run's Byzantine episodes picked, and how many they may pick.
+struct Byzantine {
+    picked: Vec<u32>,
+    max: u32,
+}
+
+impl Byzantine {
+    /// A server for the next Byzantine episode: a fresh one while fewer than `max` are picked,
+    /// else one of those already picked; `None` when `max` is 0. Draws nothing then, so a run
+    /// that may make nobody Byzantine draws as if the kind were off.
+    fn pick(&mut self, rng: &mut Rng, servers: u32) -> Option<u32> {
+        if self.max == 0 || servers == 0 {
+            return None;
+        }
+        if (self.picked.len() as u32) < self.max.min(servers) {
+            let free: Vec<u32> = (0..servers).filter(|n| !self.picked.contains(n)).collect();
+            let node = free[rng.below(free.len() as u64) as usize];
+            self.picked.push(node);
+            return Some(node);
+        }
+        Some(self.picked[rng.below(self.picked.len() as u64) as usize])
+    }
+}
+
 /// Appends one episode of `kind`: the fault at `start_ms` and its undoing at `end_ms`.
 fn episode(
     rng: &mut Rng,
     spec: &SwarmSpec,
     (servers, role): (u32, Option<&str>),
-    kind: &str,
-    start_ms: u64,
-    end_ms: u64,
+    (kind, start_ms, end_ms): (&str, u64, u64),
+    byzantine: &mut Byzantine,
     out: &mut Vec<FaultSpec>,
 ) {
     match kind {
@@ -215,13 +242,12 @@ fn episode(
             let drift = rng.between(0, 2 * spec.drift_ppm_max) as i64 - spec.drift_ppm_max as i64;
             out.push(fb::clock(start_ms, node, offset, drift));
         }
-        "byzantine" => {
-            let node = rng.below(u64::from(servers)) as u32;
-            let mode = if rng.below(2) == 0 {
-                ByzantineMode::Silent
-            } else {
-                ByzantineMode::Forge
+        "byzantine" if !spec.byzantine_modes.is_empty() => {
+            let Some(node) = byzantine.pick(rng, servers) else {
+                return;
             };
+            let modes = &spec.byzantine_modes;
+            let mode = modes[rng.below(modes.len() as u64) as usize];
             out.push(fb::byzantine(start_ms, node, mode));
             out.push(fb::byzantine(end_ms, node, ByzantineMode::Honest));
         }
@@ -325,6 +351,69 @@ mod tests {
             assert!(kinds_seen.contains(k), "no seed drew {k}: {kinds_seen:?}");
         }
         assert!(!kinds_seen.contains("byzantine"), "byzantine is opt-in");
+    }
+
+    #[test]
+    fn byzantine_episodes_draw_the_listed_modes_on_at_most_byzantine_max_servers() {
+        let text = br#"{"name": "s", "protocol": "pbft", "seed": 1, "nodes": 7, "clients": 2,
+            "max_time_ms": 8000, "swarm": {"kinds": ["byzantine", "crash"], "kind_ppm": 1000000,
+            "byzantine_modes": ["replay", "delay", "equivocate", "forge"]}}"#;
+        let b = crate::scenario::parse(text, "s.json").unwrap().0;
+        let mut modes = std::collections::BTreeSet::new();
+        let mut most = 0;
+        for seed in 0..200 {
+            let s = draw(&b, seed);
+            crate::run::validate(&s, None)
+                .unwrap_or_else(|e| panic!("seed {seed} drew a scenario pbft refuses: {e}"));
+            let cluster = crate::contract::Cluster::new(7, 2);
+            let nodes = crate::run::byzantine::byzantine_nodes(&s.faults, &cluster);
+            assert!(nodes.len() <= 2, "seed {seed}: f = 2 but {nodes:?}");
+            most = most.max(nodes.len());
+            for f in &s.faults {
+                if let FaultAction::Byzantine(spec) = &f.action {
+                    modes.insert(format!("{:?}", spec.mode));
+                }
+            }
+        }
+        assert_eq!(most, 2, "some seed makes f servers Byzantine");
+        let seen: Vec<&str> = modes.iter().map(String::as_str).collect();
+        assert_eq!(seen, ["Delay", "Equivocate", "Forge", "Honest", "Replay"]);
+        // Four servers tolerate one; byzantine_max may say otherwise.
+        let mut four = b.clone();
+        four.nodes = 4;
+        let cluster = crate::contract::Cluster::new(4, 2);
+        for seed in 0..50 {
+            let nodes = crate::run::byzantine::byzantine_nodes(&draw(&four, seed).faults, &cluster);
+            assert!(nodes.len() <= 1, "seed {seed}: {nodes:?}");
+        }
+        let mut none = four.clone();
+        none.swarm.as_mut().unwrap().byzantine_max = Some(0);
+        for seed in 0..50 {
+            assert!(
+                !draw(&none, seed)
+                    .faults
+                    .iter()
+                    .any(|f| fb::kind(f) == "byzantine"),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_swarm_may_draw_forge_only_where_the_protocol_has_an_adversary() {
+        let text = br#"{"name": "s", "protocol": "raft", "seed": 1, "nodes": 4, "clients": 1,
+            "max_time_ms": 8000, "swarm": {"kinds": ["byzantine"], "byzantine_modes": ["replay", "forge"]}}"#;
+        let (b, source) = crate::scenario::parse(text, "s.json").unwrap();
+        let err = crate::run::validate(&b, Some(&source))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("swarm.byzantine_modes[1]"), "{err}");
+        let text = br#"{"name": "s", "protocol": "raft", "seed": 1, "nodes": 4, "clients": 1,
+            "max_time_ms": 8000, "swarm": {"kinds": ["byzantine"], "byzantine_modes": ["honest"]}}"#;
+        let err = crate::scenario::parse(text, "s.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("swarm.byzantine_modes[0]"), "{err}");
     }
 
     #[test]

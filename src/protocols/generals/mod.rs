@@ -159,6 +159,13 @@ impl Protocol for Generals {
             about: "one round's length, ms (at least the network's largest delay)",
         },
     ];
+    const ATTACKS: &'static [(&'static str, &'static str)] = &[
+        ("forge", "a traitor flips every order it passes on"),
+        (
+            "equivocate",
+            "a traitor tells receivers of one id parity (drawn per traitor) the opposite order",
+        ),
+    ];
     const CHECKERS: &'static [(&'static str, &'static str)] = &[
         ("ic1", "every loyal lieutenant decides the same order"),
         (

@@ -3,50 +3,68 @@
 //! Channels are authenticated and client requests are signed, so a Byzantine primary cannot invent
 //! a client's request; what it can do is order *different* things at one sequence number. Under
 //! `equivocate`, servers with an even id get the honest message and servers with an odd id a
-//! version for the null request (a no-op). Colluding Byzantine replicas share what they sent
-//! (one table per run), so every one of them tells each receiver the same story: with f + 1 of
-//! them, the two halves of the correct replicas can each commit their own version.
-//! Under `forge`, replies carry a made-up result and prepares and commits a made-up digest.
+//! version for the null request (a no-op). Byzantine replicas of one collusion group (faults with
+//! the same `"collude"`) hear the pre-prepares the others send, so every one of them tells each
+//! receiver the same story: with f + 1 of them, the two halves of the correct replicas can each
+//! commit their own version. A replica acting alone knows only the pre-prepares it sent itself.
+//! Under `forge`, replies carry a made-up result and prepares, commits and checkpoints a made-up
+//! digest.
 
 use super::PbftActor;
 use super::digest::{DigestKind, digest};
 use super::message::{Msg, Request, Seq, View};
-use crate::contract::{Adversary, Tamper, Value};
+use crate::contract::{Adversary, NodeId, Tamper, Value};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
-/// What the colluding Byzantine replicas of one run know: the honest request of each pre-prepare
-/// one of them sent.
-pub type Collusion = Arc<Mutex<BTreeMap<(View, Seq), Option<Request>>>>;
+/// The most pre-prepares a Byzantine replica remembers; the oldest go first.
+pub const KNOWN_MAX: usize = 4096;
 
 /// One Byzantine replica.
 pub struct PbftAdversary {
     /// The digest function of the run.
     pub digest_kind: DigestKind,
-    /// Shared with the other Byzantine replicas of the run.
-    pub collusion: Collusion,
+    /// The honest request of each pre-prepare this replica or a colluder sent.
+    known: BTreeMap<(View, Seq), Option<Request>>,
 }
 
 impl PbftAdversary {
+    /// A Byzantine replica that knows nothing yet.
+    pub fn new(digest_kind: DigestKind) -> PbftAdversary {
+        PbftAdversary {
+            digest_kind,
+            known: BTreeMap::new(),
+        }
+    }
+
     fn honest_digest(&self, view: View, seq: Seq) -> Option<String> {
-        let table = self.collusion.lock().expect("a run is single-threaded");
-        table
+        self.known
             .get(&(view, seq))
             .map(|r| digest(self.digest_kind, r.as_ref()))
+    }
+
+    /// Remembers the honest request of a pre-prepare.
+    fn learn(&mut self, msg: &Msg) {
+        if let Msg::PrePrepare {
+            view, seq, request, ..
+        } = msg
+        {
+            self.known
+                .entry((*view, *seq))
+                .or_insert_with(|| request.clone());
+            if self.known.len() > KNOWN_MAX {
+                self.known.pop_first();
+            }
+        }
     }
 }
 
 impl Adversary<PbftActor> for PbftAdversary {
     fn saw(&mut self, _ctx: &mut Tamper<'_>, msg: &Msg) {
-        if let Msg::PrePrepare {
-            view, seq, request, ..
-        } = msg
-        {
-            let mut table = self.collusion.lock().expect("a run is single-threaded");
-            table
-                .entry((*view, *seq))
-                .or_insert_with(|| request.clone());
-        }
+        self.learn(msg);
+    }
+
+    fn colluder_sent(&mut self, _from: NodeId, _to: NodeId, msg: &Msg) {
+        self.learn(msg);
     }
 
     fn equivocate(&mut self, ctx: &mut Tamper<'_>, msg: &Msg) -> Option<Msg> {
@@ -104,6 +122,10 @@ impl Adversary<PbftActor> for PbftAdversary {
             }),
             Msg::Commit { view, seq, .. } => Some(Msg::Commit {
                 view: *view,
+                seq: *seq,
+                digest: made_up,
+            }),
+            Msg::Checkpoint { seq, .. } => Some(Msg::Checkpoint {
                 seq: *seq,
                 digest: made_up,
             }),

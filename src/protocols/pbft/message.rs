@@ -4,6 +4,7 @@
 
 use crate::contract::Value;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A view number; the primary of view `v` is replica `v mod n`.
 pub type View = u64;
@@ -57,13 +58,38 @@ pub struct Prepared {
     pub prepares: Vec<u32>,
 }
 
-/// A view-change message `<VIEW-CHANGE, v+1, n, C, P, i>` (no checkpoints: `n` is always 0).
+/// A stable checkpoint with its proof `C`: the sequence number, the state digest, and the replicas
+/// whose CHECKPOINT messages for them made it stable (2f + 1; none for the initial state at 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StableCheckpoint {
+    /// Its sequence number `n` (a multiple of the checkpoint interval; 0: the initial state).
+    pub seq: Seq,
+    /// The state digest after executing `seq`.
+    pub digest: Digest,
+    /// The replicas that vouched for it.
+    pub vouchers: Vec<u32>,
+}
+
+/// A view-change message `<VIEW-CHANGE, v+1, n, C, P, i>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ViewChange {
     /// The view it asks for.
     pub new_view: View,
-    /// For each sequence number the sender prepared, its certificate of the highest view.
+    /// The sender's last stable checkpoint `n` with its proof `C`.
+    pub checkpoint: StableCheckpoint,
+    /// For each sequence number above the checkpoint that the sender prepared, its certificate of
+    /// the highest view.
     pub prepared: Vec<Prepared>,
+}
+
+/// The service state at a checkpoint, as a state transfer carries it: the key-value store and each
+/// client's last timestamp and result (so requests still execute once).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// The key-value store.
+    pub store: BTreeMap<String, String>,
+    /// Each client's last executed timestamp and its result.
+    pub replies: BTreeMap<u32, (u64, Value)>,
 }
 
 /// One pre-prepare of a new view's set `O`.
@@ -123,6 +149,25 @@ pub enum Msg {
     },
     /// Replica to all.
     ViewChange(ViewChange),
+    /// Replica to all, every `checkpoint_interval` executions: `<CHECKPOINT, n, d, i>`.
+    Checkpoint {
+        /// The sequence number of the last request executed.
+        seq: Seq,
+        /// The digest of the state after it.
+        digest: Digest,
+    },
+    /// A replica behind a stable checkpoint asks a replica that vouched for it for the state.
+    FetchState {
+        /// The checkpoint's sequence number.
+        seq: Seq,
+    },
+    /// The state at a checkpoint; the receiver checks it against the stable digest it knows.
+    State {
+        /// The checkpoint's sequence number.
+        seq: Seq,
+        /// The state.
+        snapshot: Snapshot,
+    },
     /// New primary to all: `<NEW-VIEW, v+1, V, O>`.
     NewView {
         /// The new view.

@@ -13,8 +13,11 @@
 //! share f + 1 replicas: at n = 5 that is 4, where both 2f + 1 and the source document's
 //! `2*(n/3)+1` give 3, which one equivocating primary defeats.
 //!
-//! Not done: checkpoints and log garbage collection (a new view re-proposes from sequence number 1),
-//! and replica crash recovery (a crashed replica counts against f).
+//! Every `checkpoint_interval` requests the replicas agree on a checkpoint of the state (2f + 1
+//! matching CHECKPOINT messages); the log below it is discarded, only sequence numbers in the window
+//! (h, h + `log_window`] are accepted, a replica left behind fetches the checkpoint's state, and a
+//! new view starts after the latest stable checkpoint its view-change messages prove (see
+//! [`replica`]). Replicas keep their state on disk, so a crash loses nothing.
 //!
 //! Node ids `0..n` are replicas, then clients; both are [`PbftActor`]s.
 
@@ -30,13 +33,16 @@ use crate::contract::{
     Actor, Adversary, Checker, Ctx, Duration, KvModel, Mutant, NodeId, NoteLabel, Param, Protocol,
     Role, Setup,
 };
-use adversary::{Collusion, PbftAdversary};
+use adversary::PbftAdversary;
 use client::{Client, ClientConfig, ClientDisk};
 use digest::DigestKind;
 use message::{Digest, Msg, PbftTimer, Seq, View};
 use mutants::Flags;
 use replica::{Replica, ReplicaConfig};
 use serde::{Deserialize, Serialize};
+
+/// The largest `log_window`: it bounds every replica's log.
+pub const LOG_WINDOW_MAX: u64 = 100_000;
 
 /// PBFT's scenario parameters, all optional. Unknown fields are an error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +62,10 @@ pub struct PbftParams {
     pub client_deadline_ms: u64,
     /// Most client think time (default 50).
     pub think_ms_max: u64,
-    /// The replicas the scenario's faults make Byzantine: checkers do not judge them (default []).
-    pub byzantine: Vec<NodeId>,
+    /// Take a checkpoint every this many sequence numbers (default 10).
+    pub checkpoint_interval: u64,
+    /// The log window: sequence numbers accepted lie in (h, h + this] (default 20).
+    pub log_window: u64,
     /// Liveness: operations invoked after the last fault complete within this (off unless set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_ms: Option<u64>,
@@ -73,15 +81,23 @@ impl Default for PbftParams {
             client_retry_ms: 200,
             client_deadline_ms: 5000,
             think_ms_max: 50,
-            byzantine: Vec::new(),
+            checkpoint_interval: 10,
+            log_window: 20,
             liveness_ms: None,
         }
     }
 }
 
 impl PbftParams {
-    /// Parses and validates `params` for `n` replicas; errors name the field.
-    pub fn parse(params: &serde_json::Value, n: u32) -> Result<PbftParams, String> {
+    /// Parses and validates `params`; errors name the field.
+    pub fn parse(params: &serde_json::Value) -> Result<PbftParams, String> {
+        if params.get("byzantine").is_some() {
+            return Err(
+                "params.byzantine: no longer read: the checkers judge every replica that the \
+                        scenario's faults do not make Byzantine; remove it"
+                    .into(),
+            );
+        }
         let p: PbftParams = if params.is_null() {
             PbftParams::default()
         } else {
@@ -111,13 +127,22 @@ impl PbftParams {
                 "must be at least params.client_retry_ms",
             );
         }
+        if p.checkpoint_interval == 0 {
+            return err("checkpoint_interval", "must be at least 1");
+        }
+        if p.log_window < p.checkpoint_interval {
+            return err(
+                "log_window",
+                "must be at least params.checkpoint_interval, or the primary stops before the next checkpoint",
+            );
+        }
+        if p.log_window > LOG_WINDOW_MAX {
+            return Err(format!(
+                "params.log_window: must be at most {LOG_WINDOW_MAX}"
+            ));
+        }
         if p.liveness_ms == Some(0) {
             return err("liveness_ms", "must be at least 1");
-        }
-        if let Some(b) = p.byzantine.iter().find(|b| **b >= n) {
-            return Err(format!(
-                "params.byzantine: {b} is not a replica (there are {n})"
-            ));
         }
         Ok(p)
     }
@@ -174,6 +199,32 @@ pub enum PbftNote {
         /// Digest of what it executed.
         digest: Digest,
     },
+    /// A replica took a checkpoint of its state after executing `seq`.
+    CheckpointTaken {
+        /// Sequence number.
+        seq: Seq,
+        /// The state digest.
+        digest: Digest,
+    },
+    /// A checkpoint became stable at a replica (its low water mark moved there).
+    CheckpointStable {
+        /// Sequence number.
+        seq: Seq,
+        /// The state digest.
+        digest: Digest,
+    },
+    /// A replica discarded its log up to checkpoint `seq`.
+    LogTruncated {
+        /// Sequence number.
+        seq: Seq,
+        /// The checkpoint's state digest.
+        digest: Digest,
+    },
+    /// A replica behind a stable checkpoint installed its state from another replica.
+    StateTransferred {
+        /// The checkpoint's sequence number.
+        seq: Seq,
+    },
     /// A replica asked for a new view.
     ViewChangeStarted {
         /// The view asked for.
@@ -214,6 +265,10 @@ impl NoteLabel for PbftNote {
             PbftNote::Prepared { .. } => "prepared",
             PbftNote::Committed { .. } => "committed",
             PbftNote::Executed { .. } => "executed",
+            PbftNote::CheckpointTaken { .. } => "checkpoint_taken",
+            PbftNote::CheckpointStable { .. } => "checkpoint_stable",
+            PbftNote::LogTruncated { .. } => "log_truncated",
+            PbftNote::StateTransferred { .. } => "state_transferred",
             PbftNote::ViewChangeStarted { .. } => "view_change_started",
             PbftNote::NewView { .. } => "new_view",
             PbftNote::NewViewRejected { .. } => "new_view_rejected",
@@ -296,7 +351,8 @@ pub struct Pbft {
     params: PbftParams,
     replica: ReplicaConfig,
     client: ClientConfig,
-    collusion: Collusion,
+    /// The nodes the scenario's faults make Byzantine: the checkers judge the others.
+    byzantine: Vec<NodeId>,
 }
 
 impl Protocol for Pbft {
@@ -308,6 +364,17 @@ impl Protocol for Pbft {
         "PBFT (Castro & Liskov 1999): Byzantine-tolerant replication, n >= 3f + 1, view changes";
     const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
     const ROLES: &'static [&'static str] = &["primary", "backup", "view_changing"];
+    const ATTACKS: &'static [(&'static str, &'static str)] = &[
+        (
+            "equivocate",
+            "a primary pre-prepares the null request for odd replicas and the client's for even ones; \
+             prepares and commits tell each receiver the matching story, shared by colluders",
+        ),
+        (
+            "forge",
+            "replies carry a made-up result; prepares, commits and checkpoints a made-up digest",
+        ),
+    ];
     const PARAMS: &'static [Param] = &[
         Param {
             name: "ops_per_client",
@@ -345,9 +412,14 @@ impl Protocol for Pbft {
             about: "most client think time",
         },
         Param {
-            name: "byzantine",
-            default: "[]",
-            about: "the replicas the scenario's faults make Byzantine; checkers judge the others",
+            name: "checkpoint_interval",
+            default: "10",
+            about: "take a checkpoint every this many sequence numbers (K)",
+        },
+        Param {
+            name: "log_window",
+            default: "20",
+            about: "sequence numbers accepted lie in (h, h + this], h the stable checkpoint (L)",
         },
         Param {
             name: "liveness_ms",
@@ -365,6 +437,14 @@ impl Protocol for Pbft {
             "a request committed at a correct replica keeps its sequence number in later views",
         ),
         (
+            "checkpoint_stable",
+            "a correct replica makes a checkpoint stable (and discards its log up to it) only once 2f + 1 replicas may hold it, and correct replicas' stable checkpoints agree on the state digest",
+        ),
+        (
+            "log_bounded",
+            "a correct replica's log holds only sequence numbers in (h, h + log_window], at most log_window * (VIEWS_AHEAD + 2) entries",
+        ),
+        (
             "pbft_liveness",
             "with liveness_ms: operations invoked after the last fault complete within it",
         ),
@@ -375,7 +455,7 @@ impl Protocol for Pbft {
         if n == 0 {
             return Err("nodes: PBFT needs at least one replica".into());
         }
-        let params = PbftParams::parse(setup.params, n)?;
+        let params = PbftParams::parse(setup.params)?;
         let flags = Flags::from_names(setup.mutants)?;
         let f = (n - 1) / 3;
         Ok(Pbft {
@@ -384,6 +464,8 @@ impl Protocol for Pbft {
                 f,
                 digest_kind: params.digest,
                 view_change_timeout: Duration::from_millis(params.view_change_timeout_ms),
+                checkpoint_interval: params.checkpoint_interval,
+                log_window: params.log_window,
                 flags,
             },
             client: ClientConfig {
@@ -395,7 +477,7 @@ impl Protocol for Pbft {
                 think_max: Duration::from_millis(params.think_ms_max),
             },
             params,
-            collusion: Collusion::default(),
+            byzantine: Vec::new(),
         })
     }
 
@@ -410,22 +492,24 @@ impl Protocol for Pbft {
     fn checkers(&self) -> Vec<Box<dyn Checker<PbftActor>>> {
         let mut all: Vec<Box<dyn Checker<PbftActor>>> = vec![Box::new(checkers::Safety::new(
             self.replica.n,
-            self.params.byzantine.clone(),
+            self.byzantine.clone(),
+            self.params.log_window,
         ))];
         if let Some(ms) = self.params.liveness_ms {
             all.push(Box::new(checkers::Liveness {
                 within_ns: Duration::from_millis(ms).as_nanos(),
-                byzantine: !self.params.byzantine.is_empty(),
+                byzantine: !self.byzantine.is_empty(),
             }));
         }
         all
     }
 
     fn adversary(&self, _node: NodeId) -> Option<Box<dyn Adversary<PbftActor>>> {
-        Some(Box::new(PbftAdversary {
-            digest_kind: self.replica.digest_kind,
-            collusion: self.collusion.clone(),
-        }))
+        Some(Box::new(PbftAdversary::new(self.replica.digest_kind)))
+    }
+
+    fn byzantine_nodes(&mut self, nodes: &[NodeId]) {
+        self.byzantine = nodes.to_vec();
     }
 
     fn leader_role(&self) -> Option<&'static str> {

@@ -5,6 +5,8 @@
 //! | `pbft.quorum_2f` | quorums of 2f instead of 2f + 1 | `agreement` (an equivocating primary splits the backups) |
 //! | `pbft.no_digest_match` | prepares and commits are matched on view and sequence number only | `agreement` |
 //! | `pbft.view_change_drops_prepared` | view-change messages carry no prepared certificates | `committed_seq_stable` (a new view reuses committed sequence numbers) |
+//! | `pbft.checkpoint_quorum_f` | a checkpoint is stable with f + 1 matching CHECKPOINT messages instead of 2f + 1 | `checkpoint_stable` (`pbft_checkpoints`: a replica discards its log before 2f + 1 replicas hold the state) |
+//! | `pbft.gc_unstable` | a replica discards its log up to its own checkpoint at once, before it is stable | `checkpoint_stable` |
 
 use crate::contract::Mutant;
 
@@ -22,6 +24,14 @@ pub const MUTANTS: &[Mutant] = &[
         name: "pbft.view_change_drops_prepared",
         about: "view-change messages carry no prepared certificates, so a new view forgets committed requests",
     },
+    Mutant {
+        name: "pbft.checkpoint_quorum_f",
+        about: "a checkpoint becomes stable (and the log is discarded up to it) with f + 1 matching CHECKPOINT messages instead of 2f + 1",
+    },
+    Mutant {
+        name: "pbft.gc_unstable",
+        about: "a replica discards its log up to its own checkpoint as soon as it takes it, before the checkpoint is stable",
+    },
 ];
 
 /// Which mutants are on. All off is correct PBFT.
@@ -33,6 +43,10 @@ pub struct Flags {
     pub no_digest_match: bool,
     /// `pbft.view_change_drops_prepared`.
     pub view_change_drops_prepared: bool,
+    /// `pbft.checkpoint_quorum_f`.
+    pub checkpoint_quorum_f: bool,
+    /// `pbft.gc_unstable`.
+    pub gc_unstable: bool,
 }
 
 impl Flags {
@@ -44,6 +58,8 @@ impl Flags {
                 "pbft.quorum_2f" => f.quorum_2f = true,
                 "pbft.no_digest_match" => f.no_digest_match = true,
                 "pbft.view_change_drops_prepared" => f.view_change_drops_prepared = true,
+                "pbft.checkpoint_quorum_f" => f.checkpoint_quorum_f = true,
+                "pbft.gc_unstable" => f.gc_unstable = true,
                 other => return Err(format!("mutants: unknown pbft mutant {other:?}")),
             }
         }

@@ -15,7 +15,7 @@
 //!   a selfish miner's share of the main chain against its share of the hash power (Eyal and
 //!   Sirer's measure); how many reorganisations honest nodes made and how deep.
 //!
-//! Honest nodes are the servers not listed in `selfish` or `byzantine`.
+//! Honest nodes are the servers neither listed in `selfish` nor made Byzantine by a fault.
 
 use super::block::{Block, BlockHash};
 use super::message::PowNote;

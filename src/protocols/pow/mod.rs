@@ -58,6 +58,8 @@ use params::PowParams;
 /// The proof-of-work protocol for one run.
 pub struct Pow {
     params: PowParams,
+    /// The servers the scenario's faults make Byzantine (told by the engine): not judged.
+    byzantine: Vec<NodeId>,
     servers: u32,
     flags: Flags,
 }
@@ -66,7 +68,7 @@ impl Pow {
     /// The servers the checkers do not judge: selfish and Byzantine ones.
     fn excluded(&self) -> Vec<NodeId> {
         let mut ids = self.params.selfish.clone();
-        ids.extend(&self.params.byzantine);
+        ids.extend(&self.byzantine);
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -80,6 +82,17 @@ impl Protocol for Pow {
     const NAME: &'static str = "pow";
     const ABOUT: &'static str = "proof-of-work blockchain (Nakamoto 2008): SHA-256 proofs, longest chain, reorganisation, selfish mining";
     const MUTANTS: &'static [Mutant] = mutants::MUTANTS;
+    const ATTACKS: &'static [(&'static str, &'static str)] = &[
+        (
+            "forge",
+            "gossiped and synced blocks are replaced by well-formed blocks with a made-up payload \
+             and no proof of work",
+        ),
+        (
+            "equivocate",
+            "odd-numbered receivers get the forgeries, even-numbered ones the true blocks",
+        ),
+    ];
     const ROLES: &'static [&'static str] = &["miner", "selfish_miner"];
     const PARAMS: &'static [Param] = params::PARAMS;
     const CHECKERS: &'static [(&'static str, &'static str)] = &[
@@ -104,6 +117,7 @@ impl Protocol for Pow {
         }
         Ok(Pow {
             params: PowParams::parse(setup.params, servers)?,
+            byzantine: Vec::new(),
             servers,
             flags: Flags::from_names(setup.mutants)?,
         })
@@ -130,6 +144,10 @@ impl Protocol for Pow {
         })
     }
 
+    fn byzantine_nodes(&mut self, nodes: &[NodeId]) {
+        self.byzantine = nodes.to_vec();
+    }
+
     fn checkers(&self) -> Vec<Box<dyn Checker<Miner>>> {
         let p = &self.params;
         let weights = (0..self.servers)
@@ -138,7 +156,7 @@ impl Protocol for Pow {
         vec![
             Box::new(checkers::ValidBlocks::new(
                 p.difficulty_bits,
-                p.byzantine.clone(),
+                self.byzantine.clone(),
             )),
             Box::new(checkers::KDeepAgreement::new(
                 p.confirmations,

@@ -32,8 +32,6 @@ pub struct PowParams {
     pub sync_retry_ms: u64,
     /// The servers that mine selfishly (Eyal and Sirer): checkers do not judge them.
     pub selfish: Vec<NodeId>,
-    /// The servers the scenario's faults make Byzantine: checkers do not judge them.
-    pub byzantine: Vec<NodeId>,
 }
 
 impl Default for PowParams {
@@ -51,7 +49,6 @@ impl Default for PowParams {
             batch_max: 32,
             sync_retry_ms: 50,
             selfish: Vec::new(),
-            byzantine: Vec::new(),
         }
     }
 }
@@ -123,11 +120,6 @@ pub const PARAMS: &[Param] = &[
         default: "[]",
         about: "servers that mine selfishly (Eyal and Sirer 2014); checkers judge the others",
     },
-    Param {
-        name: "byzantine",
-        default: "[]",
-        about: "servers the scenario's faults make Byzantine; checkers judge the others",
-    },
 ];
 
 impl PowParams {
@@ -179,10 +171,8 @@ impl PowParams {
         if !(1..=1_024).contains(&p.batch_max) {
             return err("batch_max", "must be in 1..=1024".into());
         }
-        for (field, ids) in [("selfish", &p.selfish), ("byzantine", &p.byzantine)] {
-            if let Some(b) = ids.iter().find(|b| **b >= n) {
-                return err(field, format!("{b} is not a server (there are {n})"));
-            }
+        if let Some(b) = p.selfish.iter().find(|b| **b >= n) {
+            return err("selfish", format!("{b} is not a server (there are {n})"));
         }
         Ok(p)
     }
@@ -219,7 +209,7 @@ mod tests {
             (json!({"difficulty_bits": 0}), "params.difficulty_bits"),
             (json!({"nonce_steps_max": 0}), "params.nonce_steps_max"),
             (json!({"selfish": [3]}), "params.selfish"),
-            (json!({"byzantine": [7]}), "params.byzantine"),
+            (json!({"byzantine": [1]}), "params"),
             (json!({"batch_max": 0}), "params.batch_max"),
             (json!({"nope": 1}), "params"),
             (json!({"shares": ["x"]}), "params.shares"),

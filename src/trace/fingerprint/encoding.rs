@@ -11,7 +11,9 @@
 //!   as key, value); of unknown length (as `#[serde(flatten)]` makes): byte 1 before each element
 //!   and byte 0 after the last;
 //! - struct fields: byte 1 then the value, or byte 0 for a field skipped by
-//!   `skip_serializing_if`, in declaration order.
+//!   `skip_serializing_if`, in declaration order. (The marker keeps two adjacent optional fields
+//!   apart; the price is that a new optional field, even absent, changes the encoding of the
+//!   struct that gains it, and so the fingerprint of a run whose header holds one.)
 
 use serde::ser::{self, Serialize};
 use std::fmt;
