@@ -1,7 +1,8 @@
 //! Simulated events per second: the engine with no-op actors (ping-pong) and with Raft, tracing off
 //! and on, next to a bare baseline: a `BinaryHeap` + ChaCha8 loop that moves the same number of small
 //! messages between node inboxes with nothing else around it. The ratios say what the engine's
-//! generality costs. Targets: no-op engine >= 0.5x the bare loop; Raft with tracing off >= 0.25x.
+//! generality costs. After the criterion groups it prints the table of issue 15: every target, its ratio
+//! to the bare loop measured in the same run, and PASS or FAIL.
 
 use criterion::{Criterion, Throughput, criterion_group};
 use distsim::run::{RunOptions, run};
@@ -104,43 +105,114 @@ fn bench(c: &mut Criterion) {
 /// Something to time: returns the number of events it simulated.
 type Contender = Box<dyn Fn() -> u64>;
 
-/// Prints events/s for each and the ratios to the bare loop. Wall-clock time on a shared VM jitters by
-/// tens of percent, so every contender runs `ROUNDS` times, interleaved round-robin so that slow
-/// spells hit them all alike, and the best time of each is kept.
+/// A benchmark scenario shipped under `benches/scenarios/`.
+fn bench_scenario(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("benches/scenarios")
+        .join(name)
+}
+
+/// Runs the real `distsim` binary as a user would and returns the events it reports (from `--json`).
+fn cli(args: &[&str]) -> u64 {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_distsim"))
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("the distsim binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    report["counts"]["events"].as_u64().expect("counts.events")
+}
+
+/// The largest resident set any finished child process had, in KiB (Linux reports KiB).
+fn children_peak_rss_kib() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we own; RUSAGE_CHILDREN is a valid target.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage");
+    u64::try_from(usage.ru_maxrss).unwrap_or(0)
+}
+
+/// What the table is run on.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores, {cpu}")
+}
+
+/// Issue 15's table: every target with its baseline measured in the same run. Wall-clock time on a
+/// shared VM jitters by tens of percent, so every contender runs `ROUNDS` times, interleaved
+/// round-robin so that slow spells hit them all alike, and the best time of each is kept. Ratios are
+/// events/s against the bare loop's events/s.
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // determinism-ok: bench timing only
-fn ratios() {
+fn table() {
     use std::time::Instant;
-    const ROUNDS: usize = 15;
+    const ROUNDS: usize = 5;
     let noop = noop();
-    let raft = raft();
     let n = events(&noop, TraceOutput::Off);
-    let mut contenders: Vec<(&str, Contender)> = vec![
+    let ping = bench_scenario("ping_long.json");
+    let raft_file = bench_scenario("raft_lossy_long.json");
+    let raft = load(&raft_file).expect("benches/scenarios/raft_lossy_long.json");
+    let trace_path =
+        std::env::temp_dir().join(format!("distsim-bench-{}.jsonl", std::process::id()));
+    let (ping_s, raft_s, trace_s) = (
+        ping.display().to_string(),
+        raft_file.display().to_string(),
+        trace_path.display().to_string(),
+    );
+    let contenders: Vec<(&str, Option<f64>, Contender)> = vec![
         (
-            "bare loop",
+            "bare loop (BinaryHeap + ChaCha8)",
+            None,
             Box::new(move || {
                 black_box(bare_loop(16, n));
                 n
             }),
         ),
         (
-            "no-op engine",
+            "no-op engine (pingpong, trace off, library)",
+            Some(0.7),
             Box::new(move || events(&noop, TraceOutput::Off)),
         ),
-    ];
-    if let Some(raft) = raft {
-        let r2 = raft.clone();
-        contenders.push((
-            "raft, trace off",
+        (
+            "pingpong through the CLI, no --trace",
+            Some(0.6),
+            Box::new(move || cli(&["run", &ping_s])),
+        ),
+        (
+            "raft 5 nodes lossy, trace off, library",
+            Some(0.3),
             Box::new(move || events(&raft, TraceOutput::Off)),
-        ));
-        contenders.push((
-            "raft, trace digest",
-            Box::new(move || events(&r2, TraceOutput::Digest)),
-        ));
-    }
+        ),
+        (
+            "raft through the CLI, no --trace",
+            Some(0.25),
+            Box::new({
+                let r = raft_s.clone();
+                move || cli(&["run", &r])
+            }),
+        ),
+        (
+            "raft through the CLI, --trace FILE",
+            Some(0.15),
+            Box::new(move || cli(&["run", &raft_s, "--trace", &trace_s])),
+        ),
+    ];
     let mut best = vec![(0u64, f64::INFINITY); contenders.len()];
     for _ in 0..ROUNDS {
-        for (i, (_, f)) in contenders.iter().enumerate() {
+        for (i, (_, _, f)) in contenders.iter().enumerate() {
             let t = Instant::now();
             let events = black_box(f());
             let secs = t.elapsed().as_secs_f64();
@@ -149,26 +221,51 @@ fn ratios() {
             }
         }
     }
-    let eps: Vec<f64> = best.iter().map(|(e, s)| *e as f64 / s).collect();
-    println!("\nevents/s (best of {ROUNDS}, interleaved)");
-    for (i, (name, _)) in contenders.iter().enumerate() {
-        let target = match *name {
-            "no-op engine" => " (target >= 0.5)",
-            "raft, trace off" => " (target >= 0.25)",
-            _ => "",
+    let bare = best[0].0 as f64 / best[0].1;
+    println!(
+        "\nissue 15 table, {} (best of {ROUNDS}, interleaved)",
+        machine()
+    );
+    println!("| what | events/s | ratio to bare | target | |");
+    println!("|---|---:|---:|---:|---|");
+    for (i, (name, target, _)) in contenders.iter().enumerate() {
+        let eps = best[i].0 as f64 / best[i].1;
+        let ratio = eps / bare;
+        let (target, verdict) = match target {
+            Some(t) => (
+                format!(">= {t:.2}x"),
+                if ratio >= *t { "PASS" } else { "FAIL" },
+            ),
+            None => ("baseline".into(), ""),
         };
-        println!(
-            "  {name:<20} {:>14.0}   ratio {:.2}{target}",
-            eps[i],
-            eps[i] / eps[0]
-        );
+        println!("| {name} | {eps:.0} | {ratio:.2}x | {target} | {verdict} |");
     }
+    // Trace size, from the file the last round wrote.
+    let raft_events = best[5].0;
+    let bytes = std::fs::metadata(&trace_path).map_or(0, |m| m.len());
+    let _ = std::fs::remove_file(&trace_path);
+    let per_event = bytes as f64 / raft_events.max(1) as f64;
+    println!(
+        "| trace size (raft, --trace) | {per_event:.0} bytes/event | | <= 200 | {} |",
+        if per_event <= 200.0 { "PASS" } else { "FAIL" }
+    );
+    // Peak memory of a 10M-event run through the CLI, tracing off, history check included.
+    let big = bench_scenario("raft_10m.json");
+    let t = Instant::now();
+    let big_events = cli(&["run", &big.display().to_string()]);
+    let secs = t.elapsed().as_secs_f64();
+    let peak_mib = children_peak_rss_kib() as f64 / 1024.0;
+    println!(
+        "| raft, {big_events} events through the CLI: peak memory | {peak_mib:.0} MiB ({:.0} events/s) | | < 100 MiB | {} |",
+        big_events as f64 / secs,
+        if peak_mib < 100.0 { "PASS" } else { "FAIL" }
+    );
 }
 
 criterion_group!(benches, bench);
 
 fn main() {
     benches();
-    ratios();
+    table();
     Criterion::default().configure_from_args().final_summary();
 }
