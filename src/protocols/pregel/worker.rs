@@ -25,7 +25,7 @@ pub struct PartitionState {
     pub superstep: Superstep,
     /// Whether it ran `compute()` for `superstep` already.
     pub computed: bool,
-    /// Its vertices' values, in the order of [`WorkerConfig::vertices`].
+    /// Its vertices' values, in the order of [`Worker::vertices`].
     pub values: Vec<Val>,
     /// Which of its vertices voted to halt.
     pub halted: Vec<bool>,
