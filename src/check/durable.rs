@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(observe(0, disk(2, Some(1))), Ok(()));
         assert_eq!(observe(1, disk(1, None)), Ok(()));
         let failure = observe(0, disk(1, None)).unwrap_err();
-        assert!(failure.message.contains("went back from 2 to 1"), "{failure:?}");
+        assert!(
+            failure.message.contains("went back from 2 to 1"),
+            "{failure:?}"
+        );
         // The engine reports a failure with no property under the checker's name, which is the
         // name scenarios use in `expect`.
         assert_eq!(failure.property, None);

@@ -219,6 +219,10 @@ mod tests {
         timers.queued(&"heartbeat", T, 1);
         assert!(matches!(timers.popped(&"heartbeat", 1, T), Popped::Due));
         timers.fired(&"heartbeat");
-        assert_eq!(timers.armed().count(), 1, "a fired timer is no longer armed");
+        assert_eq!(
+            timers.armed().count(),
+            1,
+            "a fired timer is no longer armed"
+        );
     }
 }
