@@ -237,6 +237,7 @@ pub fn apply(action: &FaultAction, planned: &Planned, surface: &mut impl FaultSu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Fate;
     use crate::scenario::NetworkSpec;
 
     /// Three servers (0, 1, 2) and two clients (3, 4), the clients forming the group "clients";
@@ -339,6 +340,39 @@ mod tests {
             nodes,
             [2, 3],
             "resume all: every paused node, the client too"
+        );
+    }
+
+    #[test]
+    fn a_link_fault_speaks_milliseconds_and_touches_only_its_links() {
+        let mut fake = Fake::new(&[], &[]);
+        let link = crate::fault::action::LinkSpec {
+            from: Some(vec![0]),
+            to: Some(vec![1]),
+            delay_ms_min: Some(4),
+            delay_ms_max: Some(4),
+            loss_ppm: None,
+            duplicate_ppm: None,
+        };
+        let (nodes, _) = run(&mut fake, FaultAction::Link(link));
+        assert_eq!(nodes, [0]);
+        let mut rng = crate::contract::Rng::stream(1, "net");
+        for _ in 0..100 {
+            match fake.net.send(0, 1, &mut rng) {
+                Fate::Deliver { delay, .. } => assert_eq!(delay.0, 4 * NS_PER_MS),
+                other => panic!("{other:?}"),
+            }
+            fake.net.arrived();
+        }
+        let untouched: Vec<u64> = (0..100)
+            .filter_map(|_| match fake.net.send(1, 0, &mut rng) {
+                Fate::Deliver { delay, .. } => Some(delay.0),
+                Fate::Dropped(_) => None,
+            })
+            .collect();
+        assert!(
+            untouched.iter().any(|d| *d != 4 * NS_PER_MS),
+            "1 -> 0 keeps the scenario's latency"
         );
     }
 }
