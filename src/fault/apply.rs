@@ -238,7 +238,6 @@ pub fn apply(action: &FaultAction, planned: &Planned, surface: &mut impl FaultSu
 mod tests {
     use super::*;
     use crate::net::Fate;
-    use crate::scenario::NetworkSpec;
 
     /// Three servers (0, 1, 2) and two clients (3, 4), the clients forming the group "clients";
     /// node 1 holds "leader". Records what the faults did.
@@ -252,7 +251,7 @@ mod tests {
     impl Fake {
         fn new(down: &[NodeId], paused: &[NodeId]) -> Fake {
             Fake {
-                net: Network::new(5, &NetworkSpec::default()),
+                net: Network::new(5, &Default::default()),
                 down: down.to_vec(),
                 paused: paused.to_vec(),
                 done: Vec::new(),
