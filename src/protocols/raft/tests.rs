@@ -1748,6 +1748,34 @@ fn a_truncated_entry_held_outside_its_term_leaves_the_counts_alone() {
 }
 
 #[test]
+fn the_committed_record_never_grows_from_a_log_that_disagrees_with_it() {
+    // Entry A (1, t1) is committed by nodes 0 and 1. Node 1 then removes it (commit safety reports
+    // that) and, with node 2, holds B (1, t2, accepted in term 3, so not counted) under C (2, t3).
+    // C's majority would commit node 2's whole prefix, B included, which disagrees with the
+    // committed A at index 1: the checker reports it rather than grow its record from that log.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0)]).unwrap();
+    let removed = f
+        .feed_one(&mut c, 1, 3, &[RaftNote::Truncated { from_index: 1 }])
+        .expect_err("a committed entry removed");
+    assert_eq!(removed.property, Some("commit_safety"));
+    f.feed(&mut c, 1, 3, &[app(1, 2, 2, 0), app(2, 3, 2, 1)])
+        .unwrap();
+    let e = f
+        .feed_one(&mut c, 2, 3, &[app(1, 2, 2, 0), app(2, 3, 2, 1)])
+        .expect_err("C's prefix disagrees with the committed A");
+    assert!(
+        e.message.contains(
+            "entry 2 of term 3 is committed, but node 2's log under it differs from the \
+             committed entry at index 1"
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn a_log_that_changes_without_notes_is_caught() {
     // The disk gains an entry no note mentions: only the end-of-event comparison can see it.
     let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
