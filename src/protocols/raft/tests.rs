@@ -2013,6 +2013,23 @@ fn state_machine_safety_compares_the_state_machines() {
 }
 
 #[test]
+fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
+    // A reference FNV-1a (64-bit), checked against the published test vectors first.
+    let fnv1a = |bytes: &[u8]| {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        })
+    };
+    assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    let kv = [("ab", "c"), ("d", "")];
+    assert_eq!(
+        checkers::kv_digest(kv.iter().copied()),
+        fnv1a(b"ab\xffc\xfed\xff\xfe")
+    );
+}
+
+#[test]
 fn raft_liveness_checker() {
     let cluster = Cluster::new(3, 0);
     let window = crate::contract::Duration::from_millis(1_000);
