@@ -295,6 +295,18 @@ mod tests {
     }
 
     #[test]
+    fn leader_within_at_its_boundaries() {
+        let h = History::default();
+        // Servers are 0..3: node 3, the first client, holding the role name is no leader.
+        let roles = [role(1_200, 3, Some("leader"))];
+        let v = leader_within(&end(&h, &roles, 3_000), "leader", within_ms(500));
+        assert!(matches!(v, Verdict::Fail(_)), "{v:?}");
+        // A run that ends at the window's last instant has seen the whole window: judged.
+        let v = leader_within(&end(&h, &[], 1_500), "leader", within_ms(500));
+        assert!(matches!(v, Verdict::Fail(_)), "{v:?}");
+    }
+
+    #[test]
     fn an_operation_its_client_abandoned_early_is_not_judged() {
         // Heal at 1,000 ms, window 500 ms; process 1 gives up at 1,200 ms (its own deadline), and its
         // successor, process 2, completes in time.
