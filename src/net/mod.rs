@@ -357,7 +357,9 @@ mod tests {
             duplicate_ppm: 1_000,
             ..NetworkSpec::default()
         };
-        let changes: [(&str, fn(&mut LinkParams, bool)); 6] = [
+        /// Makes one field of a link worse (true) or better (false) than the scenario's.
+        type Change = fn(&mut LinkParams, bool);
+        let changes: [(&str, Change); 6] = [
             ("delay_ns_min", |p, worse| {
                 p.delay_ns_min = if worse { 3 } else { 1 } * NS_PER_MS;
             }),
