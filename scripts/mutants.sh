@@ -45,7 +45,7 @@ fi
 wide_tests_for() {
   case "$1" in
     src/sim/world.rs | src/sim/timers.rs | src/net/* | src/fault/*)
-      echo --test engine --test fault_kinds --test golden ;;
+      echo --test engine --test fault_kinds --test golden --test world_mutants ;;
     src/check/liveness.rs) echo --test false_alarms --test fault_kinds ;;
     src/check/durable.rs | src/protocols/raft/checkers.rs) echo --test raft_mutants ;;
   esac
@@ -80,7 +80,7 @@ for entry in "$root"/* "$root"/.[!.]*; do
 done
 # Build once before the first mutant, so the first mutant's time is its own.
 (cd "$lab" && nice -n 15 cargo test --no-run -q --lib --test engine --test fault_kinds --test golden \
-  --test false_alarms --test raft_mutants)
+  --test false_alarms --test raft_mutants --test world_mutants)
 
 for f in "${files[@]}"; do
   name="${f//[\/.]/_}"
