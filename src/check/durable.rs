@@ -84,7 +84,7 @@ impl<A: Actor> Checker<A> for DurableState<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::{Ctx, NodeId};
+    use crate::contract::{Cluster, Ctx, NodeId, Time};
 
     #[derive(Clone, Debug, Default)]
     struct Disk {
@@ -171,5 +171,33 @@ mod tests {
         }]);
         assert_eq!(c.check(0, &disk(5, None)), Ok(()));
         assert_eq!(c.check(0, &disk(1, None)), Ok(()));
+    }
+
+    #[test]
+    fn as_a_checker_it_reads_the_disk_after_each_event_and_names_its_property() {
+        let mut c = checker();
+        let mut observe = |node: NodeId, d: Disk| {
+            c.observe(&Observation {
+                event_index: 0,
+                now: Time::ZERO,
+                node,
+                state: &Dummy,
+                durable: &d,
+                notes: &[],
+                cluster: Cluster::new(2, 0),
+            })
+        };
+        assert_eq!(observe(0, disk(2, Some(1))), Ok(()));
+        assert_eq!(observe(1, disk(1, None)), Ok(()));
+        let failure = observe(0, disk(1, None)).unwrap_err();
+        assert!(
+            failure.message.contains("went back from 2 to 1"),
+            "{failure:?}"
+        );
+        // The engine reports a failure with no property under the checker's name, which is the
+        // name scenarios use in `expect`.
+        assert_eq!(failure.property, None);
+        assert_eq!(Checker::<Dummy>::name(&checker()), PROPERTY);
+        assert_eq!(PROPERTY, "durable_state");
     }
 }

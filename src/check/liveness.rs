@@ -295,6 +295,46 @@ mod tests {
     }
 
     #[test]
+    fn leader_within_at_its_boundaries() {
+        let h = History::default();
+        // Servers are 0..3: node 3, the first client, holding the role name is no leader.
+        let roles = [role(1_200, 3, Some("leader"))];
+        let v = leader_within(&end(&h, &roles, 3_000), "leader", within_ms(500));
+        assert!(matches!(v, Verdict::Fail(_)), "{v:?}");
+        // A run that ends at the window's last instant has seen the whole window: judged.
+        let v = leader_within(&end(&h, &[], 1_500), "leader", within_ms(500));
+        assert!(matches!(v, Verdict::Fail(_)), "{v:?}");
+    }
+
+    #[test]
+    fn as_checkers_they_judge_exactly_the_properties_they_declare() {
+        // The report lists each declared property, and `expect` names them: a verdict under any
+        // other name, or none at all, would be lost.
+        let h = History {
+            events: vec![ev(1_100, 1, EventKind::Invoke)],
+        };
+        let roles = [role(1_100, 1, Some("leader"))];
+        let end = end(&h, &roles, 3_000);
+        let mut leader = LeaderWithin {
+            role: Some("leader"),
+            within: within_ms(500),
+        };
+        assert_eq!(Checker::<Idle>::properties(&leader), ["leader_within"]);
+        assert_eq!(leader.finish(&end), [("leader_within", Verdict::Pass)]);
+        let mut ops = OpsCompleteWithin {
+            within: within_ms(500),
+        };
+        assert_eq!(Checker::<Idle>::properties(&ops), ["ops_complete_within"]);
+        let verdicts = ops.finish(&end);
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].0, "ops_complete_within");
+        assert!(
+            matches!(verdicts[0].1, Verdict::Fail(ref m) if m.contains("never completed")),
+            "{verdicts:?}"
+        );
+    }
+
+    #[test]
     fn an_operation_its_client_abandoned_early_is_not_judged() {
         // Heal at 1,000 ms, window 500 ms; process 1 gives up at 1,200 ms (its own deadline), and its
         // successor, process 2, completes in time.

@@ -354,3 +354,45 @@ mod byzantine_mode_tests {
         assert_eq!(modes.len(), 6);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repairs_are_heal_restart_resume_and_an_honest_node() {
+        let byzantine = |mode| {
+            FaultAction::Byzantine(ByzantineSpec {
+                node: Target::Node(0),
+                mode,
+                collude: None,
+            })
+        };
+        for repair in [
+            FaultAction::Heal(true),
+            FaultAction::Restart(Target::All),
+            FaultAction::Resume(Target::Node(1)),
+            byzantine(ByzantineMode::Honest),
+        ] {
+            assert!(repair.is_repair(), "{repair:?}");
+        }
+        for fault in [
+            FaultAction::Crash(Target::All),
+            FaultAction::Pause(Target::Node(1)),
+            FaultAction::Partition(vec![vec![0], vec![1]]),
+            byzantine(ByzantineMode::Silent),
+        ] {
+            assert!(!fault.is_repair(), "{fault:?}");
+        }
+    }
+
+    #[test]
+    fn a_fault_that_is_not_an_object_says_what_a_fault_is() {
+        let err = serde_json::from_str::<FaultSpec>("[1]").expect_err("not a fault");
+        assert!(
+            err.to_string()
+                .contains(r#"expected a fault: {"at_ms": N, and one action}"#),
+            "{err}"
+        );
+    }
+}

@@ -239,3 +239,145 @@ pub fn apply(action: &FaultAction, planned: &Planned, surface: &mut impl FaultSu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Fate;
+
+    /// Three servers (0, 1, 2) and two clients (3, 4), the clients forming the group "clients";
+    /// node 1 holds "leader". Records what the faults did.
+    struct Fake {
+        net: Network,
+        down: Vec<NodeId>,
+        paused: Vec<NodeId>,
+        done: Vec<String>,
+    }
+
+    impl Fake {
+        fn new(down: &[NodeId], paused: &[NodeId]) -> Fake {
+            Fake {
+                net: Network::new(5, &Default::default()),
+                down: down.to_vec(),
+                paused: paused.to_vec(),
+                done: Vec::new(),
+            }
+        }
+    }
+
+    impl FaultSurface for Fake {
+        fn node_count(&self) -> u32 {
+            5
+        }
+        fn is(&self, node: NodeId, want: Want) -> bool {
+            let (down, paused) = (self.down.contains(&node), self.paused.contains(&node));
+            match want {
+                Want::Any => true,
+                Want::Up => !down,
+                Want::Running => !down && !paused,
+                Want::Down => down,
+                Want::Paused => paused,
+            }
+        }
+        fn holder_of(&self, role: &str) -> Option<NodeId> {
+            (role == "leader").then_some(1)
+        }
+        fn servers(&self) -> std::ops::Range<NodeId> {
+            0..3
+        }
+        fn group(&self, _name: &str) -> std::ops::Range<NodeId> {
+            3..5
+        }
+        fn network(&mut self) -> &mut Network {
+            &mut self.net
+        }
+        fn crash(&mut self, node: NodeId) {
+            self.done.push(format!("crash {node}"));
+        }
+        fn restart(&mut self, node: NodeId) {
+            self.done.push(format!("restart {node}"));
+        }
+        fn pause(&mut self, node: NodeId) {
+            self.done.push(format!("pause {node}"));
+        }
+        fn resume(&mut self, node: NodeId) {
+            self.done.push(format!("resume {node}"));
+        }
+        fn skew_clock(&mut self, node: NodeId, offset_ns: i64, drift_ppm: Option<i64>) {
+            self.done
+                .push(format!("clock {node} {offset_ns} {drift_ppm:?}"));
+        }
+        fn set_byzantine(&mut self, node: NodeId, mode: Option<ByzantineMode>) {
+            self.done.push(format!("byzantine {node} {mode:?}"));
+        }
+    }
+
+    /// Plans and applies `action`; the nodes it hit and what the surface was asked to do.
+    fn run(fake: &mut Fake, action: FaultAction) -> (Vec<NodeId>, Vec<String>) {
+        let planned = plan(&action, fake);
+        apply(&action, &planned, fake);
+        (planned.nodes, std::mem::take(&mut fake.done))
+    }
+
+    #[test]
+    fn all_means_every_server_except_to_undo_what_hit_a_client() {
+        // Node 2 is paused, client 4 is down.
+        let mut fake = Fake::new(&[4], &[2]);
+        let (nodes, done) = run(&mut fake, FaultAction::Crash(Target::All));
+        assert_eq!(
+            nodes,
+            [0, 1, 2],
+            "crash all: the servers that are up, no client"
+        );
+        assert_eq!(done, ["crash 0", "crash 1", "crash 2"]);
+        let (nodes, _) = run(&mut fake, FaultAction::Pause(Target::All));
+        assert_eq!(nodes, [0, 1], "pause all: the running servers");
+        let mut fake = Fake::new(&[1, 4], &[2, 3]);
+        let (nodes, done) = run(&mut fake, FaultAction::Restart(Target::All));
+        assert_eq!(
+            nodes,
+            [1, 4],
+            "restart all: every node down, the client too"
+        );
+        assert_eq!(done, ["restart 1", "restart 4"]);
+        let (nodes, _) = run(&mut fake, FaultAction::Resume(Target::All));
+        assert_eq!(
+            nodes,
+            [2, 3],
+            "resume all: every paused node, the client too"
+        );
+    }
+
+    #[test]
+    fn a_link_fault_speaks_milliseconds_and_touches_only_its_links() {
+        let mut fake = Fake::new(&[], &[]);
+        let link = crate::fault::action::LinkSpec {
+            from: Some(vec![0]),
+            to: Some(vec![1]),
+            delay_ms_min: Some(4),
+            delay_ms_max: Some(4),
+            loss_ppm: None,
+            duplicate_ppm: None,
+        };
+        let (nodes, _) = run(&mut fake, FaultAction::Link(link));
+        assert_eq!(nodes, [0]);
+        let mut rng = crate::contract::Rng::stream(1, "net");
+        for _ in 0..100 {
+            match fake.net.send(0, 1, &mut rng) {
+                Fate::Deliver { delay, .. } => assert_eq!(delay.0, 4 * NS_PER_MS),
+                other => panic!("{other:?}"),
+            }
+            fake.net.arrived();
+        }
+        let untouched: Vec<u64> = (0..100)
+            .filter_map(|_| match fake.net.send(1, 0, &mut rng) {
+                Fate::Deliver { delay, .. } => Some(delay.0),
+                Fate::Dropped(_) => None,
+            })
+            .collect();
+        assert!(
+            untouched.iter().any(|d| *d != 4 * NS_PER_MS),
+            "1 -> 0 keeps the scenario's latency"
+        );
+    }
+}

@@ -104,3 +104,36 @@ impl<'de> Deserialize<'de> for Target {
         d.deserialize_any(V)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_read_as_the_timeline_writes_them() {
+        let group = |member| Target::Group {
+            name: "participants".into(),
+            member,
+        };
+        for (target, text) in [
+            (Target::Node(2), "node 2"),
+            (Target::Role("leader".into()), "the leader"),
+            (Target::All, "all"),
+            (group(None), "group participants"),
+            (group(Some(1)), "participants[1]"),
+        ] {
+            assert_eq!(target.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_target_of_the_wrong_type_says_what_a_target_is() {
+        let err = serde_json::from_str::<Target>("true").expect_err("not a target");
+        assert!(
+            err.to_string().contains(
+                r#"expected a node id, a role name such as "leader", "all", or {"group": NAME}"#
+            ),
+            "{err}"
+        );
+    }
+}

@@ -343,4 +343,49 @@ mod tests {
         assert!((2_200..2_800).contains(&lost), "lost {lost}");
         assert!((600..900).contains(&dup), "dup {dup}");
     }
+
+    #[test]
+    fn each_link_field_worse_than_the_scenario_is_a_fault_and_better_is_not() {
+        let spec = NetworkSpec {
+            delay_ms_min: 2,
+            delay_ms_max: 8,
+            tail: Some(crate::scenario::TailSpec {
+                ppm: 1_000,
+                delay_ms_max: 50,
+            }),
+            loss_ppm: 1_000,
+            duplicate_ppm: 1_000,
+            ..NetworkSpec::default()
+        };
+        /// Makes one field of a link worse (true) or better (false) than the scenario's.
+        type Change = fn(&mut LinkParams, bool);
+        let changes: [(&str, Change); 6] = [
+            ("delay_ns_min", |p, worse| {
+                p.delay_ns_min = if worse { 3 } else { 1 } * NS_PER_MS;
+            }),
+            ("delay_ns_max", |p, worse| {
+                p.delay_ns_max = if worse { 9 } else { 7 } * NS_PER_MS;
+            }),
+            ("tail_ppm", |p, worse| {
+                p.tail_ppm = if worse { 1_001 } else { 999 };
+            }),
+            ("tail_delay_ns_max", |p, worse| {
+                p.tail_delay_ns_max = if worse { 51 } else { 49 } * NS_PER_MS;
+            }),
+            ("loss_ppm", |p, worse| {
+                p.loss_ppm = if worse { 1_001 } else { 999 };
+            }),
+            ("duplicate_ppm", |p, worse| {
+                p.duplicate_ppm = if worse { 1_001 } else { 999 };
+            }),
+        ];
+        for (field, change) in changes {
+            for worse in [true, false] {
+                let mut net = Network::new(3, &spec);
+                assert!(!net.links_degraded());
+                net.change_links(&[2], &[0], |p| change(p, worse));
+                assert_eq!(net.links_degraded(), worse, "{field}, worse: {worse}");
+            }
+        }
+    }
 }

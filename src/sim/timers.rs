@@ -201,4 +201,28 @@ mod tests {
         timers.clear();
         assert!(!timers.is_due(&"u", T) && timers.entries.is_empty());
     }
+
+    #[test]
+    fn armed_lists_the_timers_set_in_first_set_order() {
+        let mut timers = Timers::default();
+        timers.set(&"election", Time(300));
+        timers.set(&"heartbeat", T);
+        timers.set(&"election", Time(250));
+        timers.set(&"gone", T);
+        timers.cancel(&"gone");
+        let armed: Vec<(&&str, Time)> = timers.armed().collect();
+        assert_eq!(
+            armed,
+            [(&"election", Time(250)), (&"heartbeat", T)],
+            "each tag once, at its latest deadline; a cancelled one is not armed"
+        );
+        timers.queued(&"heartbeat", T, 1);
+        assert!(matches!(timers.popped(&"heartbeat", 1, T), Popped::Due));
+        timers.fired(&"heartbeat");
+        assert_eq!(
+            timers.armed().count(),
+            1,
+            "a fired timer is no longer armed"
+        );
+    }
 }

@@ -1748,6 +1748,34 @@ fn a_truncated_entry_held_outside_its_term_leaves_the_counts_alone() {
 }
 
 #[test]
+fn the_committed_record_never_grows_from_a_log_that_disagrees_with_it() {
+    // Entry A (1, t1) is committed by nodes 0 and 1. Node 1 then removes it (commit safety reports
+    // that) and, with node 2, holds B (1, t2, accepted in term 3, so not counted) under C (2, t3).
+    // C's majority would commit node 2's whole prefix, B included, which disagrees with the
+    // committed A at index 1: the checker reports it rather than grow its record from that log.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[app(1, 1, 0, 0)]).unwrap();
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0)]).unwrap();
+    let removed = f
+        .feed_one(&mut c, 1, 3, &[RaftNote::Truncated { from_index: 1 }])
+        .expect_err("a committed entry removed");
+    assert_eq!(removed.property, Some("commit_safety"));
+    f.feed(&mut c, 1, 3, &[app(1, 2, 2, 0), app(2, 3, 2, 1)])
+        .unwrap();
+    let e = f
+        .feed_one(&mut c, 2, 3, &[app(1, 2, 2, 0), app(2, 3, 2, 1)])
+        .expect_err("C's prefix disagrees with the committed A");
+    assert!(
+        e.message.contains(
+            "entry 2 of term 3 is committed, but node 2's log under it differs from the \
+             committed entry at index 1"
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn a_log_that_changes_without_notes_is_caught() {
     // The disk gains an entry no note mentions: only the end-of-event comparison can see it.
     let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
@@ -1982,6 +2010,23 @@ fn state_machine_safety_compares_the_state_machines() {
     assert_ne!(d(&[("ab", "c")]), d(&[("a", "bc")]));
     assert_ne!(d(&[("a", "")]), d(&[]));
     assert_eq!(d(&[("a", "1"), ("b", "2")]), d(&[("a", "1"), ("b", "2")]));
+}
+
+#[test]
+fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
+    // A reference FNV-1a (64-bit), checked against the published test vectors first.
+    let fnv1a = |bytes: &[u8]| {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        })
+    };
+    assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    let kv = [("ab", "c"), ("d", "")];
+    assert_eq!(
+        checkers::kv_digest(kv.iter().copied()),
+        fnv1a(b"ab\xffc\xfed\xff\xfe")
+    );
 }
 
 #[test]
