@@ -159,7 +159,7 @@ fn same_updates_equal_fails_two_different_states_with_the_same_updates() {
             state: &actor,
             durable,
             notes: &[],
-            cluster,
+            cluster: &cluster,
         })
     };
     assert!(observe(0, &first).is_ok());

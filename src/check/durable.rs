@@ -184,7 +184,7 @@ mod tests {
                 state: &Dummy,
                 durable: &d,
                 notes: &[],
-                cluster: Cluster::new(2, 0),
+                cluster: &Cluster::new(2, 0),
             })
         };
         assert_eq!(observe(0, disk(2, Some(1))), Ok(()));

@@ -233,7 +233,8 @@ pub enum Effect<A: Actor> {
 pub struct Ctx<'a, A: Actor> {
     id: NodeId,
     now: Time,
-    cluster: Cluster,
+    /// Borrowed: a `Cluster` is a few hundred bytes and the engine builds a context per event.
+    cluster: &'a Cluster,
     rng: &'a mut Rng,
     durable: &'a mut A::Durable,
     effects: &'a mut Vec<Effect<A>>,
@@ -245,7 +246,7 @@ impl<'a, A: Actor> Ctx<'a, A> {
     pub fn new(
         id: NodeId,
         now: Time,
-        cluster: Cluster,
+        cluster: &'a Cluster,
         rng: &'a mut Rng,
         durable: &'a mut A::Durable,
         effects: &'a mut Vec<Effect<A>>,
@@ -271,7 +272,7 @@ impl<'a, A: Actor> Ctx<'a, A> {
     }
 
     /// The cluster's shape.
-    pub fn cluster(&self) -> Cluster {
+    pub fn cluster(&self) -> &'a Cluster {
         self.cluster
     }
 

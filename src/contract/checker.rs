@@ -29,8 +29,8 @@ pub struct Observation<'a, A: Actor> {
     pub durable: &'a A::Durable,
     /// The notes the node wrote while handling the event, in order.
     pub notes: &'a [A::Note],
-    /// The cluster's shape.
-    pub cluster: Cluster,
+    /// The cluster's shape (borrowed: the engine builds an observation per event).
+    pub cluster: &'a Cluster,
 }
 
 /// A role change, as the engine saw it after some event.

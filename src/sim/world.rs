@@ -840,7 +840,6 @@ impl<'s, P: Protocol> World<'s, P> {
     }
 
     fn dispatch(&mut self, node: NodeId, input: Input<P::Actor>) {
-        let cluster = self.cluster;
         let now = self.now;
         let mut effects = std::mem::take(&mut self.effects);
         {
@@ -855,7 +854,14 @@ impl<'s, P: Protocol> World<'s, P> {
                 self.effects = effects;
                 return;
             };
-            let mut ctx = Ctx::new(node, clock.local(now), cluster, rng, durable, &mut effects);
+            let mut ctx = Ctx::new(
+                node,
+                clock.local(now),
+                &self.cluster,
+                rng,
+                durable,
+                &mut effects,
+            );
             match input {
                 Input::Start => actor.on_start(&mut ctx),
                 Input::Msg(from, msg) => actor.on_msg(&mut ctx, from, msg),
@@ -886,7 +892,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 state: actor,
                 durable: &slot.durable,
                 notes: &self.notes,
-                cluster,
+                cluster: &self.cluster,
             };
             for checker in &mut self.checkers {
                 if let Err(failure) = checker.observe(&obs) {

@@ -46,10 +46,11 @@ fn with_ctx(
     let mut rng = Rng::stream(1, "test");
     let mut disk = ();
     let mut effects = Vec::new();
+    let cluster = Cluster::new(5, 0);
     let mut ctx = Ctx::new(
         node.me,
         Time::ZERO,
-        Cluster::new(5, 0),
+        &cluster,
         &mut rng,
         &mut disk,
         &mut effects,

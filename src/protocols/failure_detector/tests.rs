@@ -42,10 +42,11 @@ impl Driver {
         f: impl FnOnce(&mut FdNode, &mut Ctx<'_, FdNode>),
     ) -> Vec<Note> {
         let mut effects = Vec::new();
+        let cluster = Cluster::new(3, 0);
         let mut ctx = Ctx::new(
             0,
             Time::from_millis(at_ms),
-            Cluster::new(3, 0),
+            &cluster,
             &mut self.rng,
             &mut self.disk,
             &mut effects,

@@ -20,14 +20,8 @@ fn plan(m: u32, n: u32) -> Plan {
 fn deliver(g: &mut General, disk: &mut Disk, from: u32, msg: Relay) -> Vec<Effect<General>> {
     let mut rng = Rng::stream(1, "t");
     let mut effects = Vec::new();
-    let mut ctx = Ctx::new(
-        0,
-        Time::ZERO,
-        Cluster::new(4, 0),
-        &mut rng,
-        disk,
-        &mut effects,
-    );
+    let cluster = Cluster::new(4, 0);
+    let mut ctx = Ctx::new(0, Time::ZERO, &cluster, &mut rng, disk, &mut effects);
     g.on_msg(&mut ctx, from, msg);
     effects
 }
@@ -35,14 +29,8 @@ fn deliver(g: &mut General, disk: &mut Disk, from: u32, msg: Relay) -> Vec<Effec
 fn decide(g: &mut General, disk: &mut Disk) -> Option<Order> {
     let mut rng = Rng::stream(1, "t");
     let mut effects = Vec::new();
-    let mut ctx = Ctx::new(
-        0,
-        Time::ZERO,
-        Cluster::new(4, 0),
-        &mut rng,
-        disk,
-        &mut effects,
-    );
+    let cluster = Cluster::new(4, 0);
+    let mut ctx = Ctx::new(0, Time::ZERO, &cluster, &mut rng, disk, &mut effects);
     g.on_timer(&mut ctx, Timer::Decide);
     assert!(
         effects

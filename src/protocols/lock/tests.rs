@@ -50,7 +50,7 @@ mod checkers {
             state: &state,
             durable: &durable,
             notes,
-            cluster: Cluster::new(4, 2),
+            cluster: &Cluster::new(4, 2),
         })
     }
 

@@ -62,7 +62,7 @@ impl Driver {
         let mut ctx = Ctx::new(
             node,
             Time(self.steps),
-            self.cluster,
+            &self.cluster,
             &mut self.rngs[i],
             &mut self.disks[i],
             &mut effects,

@@ -36,7 +36,7 @@ fn observe(
         state: &state,
         durable: &disk,
         notes,
-        cluster,
+        cluster: &cluster,
     })
 }
 

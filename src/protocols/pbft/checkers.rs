@@ -323,7 +323,7 @@ mod tests {
             state: &actor,
             durable: &disk,
             notes,
-            cluster: Cluster::new(4, 1),
+            cluster: &Cluster::new(4, 1),
         })
     }
 

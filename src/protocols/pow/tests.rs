@@ -56,7 +56,7 @@ impl Node {
         let mut ctx = Ctx::new(
             self.id,
             Time::from_millis(1),
-            cluster,
+            &cluster,
             &mut self.rng,
             &mut self.disk,
             &mut effects,
@@ -468,7 +468,7 @@ fn valid_blocks_rechecks_proof_parent_and_height() {
                 state: &miner,
                 durable: &disk,
                 notes: &notes,
-                cluster,
+                cluster: &cluster,
             })
             .map_err(|f| f.message)
     };

@@ -91,7 +91,7 @@ impl Sim {
         let mut ctx = Ctx::new(
             id,
             self.now,
-            self.cluster,
+            &self.cluster,
             &mut node.rng,
             &mut node.disk,
             &mut effects,

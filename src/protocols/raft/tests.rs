@@ -133,7 +133,7 @@ impl Harness {
             let mut ctx = Ctx::new(
                 id,
                 *now,
-                *cluster,
+                cluster,
                 &mut slot.rng,
                 &mut slot.disk,
                 &mut effects,
@@ -168,7 +168,7 @@ impl Harness {
             state: &*actor,
             durable: &slot.disk,
             notes: &notes,
-            cluster: *cluster,
+            cluster,
         };
         *event_index += 1;
         for c in checkers.iter_mut() {
@@ -1123,7 +1123,7 @@ fn client_step(
     input: Input,
 ) -> Vec<Effect<RaftActor>> {
     let mut effects = Vec::new();
-    let mut ctx = Ctx::new(3, Time::ZERO, cluster, rng, disk, &mut effects);
+    let mut ctx = Ctx::new(3, Time::ZERO, &cluster, rng, disk, &mut effects);
     match input {
         Input::Start => actor.on_start(&mut ctx),
         Input::Msg(from, m) => actor.on_msg(&mut ctx, from, m),
@@ -1455,7 +1455,7 @@ impl Feed {
             state: &self.actors[node as usize],
             durable: &self.disks[node as usize],
             notes,
-            cluster: self.cluster,
+            cluster: &self.cluster,
         })
     }
 
@@ -1480,7 +1480,7 @@ impl Feed {
             state: &self.actors[node as usize],
             durable: &self.disks[node as usize],
             notes,
-            cluster: self.cluster,
+            cluster: &self.cluster,
         };
         for c in rest {
             if let Err(e) = c.observe(&obs) {
@@ -1916,7 +1916,7 @@ fn observe_raw(
         state: &f.actors[node as usize],
         durable: &f.disks[node as usize],
         notes,
-        cluster: f.cluster,
+        cluster: &f.cluster,
     })
     .map_err(|e| e.message)
 }
@@ -2060,7 +2060,7 @@ fn raft_liveness_checker() {
             state: &actor,
             durable: &disk,
             notes,
-            cluster,
+            cluster: &cluster,
         })
         .unwrap();
     };
