@@ -7,6 +7,7 @@
 use criterion::{Criterion, Throughput, criterion_group};
 use distsim::run::{RunOptions, run};
 use distsim::scenario::{Scenario, Source, load, parse};
+use distsim::sweep::{SeedRange, SweepOptions, sweep};
 use distsim::trace::TraceOutput;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -248,6 +249,55 @@ fn table() {
     println!(
         "| trace size (raft, --trace) | {per_event:.0} bytes/event | | <= 200 | {} |",
         if per_event <= 200.0 { "PASS" } else { "FAIL" }
+    );
+    // Sweeps: seeds/s with two threads against one, on the same seeds (results are identical;
+    // tests/sweep.rs checks it), best of ROUNDS interleaved.
+    let partition =
+        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft_partition.json"))
+            .expect("scenarios/raft_partition.json")
+            .0;
+    let mut sweep_best = [f64::INFINITY; 2];
+    for _ in 0..ROUNDS {
+        for (i, jobs) in [1usize, 2].into_iter().enumerate() {
+            let options = SweepOptions {
+                jobs,
+                swarm: true,
+                ..SweepOptions::default()
+            };
+            let t = Instant::now();
+            let report = sweep(&partition, SeedRange { start: 0, end: 200 }, &options).unwrap();
+            black_box(report.passed);
+            sweep_best[i] = sweep_best[i].min(t.elapsed().as_secs_f64());
+        }
+    }
+    let speedup = sweep_best[0] / sweep_best[1];
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "| sweep raft_partition --swarm, 2 jobs against 1 | {:.0} seeds/s | {speedup:.2}x | >= 1.80x | {} |",
+        200.0 / sweep_best[1],
+        match cores {
+            1 => "n/a (1 core)",
+            _ if speedup >= 1.8 => "PASS",
+            _ => "FAIL",
+        }
+    );
+    // Per-seed setup: a run that ends at once still parses its parameters and builds its actors,
+    // checkers and world; a sweep pays it every seed.
+    let mut instant = partition.clone();
+    instant.max_time_ms = 1;
+    const SETUPS: u32 = 2_000;
+    let t = Instant::now();
+    for seed in 0..u64::from(SETUPS) {
+        let opts = RunOptions {
+            seed: Some(seed),
+            trace: TraceOutput::Off,
+        };
+        black_box(run(&instant, None, &opts).unwrap().report.counts.events);
+    }
+    let setup_us = t.elapsed().as_secs_f64() * 1e6 / f64::from(SETUPS);
+    println!(
+        "| per-seed setup (raft_partition, a run that ends at once) | {setup_us:.1} us | | < 50 us | {} |",
+        if setup_us < 50.0 { "PASS" } else { "FAIL" }
     );
     // Peak memory of a 10M-event run through the CLI, tracing off, history check included.
     let big = bench_scenario("raft_10m.json");
