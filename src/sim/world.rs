@@ -527,23 +527,7 @@ impl<'s, P: Protocol> World<'s, P> {
     /// Applies a fault now, out of the schedule.
     pub fn inject(&mut self, action: FaultAction) {
         let spec = FaultSpec::new(self.now.as_millis(), action);
-        let planned = fault::plan(&spec.action, self);
-        self.state.counts.faults += 1;
-        self.state.last_fault = Some(self.now);
-        self.state.timeline.push(TimelineEntry {
-            time_ns: self.now.0,
-            what: planned.effect.clone(),
-        });
-        if let Some(tr) = &mut self.tracer {
-            tr.line(&Trace::<P::Actor>::Fault {
-                e: self.event_index,
-                t: self.now.0,
-                fault: &spec,
-                nodes: &planned.nodes,
-                effect: &planned.effect,
-            });
-        }
-        fault::apply(&spec.action, &planned, self);
+        self.apply_fault(&spec);
         self.after_by_hand();
     }
 
@@ -1193,10 +1177,15 @@ impl<'s, P: Protocol> World<'s, P> {
     }
 
     fn fault(&mut self, index: usize) {
-        let action = &self.scenario.faults[index].action;
-        // Resolve and describe first, so the fault's line and timeline entry come before its effects
-        // (the role changes, restarts and deliveries it causes).
-        let planned = fault::plan(action, self);
+        let scenario = self.scenario;
+        self.apply_fault(&scenario.faults[index]);
+    }
+
+    /// Applies a fault, scheduled or injected. It is resolved and described first, so the fault's
+    /// line and timeline entry come before its effects (the role changes, restarts and deliveries
+    /// it causes).
+    fn apply_fault(&mut self, spec: &FaultSpec) {
+        let planned = fault::plan(&spec.action, self);
         self.state.counts.faults += 1;
         self.state.last_fault = Some(self.now);
         self.state.timeline.push(TimelineEntry {
@@ -1207,12 +1196,12 @@ impl<'s, P: Protocol> World<'s, P> {
             tr.line(&Trace::<P::Actor>::Fault {
                 e: self.event_index,
                 t: self.now.0,
-                fault: &self.scenario.faults[index],
+                fault: spec,
                 nodes: &planned.nodes,
                 effect: &planned.effect,
             });
         }
-        fault::apply(action, &planned, self);
+        fault::apply(&spec.action, &planned, self);
     }
 }
 
