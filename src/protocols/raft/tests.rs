@@ -158,7 +158,7 @@ impl Harness {
                     let _ = writeln!(transcript, "  {id}: {}", show_note(&n));
                     notes.push(n);
                 }
-                Effect::Record(r) => slot.records.push(r),
+                Effect::Record(r) => slot.records.push(*r),
             }
         }
         let obs = Observation {
@@ -1146,7 +1146,7 @@ fn records(effects: &[Effect<RaftActor>]) -> Vec<Record> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Record(r) => Some(r.clone()),
+            Effect::Record(r) => Some((**r).clone()),
             _ => None,
         })
         .collect()
