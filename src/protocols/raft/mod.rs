@@ -37,6 +37,7 @@ pub mod log;
 pub mod message;
 pub mod mutants;
 pub mod node;
+pub mod snapshot;
 
 #[cfg(test)]
 mod tests;
@@ -94,7 +95,16 @@ pub struct RaftParams {
     /// long before the end of the run (the `raft_liveness` checker). Off unless set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_catch_up_ms: Option<u64>,
+    /// Log compaction (§7): a server snapshots its state machine and discards its log prefix once
+    /// its log holds more than this many applied entries past its last snapshot; `null` turns
+    /// compaction off. Default 10000, which no shipped scenario reaches (their logs stay below a few
+    /// thousand entries), so their traces are the same as without compaction, while a long run's
+    /// memory stays flat.
+    pub snapshot_log_entries_max: Option<u64>,
 }
+
+/// The default of [`RaftParams::snapshot_log_entries_max`].
+pub const SNAPSHOT_LOG_ENTRIES_MAX_DEFAULT: u64 = 10_000;
 
 impl Default for RaftParams {
     fn default() -> Self {
@@ -116,6 +126,7 @@ impl Default for RaftParams {
             attempt_timeout_ms: 300,
             op_deadline_ms: 5000,
             liveness_catch_up_ms: None,
+            snapshot_log_entries_max: Some(SNAPSHOT_LOG_ENTRIES_MAX_DEFAULT),
         }
     }
 }
@@ -193,6 +204,12 @@ impl RaftParams {
         if self.liveness_catch_up_ms == Some(0) {
             return err("liveness_catch_up_ms", "must be at least 1".into());
         }
+        if self.snapshot_log_entries_max == Some(0) {
+            return err(
+                "snapshot_log_entries_max",
+                "must be at least 1 (or null for no compaction)".into(),
+            );
+        }
         Ok(())
     }
 
@@ -206,6 +223,7 @@ impl RaftParams {
             leader_noop: self.leader_noop,
             check_quorum: self.check_quorum,
             pre_vote: self.pre_vote,
+            snapshot_log_entries_max: self.snapshot_log_entries_max,
             flags,
         }
     }
@@ -306,6 +324,33 @@ pub enum RaftNote {
         /// The path's name.
         path: &'static str,
     },
+    /// The server snapshotted its state machine at its applied index `index` and discarded its log
+    /// up to it (§7).
+    SnapshotTaken {
+        /// The snapshot's last included index.
+        index: Index,
+        /// The term of that entry.
+        term: Term,
+    },
+    /// The server installed a leader's snapshot through `index` (§7): its state machine is now the
+    /// snapshot's, its commit and applied indices `index`. `kept_suffix`: its log held the
+    /// snapshot's last entry, so it kept the entries after it; otherwise it discarded its whole log.
+    SnapshotInstalled {
+        /// The snapshot's last included index.
+        index: Index,
+        /// The term of that entry.
+        term: Term,
+        /// Whether the entries after `index` were kept.
+        kept_suffix: bool,
+    },
+    /// A restarting server found a snapshot on its disk and restored its state machine from it; it
+    /// then applies only the entries after `index` (noted right after `Started`).
+    SnapshotRestored {
+        /// The snapshot's last included index.
+        index: Index,
+        /// The term of that entry.
+        term: Term,
+    },
 }
 
 /// The protocol paths a run can take, as the report's note counts name them: the coverage test holds
@@ -354,6 +399,9 @@ impl NoteLabel for RaftNote {
             RaftNote::Applied { .. } => "applied",
             RaftNote::OpCompleted { .. } => "op_completed",
             RaftNote::Took { path } => path,
+            RaftNote::SnapshotTaken { .. } => "snapshot_taken",
+            RaftNote::SnapshotInstalled { .. } => "snapshot_installed",
+            RaftNote::SnapshotRestored { .. } => "snapshot_restored",
         }
     }
 }
@@ -528,6 +576,11 @@ impl Protocol for Raft {
             about: "how long a client tries one operation before giving up (outcome unknown), ms",
         },
         Param {
+            name: "snapshot_log_entries_max",
+            default: "10000",
+            about: "log compaction (§7): snapshot the state machine once the log holds more applied entries than this; null: never",
+        },
+        Param {
             name: "liveness_catch_up_ms",
             default: "null",
             about: "turns on raft_liveness: after the last fault, every server applies what any applied this long before the end, ms",
@@ -611,6 +664,11 @@ impl Protocol for Raft {
                 value: |d| d.server.voted_for.map(u64::from),
             },
             // A client never reuses a process id or a sequence number.
+            // §7: a snapshot only ever replaces a longer prefix (committed entries are never undone).
+            DurableInvariant::Monotonic {
+                name: "snapshot_index",
+                get: |d| Some(d.server.log.snapshot_index()),
+            },
             DurableInvariant::Monotonic {
                 name: "client generation",
                 get: |d| Some(d.client.generation),
