@@ -20,9 +20,22 @@
 //! note, judging each property at its own point in the notes, and names the property a violation
 //! breaks. The ghost is kept whole past a violation (every note is applied).
 //!
+//! **Snapshots (§7).** A server's log may start with a snapshot: the ghost keeps it as O(1), its
+//! last index, term and the prefix hash there. `SnapshotTaken` must compact entries of the server's
+//! own ghost log that are committed; `SnapshotInstalled` must name a committed `(index, term)`, whose
+//! prefix hash the ghost takes from the committed chain (a kept suffix must sit on that same entry;
+//! a discarded log must not have held a committed entry past it). Everything the ghost records by
+//! index (first holders, contents, the committed chain, holder counts) is pruned at or below the
+//! *floor*, the lowest snapshot index over all servers: no server can append, truncate, commit or be
+//! asked to hold an entry there again, and a server's snapshot holds every committed entry up to
+//! its base. So the ghost's memory follows the live logs, not the length of the run (a server that
+//! never snapshots, say one down for the whole run, holds the floor down).
+//!
 //! Every checker costs, per event, time proportional to the notes of that event (plus a logarithm),
-//! except truncation, which is paid for by the appends it undoes.
+//! except truncation, which is paid for by the appends it undoes, and pruning, paid for by the
+//! records it drops.
 
+use super::kv::Kv;
 use super::liveness::RaftLiveness;
 use super::message::{Command, EntryId, Index, Term};
 use super::{RaftActor, RaftNote, RaftParams};
@@ -412,7 +425,10 @@ impl Ghost {
         }
         // The chain reaches every server's snapshot, so `from` is at or past node's base.
         let log = &self.logs[node as usize];
-        debug_assert!(from >= log.base, "the chain ({from}) is below node {node}'s snapshot");
+        debug_assert!(
+            from >= log.base,
+            "the chain ({from}) is below node {node}'s snapshot"
+        );
         let (lo, hi) = ((from - log.base) as usize, (index - log.base) as usize);
         for (at, g) in (from + 1..).zip(&log.entries[lo..hi]) {
             self.chain.push((g.term, g.hash));
@@ -918,7 +934,8 @@ impl Checker<RaftActor> for LeaderAppendOnly {
 /// indices in order from 1 after every (re)start.
 ///
 /// After an event in which a server applied entries, the checker digests that server's whole
-/// key-value state (its keys and values, read from the state machine itself, not from any note) and
+/// key-value state (its keys and values and its session table, read from the state machine itself,
+/// not from any note, see [`state_digest`]) and
 /// compares it with the digest the first server to reach the same applied index had: equal entries
 /// applied to diverging state machines (a bug in apply, in duplicate suppression, in a rebuild after a
 /// restart) show here. The digest costs time proportional to the store's size, once per applying
@@ -958,6 +975,22 @@ pub fn kv_digest<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
     h
 }
 
+/// The digest of a whole state machine: [`kv_digest`] of its map, then, FNV-1a on, each session's
+/// client id (4 bytes) and last applied sequence number (8 bytes, both little-endian), in client
+/// order. The session table is part of what `apply` depends on (and of every snapshot), so two
+/// servers that agree on the map but not on which requests they applied differ here.
+pub fn state_digest(kv: &Kv) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = kv_digest(kv.entries());
+    for (client, seq) in kv.sessions() {
+        for b in client.to_le_bytes().into_iter().chain(seq.to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(PRIME);
+        }
+    }
+    h
+}
+
 impl StateMachineSafety {
     /// A fresh checker for `cluster`.
     pub fn new(cluster: Cluster) -> Self {
@@ -980,7 +1013,7 @@ impl StateMachineSafety {
         let Some(server) = state.as_server() else {
             return Ok(());
         };
-        let digest = kv_digest(server.kv().entries());
+        let digest = state_digest(server.kv());
         self.check_digest_of(node, index, digest, "key-value state")
     }
 
@@ -1054,7 +1087,7 @@ impl StateMachineSafety {
         if let Some(snap) = &obs.durable.server.snapshot
             && snap.last_index == index
         {
-            let digest = kv_digest(snap.state.entries());
+            let digest = state_digest(&snap.state);
             self.check_digest_of(node, index, digest, "snapshot")?;
         }
         self.snapshot_at(node, index);
@@ -1063,7 +1096,12 @@ impl StateMachineSafety {
 
     /// A snapshot `node` installed or restored through `index` (term `term`): it resumes applying
     /// after it; its state machine is checked at the end of the event.
-    fn resume_from_snapshot(&mut self, node: NodeId, index: Index, term: Term) -> Result<(), String> {
+    fn resume_from_snapshot(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        term: Term,
+    ) -> Result<(), String> {
         if let Some((t, id, other)) = self.applied_at(index)
             && t != term
         {

@@ -60,6 +60,12 @@ impl Kv {
         self.data.iter().map(|(k, v)| (&**k, &**v))
     }
 
+    /// Every client's last applied sequence number, in client order (what `state_machine_safety`
+    /// digests beside the map).
+    pub fn sessions(&self) -> impl Iterator<Item = (NodeId, u64)> {
+        self.sessions.iter().map(|(c, s)| (*c, s.last_seq))
+    }
+
     /// Puts `value` under `key` directly, bypassing the log: for tests that plant a diverged state
     /// machine.
     #[cfg(test)]

@@ -122,7 +122,8 @@ impl Log {
             "the snapshot (through {}) cannot be truncated from {index}",
             self.snapshot_index
         );
-        let keep = usize::try_from(index.saturating_sub(self.snapshot_index + 1)).unwrap_or(usize::MAX);
+        let keep =
+            usize::try_from(index.saturating_sub(self.snapshot_index + 1)).unwrap_or(usize::MAX);
         self.entries.truncate(keep);
     }
 
@@ -130,7 +131,8 @@ impl Log {
     /// copies reference counts, not commands). `from` must be past the snapshot.
     pub fn slice(&self, from: Index, max: u64) -> &[Entry] {
         debug_assert!(from > self.snapshot_index);
-        let start = usize::try_from(from.saturating_sub(self.snapshot_index + 1)).unwrap_or(usize::MAX);
+        let start =
+            usize::try_from(from.saturating_sub(self.snapshot_index + 1)).unwrap_or(usize::MAX);
         let start = start.min(self.entries.len());
         let end = start
             .saturating_add(usize::try_from(max).unwrap_or(usize::MAX))
@@ -232,7 +234,11 @@ mod tests {
         assert_eq!((log.snapshot_index(), log.snapshot_term()), (3, 2));
         assert_eq!((log.last_index(), log.last_term()), (5, 3));
         assert_eq!(log.term_at(2), None, "compacted");
-        assert_eq!(log.term_at(3), Some(2), "the snapshot's last entry keeps its term");
+        assert_eq!(
+            log.term_at(3),
+            Some(2),
+            "the snapshot's last entry keeps its term"
+        );
         assert_eq!(log.term_at(4), Some(2));
         assert!(log.entry(3).is_none());
         assert_eq!(log.entry(5).map(|e| e.term), Some(3));

@@ -11,15 +11,23 @@
 //! machine; the leader answers the client. See `node.rs` for the rules in detail, `client.rs` for the
 //! workload, and `kv.rs` for the sessions that make retries exactly-once.
 //!
+//! Log compaction (§7, `snapshot.rs`): once a server's log holds more than
+//! `snapshot_log_entries_max` applied entries, it snapshots its state machine at its applied index
+//! and drops that prefix of its log; a leader sends a follower whose next entry it has compacted its
+//! snapshot (`InstallSnapshot`, in one message). The default threshold (10000) is past what any
+//! shipped scenario reaches; a long run keeps its memory flat with it.
+//!
 //! What the checkers promise (Figure 3 of the paper, plus one that ties commitment to the paper's
 //! definition; all judged from the checkers' own ghost records, see `checkers.rs`):
 //! - `election_safety`: at most one leader per term over the whole run;
 //! - `log_matching`: two logs with an entry of the same index and term are identical up to it;
 //! - `leader_append_only`: a leader never removes or overwrites entries during its term;
 //! - `leader_completeness`: a new leader holds every entry committed in earlier terms;
-//! - `commit_safety`: a server's commitIndex only covers committed entries, and no committed entry
-//!   is ever removed from a log;
-//! - `state_machine_safety`: no two servers apply different entries at the same index;
+//! - `commit_safety`: a server's commitIndex only covers committed entries, no committed entry
+//!   is ever removed from a log, and a snapshot (taken or installed) holds only committed entries;
+//! - `state_machine_safety`: no two servers apply different entries at the same index, and every
+//!   state machine (after applying, installing or restoring a snapshot) equals the others' at the
+//!   same index; snapshots hold only applied state;
 //! - `raft_liveness` (only when `liveness_catch_up_ms` is set): once the last fault has healed,
 //!   every server applies every entry applied anywhere `liveness_catch_up_ms` before the end.
 //!

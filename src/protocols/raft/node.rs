@@ -2,10 +2,12 @@
 //! with the client interaction of §8.
 //!
 //! State is split the way Figure 2 splits it:
-//! - persistent state on all servers ([`ServerDisk`]: currentTerm, votedFor, log) lives on the node's
-//!   disk, `ctx.durable_mut().server`, and is written before any message of the same handler leaves;
+//! - persistent state on all servers ([`ServerDisk`]: currentTerm, votedFor, log, and §7's snapshot)
+//!   lives on the node's disk, `ctx.durable_mut().server`, and is written before any message of the
+//!   same handler leaves;
 //! - volatile state on all servers (commitIndex, lastApplied, the key-value state machine) lives in
-//!   [`Node`] and is rebuilt after a restart by re-learning the commit index from the leader;
+//!   [`Node`] and is rebuilt after a restart from the snapshot, if any, and then by re-learning the
+//!   commit index from the leader;
 //! - volatile state per role ([`RoleState`]): the candidate's votes, the leader's nextIndex/matchIndex.
 //!
 //! The rules, and the invariants they keep:
@@ -30,6 +32,14 @@
 //!   go through the log like writes, so they are linearizable. The state machine's session table makes a
 //!   retried request take effect at most once. A leader appends a no-op at the start of its term (on by
 //!   default) so that it commits its predecessors' entries promptly.
+//!
+//! - **Compaction (§7).** Past `snapshot_log_entries_max` applied entries, a server snapshots its
+//!   state machine at its applied index and drops that log prefix (only applied, so committed,
+//!   entries). A leader whose nextIndex for a follower is at or below its snapshot sends the whole
+//!   snapshot; the follower ignores one its commit index covers, else keeps the log after the
+//!   snapshot's last entry if it holds that entry, or discards its log, and takes the snapshot's state
+//!   machine. An AppendEntries that reaches below a follower's snapshot is matched from the
+//!   snapshot on (committed entries match every later leader's log).
 //!
 //! Every entry that enters the log, every truncation, commit-index advance and application is reported
 //! as a [`RaftNote`] so that the checkers can keep their ghost state without scanning logs.
@@ -249,7 +259,10 @@ impl Node {
             // hence committed, entries.
             debug_assert_eq!(
                 (snap.last_index, snap.last_term),
-                (disk(ctx).log.snapshot_index(), disk(ctx).log.snapshot_term())
+                (
+                    disk(ctx).log.snapshot_index(),
+                    disk(ctx).log.snapshot_term()
+                )
             );
             self.kv = snap.state.clone();
             self.commit_index = snap.last_index;

@@ -2036,6 +2036,19 @@ fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
         checkers::kv_digest(kv.iter().copied()),
         fnv1a(b"ab\xffc\xfed\xff\xfe")
     );
+    // The whole state's digest goes on over the sessions: client 9 (4 bytes), seq 2 (8 bytes).
+    let mut state = super::kv::Kv::new();
+    state.plant("ab", "c");
+    assert_eq!(checkers::state_digest(&state), fnv1a(b"ab\xffc\xfe"));
+    state.apply(&Request {
+        client: 9,
+        seq: 2,
+        op: get("ab"),
+    });
+    assert_eq!(
+        checkers::state_digest(&state),
+        fnv1a(b"ab\xffc\xfe\x09\0\0\0\x02\0\0\0\0\0\0\0")
+    );
 }
 
 #[test]
@@ -2324,9 +2337,16 @@ fn install_snapshot_keeps_state_is_caught_by_state_machine_safety() {
     let mut h = lagging_behind_a_snapshot(&["raft.install_snapshot_keeps_state"]);
     h.fire(0, RaftTimer::Heartbeat);
     h.deliver_all();
-    assert_eq!(h.names().first(), Some(&"state_machine_safety"), "{}", h.transcript);
+    assert_eq!(
+        h.names().first(),
+        Some(&"state_machine_safety"),
+        "{}",
+        h.transcript
+    );
     assert!(
-        h.violations[0].1.contains("after applying index 4, node 2's key-value state differs"),
+        h.violations[0]
+            .1
+            .contains("after applying index 4, node 2's key-value state differs"),
         "{:?}",
         h.violations
     );
@@ -2448,7 +2468,15 @@ fn soak_with_snapshots_is_safe_and_the_ghosts_stay_small() {
 fn soak_finds_install_snapshot_keeps_state() {
     let params = serde_json::json!({"max_entries_per_append": 3, "snapshot_log_entries_max": 4});
     let found: Vec<Vec<&'static str>> = (0..20)
-        .map(|seed| soak_with(seed, params.clone(), &["raft.install_snapshot_keeps_state"], 4_000).names())
+        .map(|seed| {
+            soak_with(
+                seed,
+                params.clone(),
+                &["raft.install_snapshot_keeps_state"],
+                4_000,
+            )
+            .names()
+        })
         .filter(|names| !names.is_empty())
         .collect();
     assert!(!found.is_empty(), "no seed found it");
@@ -2469,9 +2497,12 @@ fn snapshot_checkers_on_hand_made_notes() {
     // A snapshot of an entry no majority holds is caught as commit safety.
     let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
     let mut f = Feed::new(3);
-    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0)]).expect("ok");
+    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0)])
+        .expect("ok");
     f.disks[0].server.log.compact_through(1);
-    let e = f.feed_one(&mut c, 0, 1, &[taken(1, 1)]).expect_err("uncommitted");
+    let e = f
+        .feed_one(&mut c, 0, 1, &[taken(1, 1)])
+        .expect_err("uncommitted");
     assert_eq!(e.property, Some("commit_safety"), "{}", e.message);
     assert!(e.message.contains("not committed"), "{}", e.message);
 
@@ -2479,21 +2510,28 @@ fn snapshot_checkers_on_hand_made_notes() {
     // through an index no majority committed is not.
     let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
     let mut f = Feed::new(3);
-    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0), app(2, 1, 9, 1)]).expect("ok");
-    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)]).expect("ok");
+    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0), app(2, 1, 9, 1)])
+        .expect("ok");
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)])
+        .expect("ok");
     f.disks[0].server.log.compact_through(2);
     f.feed(&mut c, 0, 1, &[taken(2, 1)]).expect("committed");
     f.disks[2].server.log.reset_to_snapshot(2, 1);
-    f.feed(&mut c, 2, 1, &[installed(2, 1, false)]).expect("committed");
+    f.feed(&mut c, 2, 1, &[installed(2, 1, false)])
+        .expect("committed");
     f.feed(&mut c, 0, 1, &[app(3, 1, 9, 2)]).expect("ok");
-    f.disks[2].server.log.append(Entry::new(1, Command::Noop { leader: 0 }));
+    f.disks[2]
+        .server
+        .log
+        .append(Entry::new(1, Command::Noop { leader: 0 }));
     let e = f
         .feed_one(&mut c, 2, 1, &[app(3, 1, 0, 0)])
         .expect_err("differs from node 0's entry 3");
     assert_eq!(e.property, Some("log_matching"), "{}", e.message);
     let mut f2 = Feed::new(3);
     let mut c2 = checkers::GhostLogs::new(Cluster::new(3, 0));
-    f2.feed(&mut c2, 0, 1, &[LEADER(1), app(1, 1, 0, 0)]).expect("ok");
+    f2.feed(&mut c2, 0, 1, &[LEADER(1), app(1, 1, 0, 0)])
+        .expect("ok");
     f2.disks[1].server.log.reset_to_snapshot(1, 1);
     let e = f2
         .feed_one(&mut c2, 1, 1, &[installed(1, 1, false)])
@@ -2513,7 +2551,9 @@ fn snapshot_checkers_on_hand_made_notes() {
     let mut c = checkers::StateMachineSafety::new(Cluster::new(3, 0));
     let mut f = Feed::new(3);
     f.feed(&mut c, 0, 1, &[applied(1, 1, 0, 0)]).expect("ok");
-    let e = f.feed(&mut c, 0, 1, &[taken(2, 1)]).expect_err("not applied");
+    let e = f
+        .feed(&mut c, 0, 1, &[taken(2, 1)])
+        .expect_err("not applied");
     assert!(e.contains("has applied only up to 1"), "{e}");
 }
 
@@ -2548,7 +2588,10 @@ fn the_ghosts_are_pruned_below_every_servers_snapshot() {
     let machines = machines.borrow().retained_records();
     let live = live.borrow().retained_records();
     assert!(ghost < 150, "the ghost logs keep {ghost} records");
-    assert!(machines < 40, "state machine safety keeps {machines} records");
+    assert!(
+        machines < 40,
+        "state machine safety keeps {machines} records"
+    );
     assert!(live < 10, "raft_liveness keeps {live} records");
 }
 
@@ -2569,7 +2612,10 @@ impl<C: Checker<RaftActor>> Checker<RaftActor> for Shared<C> {
 
 fn shared<C: Checker<RaftActor> + 'static>(
     c: C,
-) -> (std::rc::Rc<std::cell::RefCell<C>>, Box<dyn Checker<RaftActor>>) {
+) -> (
+    std::rc::Rc<std::cell::RefCell<C>>,
+    Box<dyn Checker<RaftActor>>,
+) {
     let rc = std::rc::Rc::new(std::cell::RefCell::new(c));
     (rc.clone(), Box::new(Shared(rc)))
 }
