@@ -423,12 +423,16 @@ impl Ghost {
                 "entry {index} of term {term} is committed, but node {node}'s log under it differs from the committed entry at index {from}"
             ));
         }
-        // The chain reaches every server's snapshot, so `from` is at or past node's base.
+        // The chain reaches every server's snapshot (checked when it was taken or installed), so
+        // `from` is at or past node's base unless a snapshot was already reported uncommitted.
         let log = &self.logs[node as usize];
-        debug_assert!(
-            from >= log.base,
-            "the chain ({from}) is below node {node}'s snapshot"
-        );
+        if from < log.base {
+            return Err(format!(
+                "entry {index} of term {term} is committed, but node {node}'s snapshot through {} \
+                 reaches past the committed entries (up to {from})",
+                log.base
+            ));
+        }
         let (lo, hi) = ((from - log.base) as usize, (index - log.base) as usize);
         for (at, g) in (from + 1..).zip(&log.entries[lo..hi]) {
             self.chain.push((g.term, g.hash));
