@@ -979,18 +979,18 @@ pub fn kv_digest<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
     h
 }
 
-/// The digest of a whole state machine: [`kv_digest`] of its map, then, FNV-1a on, each session's
-/// client id (4 bytes) and last applied sequence number (8 bytes, both little-endian), in client
-/// order. The session table is part of what `apply` depends on (and of every snapshot), so two
-/// servers that agree on the map but not on which requests they applied differ here.
+/// The digest of a whole state machine: [`kv_digest`] of its map, then, in client order, each
+/// session's client id and last applied sequence number, each xored in as a whole 64-bit word and
+/// multiplied by the FNV prime (a word at a time rather than FNV-1a's byte at a time: this runs
+/// after every applying event, and only equality matters). The session table is part of what
+/// `apply` depends on (and of every snapshot), so two servers that agree on the map but not on
+/// which requests they applied differ here.
 pub fn state_digest(kv: &Kv) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h = kv_digest(kv.entries());
     for (client, seq) in kv.sessions() {
-        for b in client.to_le_bytes().into_iter().chain(seq.to_le_bytes()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(PRIME);
-        }
+        h = (h ^ u64::from(client)).wrapping_mul(PRIME);
+        h = (h ^ seq).wrapping_mul(PRIME);
     }
     h
 }

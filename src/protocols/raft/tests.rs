@@ -2036,18 +2036,29 @@ fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
         checkers::kv_digest(kv.iter().copied()),
         fnv1a(b"ab\xffc\xfed\xff\xfe")
     );
-    // The whole state's digest goes on over the sessions: client 9 (4 bytes), seq 2 (8 bytes).
+    // The whole state's digest goes on over the sessions, a word at a time: client 9, seq 2.
     let mut state = super::kv::Kv::new();
     state.plant("ab", "c");
-    assert_eq!(checkers::state_digest(&state), fnv1a(b"ab\xffc\xfe"));
+    let map = fnv1a(b"ab\xffc\xfe");
+    assert_eq!(checkers::state_digest(&state), map);
     state.apply(&Request {
         client: 9,
         seq: 2,
         op: get("ab"),
     });
-    assert_eq!(
+    let word = |h: u64, w: u64| (h ^ w).wrapping_mul(0x100_0000_01b3);
+    assert_eq!(checkers::state_digest(&state), word(word(map, 9), 2));
+    let mut other = super::kv::Kv::new();
+    other.plant("ab", "c");
+    other.apply(&Request {
+        client: 9,
+        seq: 3,
+        op: get("ab"),
+    });
+    assert_ne!(
         checkers::state_digest(&state),
-        fnv1a(b"ab\xffc\xfe\x09\0\0\0\x02\0\0\0\0\0\0\0")
+        checkers::state_digest(&other),
+        "same map, different sessions"
     );
 }
 
