@@ -13,7 +13,11 @@
 //! message is a shared pointer).
 //!
 //! When snapshots are taken is the server's own choice: here, once its log holds more than
-//! `snapshot_log_entries_max` applied entries past the last snapshot (see `RaftParams`).
+//! `snapshot_log_entries_max` applied entries past the last snapshot (see `RaftParams`). A leader
+//! compacts without waiting for its followers, so one whose acknowledgements are still in flight
+//! may be sent a snapshot of entries it already holds; it then keeps its log after the snapshot
+//! (§7), which costs one message, not correctness (etcd keeps a margin of entries for this; a
+//! simulator has no use for the saving).
 
 use super::kv::Kv;
 use super::message::{Index, Term};
