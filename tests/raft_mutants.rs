@@ -360,7 +360,11 @@ fn install_snapshot_keeps_state_is_caught() {
         let r = run(scenario, seed);
         let v = r.violation.as_ref().expect("caught");
         assert_eq!(v.checker, "state_machine_safety", "{}", summary(&r));
-        assert!(v.message.contains("key-value state differs"), "{}", summary(&r));
+        assert!(
+            v.message.contains("key-value state differs"),
+            "{}",
+            summary(&r)
+        );
         assert_eq!(r.outcome, Outcome::Pass, "{}", summary(&r));
     }
 }
