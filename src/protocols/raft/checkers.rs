@@ -942,8 +942,7 @@ impl Checker<RaftActor> for LeaderAppendOnly {
 /// not from any note, see [`state_digest`]) and
 /// compares it with the digest the first server to reach the same applied index had: equal entries
 /// applied to diverging state machines (a bug in apply, in duplicate suppression, in a rebuild after a
-/// restart) show here. The digest costs time proportional to the store's size, once per applying
-/// event.
+/// restart) show here. The digest costs constant time: the state machine keeps it as it changes.
 ///
 /// Snapshots (§7): a server's state machine after it installs a snapshot through `i`, or restores
 /// one at a restart, must be the one every server had after applying `i` (it then applies from
@@ -957,42 +956,20 @@ pub struct StateMachineSafety {
     /// above the pruned ones are always `applied_base + 1..=applied_base + applied.len()`.
     applied: Vec<(Term, EntryId, NodeId)>,
     applied_base: Index,
-    /// By index `i`: the digest of the first state machine seen right after applying `i` (as the last
-    /// entry of an event), and whose it was.
-    digests: BTreeMap<Index, (u64, NodeId)>,
+    /// `digests[i - applied_base - 1]`: the digest of the first state machine seen right after
+    /// applying `i` (as the last entry of an event), and whose it was.
+    digests: Vec<Option<(u64, NodeId)>>,
     next: Vec<Index>,
     /// Each server's snapshot index (0: none); the records are pruned up to their minimum.
     snapshot: Vec<Index>,
 }
 
-/// 64-bit FNV-1a over a state machine's keys and values, each followed by a separator byte that no
-/// UTF-8 text contains (so `("ab", "c")` and `("a", "bc")` differ).
-pub fn kv_digest<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h = EMPTY_PREFIX;
-    for (k, v) in entries {
-        for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xfe]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(PRIME);
-        }
-    }
-    h
-}
-
-/// The digest of a whole state machine: [`kv_digest`] of its map, then, in client order, each
-/// session's client id and last applied sequence number, each xored in as a whole 64-bit word and
-/// multiplied by the FNV prime (a word at a time rather than FNV-1a's byte at a time: this runs
-/// after every applying event, and only equality matters). The session table is part of what
-/// `apply` depends on (and of every snapshot), so two servers that agree on the map but not on
-/// which requests they applied differ here.
+/// The digest of a whole state machine, its map and its session table ([`Kv::digest`], kept up to
+/// date by the state machine as it changes, and checked against a recomputation in debug builds).
+/// The session table is part of what `apply` depends on (and of every snapshot), so two servers
+/// that agree on the map but not on which requests they applied differ here.
 pub fn state_digest(kv: &Kv) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h = kv_digest(kv.entries());
-    for (client, seq) in kv.sessions() {
-        h = (h ^ u64::from(client)).wrapping_mul(PRIME);
-        h = (h ^ seq).wrapping_mul(PRIME);
-    }
-    h
+    kv.digest()
 }
 
 impl StateMachineSafety {
@@ -1001,7 +978,7 @@ impl StateMachineSafety {
         StateMachineSafety {
             applied: Vec::new(),
             applied_base: 0,
-            digests: BTreeMap::new(),
+            digests: Vec::new(),
             next: vec![1; cluster.servers as usize],
             snapshot: vec![0; cluster.servers as usize],
         }
@@ -1033,16 +1010,20 @@ impl StateMachineSafety {
         if index <= self.applied_base {
             return Ok(()); // pruned: no server can be there any more
         }
-        match self.digests.entry(index) {
-            MapEntry::Vacant(v) => {
-                v.insert((digest, node));
+        let i = usize::try_from(index - self.applied_base - 1).unwrap_or(usize::MAX);
+        if i >= self.digests.len() {
+            // Indices are recorded nearly in order: this grows by the few indices of one event.
+            self.digests.resize(i + 1, None);
+        }
+        match self.digests[i] {
+            None => {
+                self.digests[i] = Some((digest, node));
                 Ok(())
             }
-            MapEntry::Occupied(o) if o.get().0 != digest => Err(format!(
-                "after applying index {index}, node {node}'s {what} differs from node {}'s",
-                o.get().1
+            Some((first, other)) if first != digest => Err(format!(
+                "after applying index {index}, node {node}'s {what} differs from node {other}'s"
             )),
-            MapEntry::Occupied(_) => Ok(()),
+            Some(_) => Ok(()),
         }
     }
 
@@ -1071,8 +1052,8 @@ impl StateMachineSafety {
             .unwrap_or(usize::MAX)
             .min(self.applied.len());
         self.applied.drain(..n);
+        self.digests.drain(..n.min(self.digests.len()));
         self.applied_base += n as Index;
-        self.digests = self.digests.split_off(&(self.applied_base + 1));
     }
 
     /// A snapshot `node` took through `index`: of applied entries only, with the state they give.
@@ -1123,7 +1104,7 @@ impl StateMachineSafety {
 impl StateMachineSafety {
     /// How many records it keeps (applied entries and digests): what its memory grows with.
     pub fn retained_records(&self) -> usize {
-        self.applied.len() + self.digests.len()
+        self.applied.len() + self.digests.iter().filter(|d| d.is_some()).count()
     }
 }
 

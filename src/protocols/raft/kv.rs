@@ -38,10 +38,44 @@ pub enum SessionState {
 /// Keys and values are the `Arc<str>`s of the committed commands, shared with the log rather than
 /// copied (every server applies every entry). It serialises (as a snapshot in an `InstallSnapshot`
 /// message) as its map and its session table.
+///
+/// It keeps its own digest up to date as it changes ([`Kv::digest`]), so that `state_machine_safety`
+/// can compare two servers' whole states after every applying event in constant time, whatever the
+/// number of keys and clients.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Kv {
     data: BTreeMap<Arc<str>, Arc<str>>,
     sessions: BTreeMap<NodeId, Session>,
+    /// The wrapping sums of [`entry_digest`] over `data` and of [`session_digest`] over `sessions`:
+    /// a function of the contents, so not serialised.
+    #[serde(skip)]
+    sums: (u64, u64),
+}
+
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// 64-bit FNV-1a over `key`, a separator byte, `value` and another separator (bytes no UTF-8 text
+/// contains, so `("ab", "c")` and `("a", "bc")` differ).
+pub fn entry_digest(key: &str, value: &str) -> u64 {
+    let mut h = FNV_OFFSET;
+    for b in key.bytes().chain([0xff]).chain(value.bytes()).chain([0xfe]) {
+        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// One session's digest: its client id and last applied sequence number, each xored in as a whole
+/// word and multiplied by the FNV prime.
+pub fn session_digest(client: NodeId, last_seq: u64) -> u64 {
+    let h = (FNV_OFFSET ^ u64::from(client)).wrapping_mul(FNV_PRIME);
+    (h ^ last_seq).wrapping_mul(FNV_PRIME)
+}
+
+/// The state digest from the two sums: the map's, then the sessions', a word at a time.
+fn combine((map, sessions): (u64, u64)) -> u64 {
+    let h = (FNV_OFFSET ^ map).wrapping_mul(FNV_PRIME);
+    (h ^ sessions).wrapping_mul(FNV_PRIME)
 }
 
 impl Kv {
@@ -66,11 +100,35 @@ impl Kv {
         self.sessions.iter().map(|(c, s)| (*c, s.last_seq))
     }
 
+    /// The digest of the whole state, map and sessions: the wrapping sum of [`entry_digest`] over
+    /// the map's entries and that of [`session_digest`] over the sessions, combined. Sums do not
+    /// depend on order, so each change updates them in constant time; debug builds check them
+    /// against [`Kv::digest_recomputed`] on every call.
+    pub fn digest(&self) -> u64 {
+        debug_assert_eq!(
+            combine(self.sums),
+            self.digest_recomputed(),
+            "the running digest follows the contents"
+        );
+        combine(self.sums)
+    }
+
+    /// [`Kv::digest`] computed from scratch, in time proportional to the state.
+    pub fn digest_recomputed(&self) -> u64 {
+        let map = self
+            .entries()
+            .fold(0u64, |sum, (k, v)| sum.wrapping_add(entry_digest(k, v)));
+        let sessions = self.sessions().fold(0u64, |sum, (c, seq)| {
+            sum.wrapping_add(session_digest(c, seq))
+        });
+        combine((map, sessions))
+    }
+
     /// Puts `value` under `key` directly, bypassing the log: for tests that plant a diverged state
     /// machine.
     #[cfg(test)]
     pub fn plant(&mut self, key: &str, value: &str) {
-        self.data.insert(key.into(), value.into());
+        self.write(&Arc::from(key), &Arc::from(value));
     }
 
     /// Whether `req` was already applied.
@@ -99,9 +157,9 @@ impl Kv {
                 self.write(key, value);
                 KvResult::Written
             }
-            KvOp::Cas { key, from, to } => match self.data.get_mut(key) {
+            KvOp::Cas { key, from, to } => match self.data.get(key) {
                 Some(current) if current == from => {
-                    *current = to.clone();
+                    self.write(key, to);
                     KvResult::Swapped
                 }
                 current => KvResult::CasFailed {
@@ -113,23 +171,35 @@ impl Kv {
             last_seq: req.seq,
             result: result.clone(),
         };
+        let added = session_digest(req.client, req.seq);
+        let sums = &mut self.sums;
         match self.sessions.get_mut(&req.client) {
-            Some(s) => *s = session,
+            Some(s) => {
+                sums.1 = sums.1.wrapping_sub(session_digest(req.client, s.last_seq));
+                *s = session;
+            }
             None => {
                 self.sessions.insert(req.client, session);
             }
         }
+        sums.1 = sums.1.wrapping_add(added);
         Some(result)
     }
 
-    /// Writes `value` under `key`, reusing the map's node when the key exists (the common case).
+    /// Writes `value` under `key`, reusing the map's node when the key exists (the common case),
+    /// and keeps the map's digest sum up to date.
     fn write(&mut self, key: &Arc<str>, value: &Arc<str>) {
+        let added = entry_digest(key, value);
         match self.data.get_mut(key) {
-            Some(v) => *v = value.clone(),
+            Some(v) => {
+                self.sums.0 = self.sums.0.wrapping_sub(entry_digest(key, v));
+                *v = value.clone();
+            }
             None => {
                 self.data.insert(key.clone(), value.clone());
             }
         }
+        self.sums.0 = self.sums.0.wrapping_add(added);
     }
 }
 

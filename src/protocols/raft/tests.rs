@@ -2015,14 +2015,22 @@ fn state_machine_safety_compares_the_state_machines() {
         .expect_err("diverged at 2");
     assert!(e.contains("index 2"), "{e}");
     // Keys and values are separated in the digest.
-    let d = |kv: &[(&str, &str)]| checkers::kv_digest(kv.iter().copied());
+    let d = |entries: &[(&str, &str)]| {
+        let mut kv = super::kv::Kv::new();
+        for (k, v) in entries {
+            kv.plant(k, v);
+        }
+        checkers::state_digest(&kv)
+    };
     assert_ne!(d(&[("ab", "c")]), d(&[("a", "bc")]));
     assert_ne!(d(&[("a", "")]), d(&[]));
-    assert_eq!(d(&[("a", "1"), ("b", "2")]), d(&[("a", "1"), ("b", "2")]));
+    assert_eq!(d(&[("a", "1"), ("b", "2")]), d(&[("b", "2"), ("a", "1")]));
+    assert_ne!(d(&[("a", "1"), ("b", "2")]), d(&[("a", "2"), ("b", "1")]));
 }
 
 #[test]
-fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
+fn state_digest_sums_fnv_1a_entry_and_session_digests() {
+    use super::kv::{Kv, entry_digest, session_digest};
     // A reference FNV-1a (64-bit), checked against the published test vectors first.
     let fnv1a = |bytes: &[u8]| {
         bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -2031,28 +2039,52 @@ fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
     };
     assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
-    let kv = [("ab", "c"), ("d", "")];
+    assert_eq!(entry_digest("ab", "c"), fnv1a(b"ab\xffc\xfe"));
+    assert_eq!(entry_digest("d", ""), fnv1a(b"d\xff\xfe"));
+    let word = |h: u64, w: u64| (h ^ w).wrapping_mul(0x100_0000_01b3);
     assert_eq!(
-        checkers::kv_digest(kv.iter().copied()),
-        fnv1a(b"ab\xffc\xfed\xff\xfe")
+        session_digest(9, 2),
+        word(word(0xcbf2_9ce4_8422_2325, 9), 2)
     );
-    // The whole state's digest goes on over the sessions, a word at a time: client 9, seq 2.
-    let mut state = super::kv::Kv::new();
+    // The whole state's digest: the sum over the map's entries, then the sum over the sessions,
+    // each xored in as a word.
+    let whole = |map: u64, sessions: u64| word(word(0xcbf2_9ce4_8422_2325, map), sessions);
+    let mut state = Kv::new();
+    assert_eq!(checkers::state_digest(&state), whole(0, 0));
     state.plant("ab", "c");
-    let map = fnv1a(b"ab\xffc\xfe");
-    assert_eq!(checkers::state_digest(&state), map);
+    state.plant("d", "");
+    let map = fnv1a(b"ab\xffc\xfe").wrapping_add(fnv1a(b"d\xff\xfe"));
+    assert_eq!(checkers::state_digest(&state), whole(map, 0));
     state.apply(&Request {
         client: 9,
         seq: 2,
         op: get("ab"),
     });
-    let word = |h: u64, w: u64| (h ^ w).wrapping_mul(0x100_0000_01b3);
-    assert_eq!(checkers::state_digest(&state), word(word(map, 9), 2));
-    let mut other = super::kv::Kv::new();
-    other.plant("ab", "c");
-    other.apply(&Request {
+    assert_eq!(
+        checkers::state_digest(&state),
+        whole(map, session_digest(9, 2))
+    );
+    // A later request replaces the session's part; a put replaces the entry's.
+    state.apply(&Request {
         client: 9,
         seq: 3,
+        op: KvOp::Put {
+            key: "ab".into(),
+            value: "x".into(),
+        },
+    });
+    let map = fnv1a(b"ab\xffx\xfe").wrapping_add(fnv1a(b"d\xff\xfe"));
+    assert_eq!(
+        checkers::state_digest(&state),
+        whole(map, session_digest(9, 3))
+    );
+    assert_eq!(state.digest(), state.digest_recomputed());
+    let mut other = Kv::new();
+    other.plant("ab", "x");
+    other.plant("d", "");
+    other.apply(&Request {
+        client: 9,
+        seq: 4,
         op: get("ab"),
     });
     assert_ne!(
