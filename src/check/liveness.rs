@@ -185,6 +185,11 @@ impl<A: Actor> Checker<A> for OpsCompleteWithin {
         "ops_complete_within"
     }
 
+    fn needs_history(&self) -> bool {
+        // `finish` reads the whole history.
+        true
+    }
+
     fn observe(&mut self, _: &Observation<'_, A>) -> Result<(), Failure> {
         Ok(())
     }

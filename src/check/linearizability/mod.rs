@@ -49,7 +49,7 @@ pub use crate::contract::model::{
 };
 pub use models::{BUILTIN_MODELS, ModelVisitor, with_model};
 pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_register_history};
-pub use online::{OnlineChecker, check_online};
+pub use online::{OnlineChecker, OnlineLinearizabilityChecker, check_online};
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
 use crate::check::history_format::{self, Format, HistoryError, ParsedHistory};

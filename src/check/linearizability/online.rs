@@ -53,6 +53,7 @@ use super::{
     CheckOptions, CheckReport, ROUND_GROWTH, ROUND_STATES_FIRST, Verdict, invalid, search_in_rounds,
 };
 use crate::check::history_format::HistoryError;
+use crate::contract::{Actor, Checker, Failure, Observation, RunEnd};
 use crate::contract::{Completion, EventKind, HistoryEvent, Model, Step};
 use crate::wall_clock::{Deadline, Stopwatch};
 use std::collections::BTreeMap;
@@ -704,5 +705,173 @@ fn build_witness<M: Model>(
             .iter()
             .map(|&i| window[i as usize].witness())
             .collect(),
+    }
+}
+
+/// The end-of-run linearizability checker of a run, fed online: it sees the clients' history as it is
+/// recorded ([`Checker::history`]) and needs none of it kept, and gives at the end the verdict the
+/// offline [`super::LinearizabilityChecker`] would give on the whole history (see the module's docs).
+pub struct OnlineLinearizabilityChecker<M: Model> {
+    online: Option<OnlineChecker<M>>,
+}
+
+impl<M: Model> OnlineLinearizabilityChecker<M> {
+    /// A checker against `model` with the default (deterministic) budgets.
+    pub fn new(model: M) -> Self {
+        Self::with_options(model, CheckOptions::default())
+    }
+
+    /// A checker against `model` within `options`.
+    pub fn with_options(model: M, options: CheckOptions) -> Self {
+        OnlineLinearizabilityChecker {
+            online: Some(OnlineChecker::new(model, options)),
+        }
+    }
+}
+
+impl<A: Actor, M: Model> Checker<A> for OnlineLinearizabilityChecker<M> {
+    fn name(&self) -> &'static str {
+        "linearizability"
+    }
+
+    fn observe(&mut self, _obs: &Observation<'_, A>) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn history(&mut self, event: &HistoryEvent) -> Result<(), Failure> {
+        if let Some(online) = &mut self.online {
+            online.push(event);
+        }
+        Ok(())
+    }
+
+    fn needs_history(&self) -> bool {
+        false
+    }
+
+    fn finish(&mut self, _end: &RunEnd<'_, A>) -> Vec<(&'static str, crate::contract::Verdict)> {
+        let verdict = match self.online.take().map(OnlineChecker::finish) {
+            Some(Ok(report)) => report.checker_verdict(),
+            Some(Err(err)) => {
+                crate::contract::Verdict::Fail(format!("the clients' history is malformed: {err}"))
+            }
+            None => crate::contract::Verdict::Unknown("the history was already judged".into()),
+        };
+        vec![("linearizability", verdict)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::linearizability::{KvModel, SyntheticKv, check, synthetic_kv_history};
+    use crate::contract::{Func, History, Value};
+
+    /// Pushes every event, noting the most operations held in windows at once.
+    fn feed(h: &History) -> (CheckReport, usize) {
+        let mut online = OnlineChecker::new(KvModel, CheckOptions::default());
+        let mut held_max = 0;
+        for e in &h.events {
+            online.push(e);
+            held_max = held_max.max(online.window_ops());
+        }
+        (online.finish().expect("well formed"), held_max)
+    }
+
+    #[test]
+    fn windows_follow_concurrency_not_length() {
+        let h = synthetic_kv_history(&SyntheticKv {
+            operations: 20_000,
+            clients: 4,
+            keys: 3,
+            unknown_per_mille: 0,
+            ..SyntheticKv::default()
+        });
+        let (report, held_max) = feed(&h);
+        assert_eq!(report.verdict, Verdict::Linearizable, "{report}");
+        assert_eq!(report.operations, 20_000);
+        assert!(held_max < 200, "{held_max} operations held at once");
+    }
+
+    #[test]
+    fn a_kept_unknown_operation_stops_cuts_on_its_key_only() {
+        let h = synthetic_kv_history(&SyntheticKv {
+            operations: 4_000,
+            clients: 3,
+            keys: 2,
+            unknown_per_mille: 0,
+            ..SyntheticKv::default()
+        });
+        // Turn the first completed put on key "0" into a timeout: its key is never cut again.
+        let mut h = h;
+        let at = h
+            .events
+            .iter()
+            .position(|e| e.kind == EventKind::Ok && e.f == Func::PUT && e.key.as_deref() == Some("0"))
+            .expect("a put on key 0");
+        h.events[at].kind = EventKind::Info;
+        // The client goes on under the same process: give its later events a process of their own.
+        let process = h.events[at].process;
+        for e in &mut h.events[at + 1..] {
+            if e.process == process {
+                e.process += 1_000_000;
+            }
+        }
+        let mut online = OnlineChecker::new(KvModel, CheckOptions::default());
+        for e in &h.events {
+            online.push(e);
+        }
+        let held: BTreeMap<&Option<String>, usize> =
+            online.keys.iter().map(|(k, ks)| (k, ks.window.len())).collect();
+        assert!(held[&Some("0".to_string())] > 1_000, "{held:?}");
+        assert!(held[&Some("1".to_string())] < 100, "{held:?}");
+        let report = online.finish().expect("well formed");
+        let offline = check(&h, &KvModel, &CheckOptions::default()).expect("well formed");
+        assert_eq!(report.verdict, offline.verdict);
+        assert_eq!(report.verdict, Verdict::Linearizable);
+        assert_eq!(report.unknown_operations, 1);
+    }
+
+    #[test]
+    fn a_stale_read_after_many_cuts_is_caught_with_the_offline_witness() {
+        let mut h = synthetic_kv_history(&SyntheticKv {
+            operations: 3_000,
+            clients: 2,
+            keys: 2,
+            unknown_per_mille: 0,
+            ..SyntheticKv::default()
+        });
+        // A late read that saw a value never written.
+        let at = h
+            .events
+            .iter()
+            .rposition(|e| e.kind == EventKind::Ok && e.f == Func::GET)
+            .expect("a read");
+        h.events[at].value = Value::Str("never written".into());
+        let (report, _) = feed(&h);
+        let offline = check(&h, &KvModel, &CheckOptions::default()).expect("well formed");
+        assert_eq!(report.verdict, Verdict::NotLinearizable);
+        assert_eq!(report.checker_verdict(), offline.checker_verdict());
+        let (a, b) = (offline.witness.unwrap(), report.witness.unwrap());
+        assert_eq!(a.to_string(), b.to_string());
+        assert!(b.prefix_omitted > 0, "the prefix reaches back past dropped windows");
+    }
+
+    #[test]
+    fn the_states_budget_gives_unknown() {
+        let h = synthetic_kv_history(&SyntheticKv {
+            operations: 2_000,
+            clients: 4,
+            keys: 2,
+            unknown_per_mille: 0,
+            ..SyntheticKv::default()
+        });
+        let options = CheckOptions {
+            budget_states_max: 100,
+            ..CheckOptions::default()
+        };
+        let report = check_online(&h, &KvModel, &options).expect("well formed");
+        assert_eq!(report.verdict, Verdict::Unknown, "{report}");
+        assert!(report.unknown_reason.unwrap().contains("100 explored states"));
     }
 }

@@ -106,6 +106,11 @@ impl Checker<CapActor> for ReadsWritten {
         "reads_written"
     }
 
+    fn needs_history(&self) -> bool {
+        // `finish` reads the whole history.
+        true
+    }
+
     fn observe(&mut self, _: &Observation<'_, CapActor>) -> Result<(), Failure> {
         Ok(())
     }

@@ -238,6 +238,11 @@ impl Checker<PbftActor> for Liveness {
         "pbft_liveness"
     }
 
+    fn needs_history(&self) -> bool {
+        // `finish` reads the whole history.
+        true
+    }
+
     fn observe(&mut self, _obs: &Observation<'_, PbftActor>) -> Result<(), Failure> {
         Ok(())
     }
