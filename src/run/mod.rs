@@ -9,9 +9,9 @@ pub mod registry;
 pub mod replay;
 pub mod report;
 
+use crate::contract::History;
 use crate::contract::Verdict;
 use crate::contract::{Cluster, GroupSize};
-use crate::contract::History;
 use crate::contract::{Protocol, Setup};
 use crate::fault::Target;
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};

@@ -574,7 +574,10 @@ impl<'s, P: Protocol> World<'s, P> {
     /// otherwise every event goes to the checkers as it is recorded and is then dropped, so that the
     /// run's memory follows what is live. Call it before the first step.
     pub fn keep_history(&mut self, keep: bool) {
-        debug_assert!(self.state.history.events.is_empty(), "called before the run");
+        debug_assert!(
+            self.state.history.events.is_empty(),
+            "called before the run"
+        );
         self.state.history_kept = keep || self.checkers.iter().any(|c| c.needs_history());
     }
 

@@ -218,7 +218,10 @@ impl Search {
             seed: Some(self.seed),
             trace: TraceOutput::Off,
         };
-        let Ok(out) = self.runner.run_keeping(&candidate, Some(&source), &options, false) else {
+        let Ok(out) = self
+            .runner
+            .run_keeping(&candidate, Some(&source), &options, false)
+        else {
             return false;
         };
         self.events_total = self.events_total.saturating_add(out.report.counts.events);

@@ -48,8 +48,8 @@ pub use crate::contract::model::{
     Completion, KvModel, KvOp, Model, RegisterModel, RegisterOp, Step,
 };
 pub use models::{BUILTIN_MODELS, ModelVisitor, with_model};
-pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_register_history};
 pub use online::{OnlineChecker, OnlineLinearizabilityChecker, check_online};
+pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_register_history};
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
 use crate::check::history_format::{self, Format, HistoryError, ParsedHistory};

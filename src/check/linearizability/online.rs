@@ -316,7 +316,11 @@ impl<M: Model> OnlineChecker<M> {
             }
             Err(message) => {
                 // The offline check reports the model's error for the earliest invoke.
-                if self.model_error.as_ref().is_none_or(|(at, _)| invoke.index < *at) {
+                if self
+                    .model_error
+                    .as_ref()
+                    .is_none_or(|(at, _)| invoke.index < *at)
+                {
                     self.model_error = Some((invoke.index, message));
                 }
                 return;
@@ -368,7 +372,10 @@ impl<M: Model> OnlineChecker<M> {
     fn close_window(&mut self, key: &Option<String>) {
         let watch = Stopwatch::start();
         let budget = self.budget();
-        let ks = self.keys.get_mut(key).expect("the key of a completed operation");
+        let ks = self
+            .keys
+            .get_mut(key)
+            .expect("the key of a completed operation");
         let mut window = std::mem::take(&mut ks.window);
         window.sort_unstable_by_key(|w| w.invoke);
         let ops: Vec<PartOp<'_, M::Op>> = window
@@ -379,16 +386,17 @@ impl<M: Model> OnlineChecker<M> {
                 ret: w.completion,
             })
             .collect();
-        let (result, ends) = search::search_ends(&self.model, &ops, &ks.states, ks.closed_ops > 0, &budget);
+        let (result, ends) =
+            search::search_ends(&self.model, &ops, &ks.states, ks.closed_ops > 0, &budget);
         drop(ops);
         let status = match &result.outcome {
-            Outcome::Linearizable if ends.len() > CARRIED_STATES_MAX => Some(Status::Unknown(
-                format!(
+            Outcome::Linearizable if ends.len() > CARRIED_STATES_MAX => {
+                Some(Status::Unknown(format!(
                     "more than {CARRIED_STATES_MAX} states to carry past a window of {} operations on {}",
                     window.len(),
                     place(key)
-                ),
-            )),
+                )))
+            }
             Outcome::Linearizable => {
                 let tails = ends
                     .iter()
@@ -503,8 +511,7 @@ impl<M: Model> OnlineChecker<M> {
                     ks.status = Status::Failed(Box::new(witness));
                 }
                 Outcome::Unknown(why) => {
-                    ks.status =
-                        Status::Unknown(exhausted(&self.options, *why, key, window.len()));
+                    ks.status = Status::Unknown(exhausted(&self.options, *why, key, window.len()));
                 }
             }
         }
@@ -807,7 +814,9 @@ mod tests {
         let at = h
             .events
             .iter()
-            .position(|e| e.kind == EventKind::Ok && e.f == Func::PUT && e.key.as_deref() == Some("0"))
+            .position(|e| {
+                e.kind == EventKind::Ok && e.f == Func::PUT && e.key.as_deref() == Some("0")
+            })
             .expect("a put on key 0");
         h.events[at].kind = EventKind::Info;
         // The client goes on under the same process: give its later events a process of their own.
@@ -821,8 +830,11 @@ mod tests {
         for e in &h.events {
             online.push(e);
         }
-        let held: BTreeMap<&Option<String>, usize> =
-            online.keys.iter().map(|(k, ks)| (k, ks.window.len())).collect();
+        let held: BTreeMap<&Option<String>, usize> = online
+            .keys
+            .iter()
+            .map(|(k, ks)| (k, ks.window.len()))
+            .collect();
         assert!(held[&Some("0".to_string())] > 1_000, "{held:?}");
         assert!(held[&Some("1".to_string())] < 100, "{held:?}");
         let report = online.finish().expect("well formed");
@@ -854,7 +866,10 @@ mod tests {
         assert_eq!(report.checker_verdict(), offline.checker_verdict());
         let (a, b) = (offline.witness.unwrap(), report.witness.unwrap());
         assert_eq!(a.to_string(), b.to_string());
-        assert!(b.prefix_omitted > 0, "the prefix reaches back past dropped windows");
+        assert!(
+            b.prefix_omitted > 0,
+            "the prefix reaches back past dropped windows"
+        );
     }
 
     #[test]
@@ -872,6 +887,11 @@ mod tests {
         };
         let report = check_online(&h, &KvModel, &options).expect("well formed");
         assert_eq!(report.verdict, Verdict::Unknown, "{report}");
-        assert!(report.unknown_reason.unwrap().contains("100 explored states"));
+        assert!(
+            report
+                .unknown_reason
+                .unwrap()
+                .contains("100 explored states")
+        );
     }
 }

@@ -581,23 +581,25 @@ fn search_core<M: Model>(
     let mut state = starts[start].clone();
     let mut state_h = state_hash(&state);
     // Remembers a start as explored (see `search_ends`); it was counted where it was reached.
-    let remember_start = |memo: &mut Memo<M::State>, placed: &mut Placed, state: &M::State, h: u64| {
-        if !after_cut {
-            return;
-        }
-        let (hash, unknown_hash, unknown) = (placed.hash, placed.unknown_hash, placed.unknown_id);
-        let (low, window) = placed.window();
-        let config = Config {
-            group_hash: hash ^ h,
-            unknown_hash,
-            low,
-            window,
-            unknown,
-            must_observe: false,
-            state,
+    let remember_start =
+        |memo: &mut Memo<M::State>, placed: &mut Placed, state: &M::State, h: u64| {
+            if !after_cut {
+                return;
+            }
+            let (hash, unknown_hash, unknown) =
+                (placed.hash, placed.unknown_hash, placed.unknown_id);
+            let (low, window) = placed.window();
+            let config = Config {
+                group_hash: hash ^ h,
+                unknown_hash,
+                low,
+                window,
+                unknown,
+                must_observe: false,
+                state,
+            };
+            memo.insert(&config, model.state_heap_bytes(state));
         };
-        memo.insert(&config, model.state_heap_bytes(state));
-    };
     remember_start(&mut memo, &mut placed, &state, state_h);
     let mut must_observe = false;
     let mut stack: Vec<Frame<M::State>> = Vec::new();
