@@ -134,15 +134,29 @@ fn online_agrees<M: Model + Clone>(path: &Path, model: &M, expected: Verdict) ->
     let name = path.display();
     assert_eq!(online.verdict, expected, "{name} online:\n{online}");
     assert_eq!(offline.verdict, expected, "{name} offline:\n{offline}");
-    assert_eq!(online.checker_verdict(), offline.checker_verdict(), "{name}");
+    assert_eq!(
+        online.checker_verdict(),
+        offline.checker_verdict(),
+        "{name}"
+    );
     assert_eq!(
         online.witness.as_ref().map(ToString::to_string),
         offline.witness.as_ref().map(ToString::to_string),
         "{name}"
     );
     assert_eq!(
-        (online.operations, online.unknown_operations, online.dropped_operations, online.keys),
-        (offline.operations, offline.unknown_operations, offline.dropped_operations, offline.keys),
+        (
+            online.operations,
+            online.unknown_operations,
+            online.dropped_operations,
+            online.keys
+        ),
+        (
+            offline.operations,
+            offline.unknown_operations,
+            offline.dropped_operations,
+            offline.keys
+        ),
         "{name}"
     );
     online

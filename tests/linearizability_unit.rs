@@ -1110,11 +1110,13 @@ fn synthetic_register() -> impl Strategy<Value = History> {
         })
 }
 
-
 /// Longer key-value histories from few clients, so that keys are often quiet (cut) between operations:
 /// what the online check splits into windows.
 fn kv_history_with_cuts() -> impl Strategy<Value = History> {
-    (2u64..4, proptest::collection::vec((0u8..4, 0u8..2, 0u8..3, 0u8..20, any::<bool>()), 1..60))
+    (
+        2u64..4,
+        proptest::collection::vec((0u8..4, 0u8..2, 0u8..3, 0u8..20, any::<bool>()), 1..60),
+    )
         .prop_map(|(clients, steps)| {
             let words = ["", "a", "ab"];
             let mut events: Vec<HistoryEvent> = Vec::new();
@@ -1123,11 +1125,22 @@ fn kv_history_with_cuts() -> impl Strategy<Value = History> {
             for (i, (f, key, word, outcome, first)) in steps.into_iter().enumerate() {
                 // Mostly the client with the open operation completes it: low concurrency.
                 let s = if first { 0 } else { i % clients as usize };
-                let s = open.iter().position(Option::is_some).filter(|_| first).unwrap_or(s);
+                let s = open
+                    .iter()
+                    .position(Option::is_some)
+                    .filter(|_| first)
+                    .unwrap_or(s);
                 let time_ns = events.len() as u64;
                 if let Some((func, key, arg, answer, kind)) = open[s].take() {
                     let value = if func == Func::GET { answer } else { arg };
-                    events.push(HistoryEvent { time_ns, process: process[s], kind, f: func, key: Some(key), value });
+                    events.push(HistoryEvent {
+                        time_ns,
+                        process: process[s],
+                        kind,
+                        f: func,
+                        key: Some(key),
+                        value,
+                    });
                     if kind == EventKind::Info {
                         process[s] += clients;
                     }
@@ -1148,7 +1161,14 @@ fn kv_history_with_cuts() -> impl Strategy<Value = History> {
                         17..=18 => EventKind::Fail,
                         _ => EventKind::Info,
                     };
-                    events.push(HistoryEvent { time_ns, process: process[s], kind: EventKind::Invoke, f: func.clone(), key: Some(key.clone()), value: arg.clone() });
+                    events.push(HistoryEvent {
+                        time_ns,
+                        process: process[s],
+                        kind: EventKind::Invoke,
+                        f: func.clone(),
+                        key: Some(key.clone()),
+                        value: arg.clone(),
+                    });
                     open[s] = Some((func, key, arg, answer, kind));
                 }
             }
@@ -1170,7 +1190,14 @@ fn maybe_malformed(h: History, edit: Option<(u16, u8, u8)>) -> History {
         0 => e.process = u64::from(n % 4),
         1 => e.f = [Func::GET, Func::PUT, Func::CAS, Func::new("frob")][n as usize % 4].clone(),
         2 => e.key = [None, Some("x".to_string()), Some("z".to_string())][n as usize % 3].clone(),
-        3 => e.kind = [EventKind::Invoke, EventKind::Ok, EventKind::Fail, EventKind::Info][n as usize % 4],
+        3 => {
+            e.kind = [
+                EventKind::Invoke,
+                EventKind::Ok,
+                EventKind::Fail,
+                EventKind::Info,
+            ][n as usize % 4]
+        }
         4 => e.value = [Value::Nil, Value::Int(1), Value::Str("a".into())][n as usize % 3].clone(),
         _ => {
             h.events.remove(at);
@@ -1196,7 +1223,14 @@ fn assert_online_agrees<M: Model + Clone>(model: &M, h: &History) -> Result<(), 
             unreachable!()
         }
     };
-    prop_assert_eq!(offline.verdict, online.verdict, "{:?}\noffline {}\nonline {}", h, offline, online);
+    prop_assert_eq!(
+        offline.verdict,
+        online.verdict,
+        "{:?}\noffline {}\nonline {}",
+        h,
+        offline,
+        online
+    );
     prop_assert_eq!(offline.operations, online.operations);
     prop_assert_eq!(offline.unknown_operations, online.unknown_operations);
     prop_assert_eq!(offline.dropped_operations, online.dropped_operations);
