@@ -32,7 +32,7 @@
 //! states are kept in the order a depth-first search over the whole history first reaches them, each
 //! window is searched from them in that order with one memo, and the offline search's deepest dead end
 //! lies in the first window that fails (every earlier window is entirely placed before it). The
-//! witness's `prefix` holds the steps of that window and the last [`PREFIX_SHOWN_MAX`] before it (the
+//! witness's `prefix` holds the steps of that window and the last 10 before it (the
 //! rest of the prefix is gone with its windows: [`Witness::prefix_omitted`] counts it). A key that is
 //! not linearizable explores the same configurations in both checks (all of them, up to its failing
 //! window), so the round of growing budgets in which the offline check would find it is known, and with
