@@ -872,6 +872,56 @@ mod tests {
         );
     }
 
+    fn ev(process: u64, kind: EventKind, f: Func, value: &str) -> HistoryEvent {
+        HistoryEvent {
+            time_ns: 0,
+            process,
+            kind,
+            f,
+            key: Some("k".into()),
+            value: if value.is_empty() {
+                Value::Nil
+            } else {
+                Value::Str(value.into())
+            },
+        }
+    }
+
+    #[test]
+    fn a_window_of_concurrent_writes_carries_every_state_it_may_leave() {
+        use EventKind::{Invoke, Ok};
+        // Two concurrent puts, then a cut, then a read of either value: both are linearizable.
+        let puts = [
+            ev(0, Invoke, Func::PUT, "a"),
+            ev(1, Invoke, Func::PUT, "b"),
+            ev(0, Ok, Func::PUT, "a"),
+            ev(1, Ok, Func::PUT, "b"),
+        ];
+        for (read, linearizable) in [("a", true), ("b", true), ("c", false)] {
+            let mut online = OnlineChecker::new(KvModel, CheckOptions::default());
+            for e in &puts {
+                online.push(e);
+            }
+            let carried = &online.keys[&Some("k".to_string())];
+            assert!(carried.window.is_empty(), "the window closed at the cut");
+            assert_eq!(carried.states.len(), 2, "either put may have been last");
+            online.push(&ev(2, Invoke, Func::GET, ""));
+            online.push(&ev(2, Ok, Func::GET, read));
+            let report = online.finish().expect("well formed");
+            let want = if linearizable {
+                Verdict::Linearizable
+            } else {
+                Verdict::NotLinearizable
+            };
+            assert_eq!(report.verdict, want, "read {read}: {report}");
+            if !linearizable {
+                let w = report.witness.expect("a witness");
+                assert_eq!(w.prefix_len(), 2, "both puts precede the read");
+                assert_eq!(w.prefix_omitted, 0, "both kept in the tail");
+            }
+        }
+    }
+
     #[test]
     fn the_states_budget_gives_unknown() {
         let h = synthetic_kv_history(&SyntheticKv {
