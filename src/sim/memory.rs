@@ -3,7 +3,8 @@
 //! everywhere). What a run records grows with its length (the clients' history when the run keeps it,
 //! role changes, the timeline); a history that is only checked as it is recorded, and not kept, counts
 //! nothing here (the online check holds the operations still live); everything else it holds is live
-//! state, bounded by the node count and the network's in-flight bound. The estimate is close to what the records take on a 64-bit machine.
+//! state, bounded by the node count and the network's in-flight bound. The estimate is close to what
+//! the records take on a 64-bit machine.
 
 use crate::contract::{HistoryEvent, Value};
 
