@@ -350,7 +350,10 @@ fn cmd_run(
             .or_else(|| scratch.as_ref().map(|t| t.to_path_buf()))
             .map_or(TraceOutput::Digest, TraceOutput::File),
     };
-    let out = match run::run(drawn.as_ref().unwrap_or(&scenario), Some(&source), &options) {
+    // The history is checked as it is recorded: keep it only to write it out.
+    let keep_history = history.is_some();
+    let to_run = drawn.as_ref().unwrap_or(&scenario);
+    let out = match run::run_keeping(to_run, Some(&source), &options, keep_history) {
         Ok(o) => o,
         Err(RunError::Scenario(e)) => return fail_input(e),
         Err(e) => return fail_input(e),

@@ -413,7 +413,7 @@ impl SweepCheck<'_> {
             seed: Some(seed),
             trace: TraceOutput::Off,
         };
-        if let Ok(out) = self.runner.run(&scenario, None, &options)
+        if let Ok(out) = self.runner.run_keeping(&scenario, None, &options, false)
             && let Some(v) = &out.report.violation
         {
             let _ = writeln!(text, "  violation: {}: {}", v.checker, v.message);

@@ -4,7 +4,8 @@
 
 use distsim::check::history_format::{self, Format};
 use distsim::check::linearizability::{
-    CheckOptions, KvModel, RegisterModel, Verdict, check_file, check_parsed,
+    CheckOptions, CheckReport, KvModel, Model, RegisterModel, Verdict, check_file, check_online,
+    check_parsed,
 };
 use std::path::{Path, PathBuf};
 
@@ -120,5 +121,66 @@ fn exported_histories_read_back_to_the_same_verdict() {
             "{}: JSONL round trip",
             path.display()
         );
+    }
+}
+
+/// Checks `path` online and offline: both must give `expected`, the same run verdict and the same
+/// witness as printed.
+fn online_agrees<M: Model + Clone>(path: &Path, model: &M, expected: Verdict) -> CheckReport {
+    let options = CheckOptions::default();
+    let parsed = history_format::read_file(path, None).expect("parses");
+    let offline = check_parsed(&parsed, model, &options).expect("checks");
+    let online = check_online(&parsed.history, model, &options).expect("checks online");
+    let name = path.display();
+    assert_eq!(online.verdict, expected, "{name} online:\n{online}");
+    assert_eq!(offline.verdict, expected, "{name} offline:\n{offline}");
+    assert_eq!(
+        online.checker_verdict(),
+        offline.checker_verdict(),
+        "{name}"
+    );
+    assert_eq!(
+        online.witness.as_ref().map(ToString::to_string),
+        offline.witness.as_ref().map(ToString::to_string),
+        "{name}"
+    );
+    assert_eq!(
+        (
+            online.operations,
+            online.unknown_operations,
+            online.dropped_operations,
+            online.keys
+        ),
+        (
+            offline.operations,
+            offline.unknown_operations,
+            offline.dropped_operations,
+            offline.keys
+        ),
+        "{name}"
+    );
+    online
+}
+
+#[test]
+fn the_online_check_gives_every_file_the_offline_verdict_and_witness() {
+    for (path, expected) in etcd_verdicts() {
+        online_agrees(&path, &RegisterModel, expected);
+    }
+    let dir = data_dir().join("porcupine-kv");
+    for name in [
+        "c01-ok.txt",
+        "c01-bad.txt",
+        "c10-ok.txt",
+        "c10-bad.txt",
+        "c50-ok.txt",
+        "c50-bad.txt",
+    ] {
+        let expected = if name.contains("-ok") {
+            Verdict::Linearizable
+        } else {
+            Verdict::NotLinearizable
+        };
+        online_agrees(&dir.join(name), &KvModel, expected);
     }
 }

@@ -4,7 +4,8 @@
 use distsim::check::history_format::{self, Format, HistoryError};
 use distsim::check::linearizability::{
     CheckOptions, CheckReport, KvModel, Model, RegisterModel, Step, SyntheticKv, SyntheticRegister,
-    Verdict, check, check_file, check_parsed, synthetic_kv_history, synthetic_register_history,
+    Verdict, check, check_file, check_online, check_parsed, synthetic_kv_history,
+    synthetic_register_history,
 };
 use distsim::contract::{EventKind, Func, History, HistoryEvent, Value};
 use proptest::prelude::*;
@@ -1109,6 +1110,146 @@ fn synthetic_register() -> impl Strategy<Value = History> {
         })
 }
 
+/// Longer key-value histories from few clients, so that keys are often quiet (cut) between operations:
+/// what the online check splits into windows.
+fn kv_history_with_cuts() -> impl Strategy<Value = History> {
+    (
+        2u64..4,
+        proptest::collection::vec((0u8..4, 0u8..2, 0u8..3, 0u8..20, any::<bool>()), 1..60),
+    )
+        .prop_map(|(clients, steps)| {
+            let words = ["", "a", "ab"];
+            let mut events: Vec<HistoryEvent> = Vec::new();
+            let mut open: Vec<Option<OpenOp>> = vec![None; clients as usize];
+            let mut process: Vec<u64> = (0..clients).collect();
+            for (i, (f, key, word, outcome, first)) in steps.into_iter().enumerate() {
+                // Mostly the client with the open operation completes it: low concurrency.
+                let s = if first { 0 } else { i % clients as usize };
+                let s = open
+                    .iter()
+                    .position(Option::is_some)
+                    .filter(|_| first)
+                    .unwrap_or(s);
+                let time_ns = events.len() as u64;
+                if let Some((func, key, arg, answer, kind)) = open[s].take() {
+                    let value = if func == Func::GET { answer } else { arg };
+                    events.push(HistoryEvent {
+                        time_ns,
+                        process: process[s],
+                        kind,
+                        f: func,
+                        key: Some(key),
+                        value,
+                    });
+                    if kind == EventKind::Info {
+                        process[s] += clients;
+                    }
+                } else {
+                    let func = [Func::GET, Func::PUT, Func::APPEND, Func::CAS][f as usize].clone();
+                    let key = ["x", "y"][key as usize].to_string();
+                    let arg = match func.as_str() {
+                        "get" => Value::Nil,
+                        "cas" => Value::List(vec![
+                            Value::Str(words[word as usize].into()),
+                            Value::Str(["a", "b", "c"][(word as usize + 1) % 3].into()),
+                        ]),
+                        _ => Value::Str(["a", "b", "c"][word as usize].into()),
+                    };
+                    let answer = Value::Str(words[word as usize].into());
+                    let kind = match outcome {
+                        0..=16 => EventKind::Ok,
+                        17..=18 => EventKind::Fail,
+                        _ => EventKind::Info,
+                    };
+                    events.push(HistoryEvent {
+                        time_ns,
+                        process: process[s],
+                        kind: EventKind::Invoke,
+                        f: func.clone(),
+                        key: Some(key.clone()),
+                        value: arg.clone(),
+                    });
+                    open[s] = Some((func, key, arg, answer, kind));
+                }
+            }
+            History { events }
+        })
+}
+
+/// A history with at most one event changed (process, function, key, kind or value) or dropped: often
+/// malformed, sometimes just different.
+fn maybe_malformed(h: History, edit: Option<(u16, u8, u8)>) -> History {
+    let mut h = h;
+    let Some((at, how, n)) = edit else { return h };
+    if h.events.is_empty() {
+        return h;
+    }
+    let at = at as usize % h.events.len();
+    let e = &mut h.events[at];
+    match how % 6 {
+        0 => e.process = u64::from(n % 4),
+        1 => e.f = [Func::GET, Func::PUT, Func::CAS, Func::new("frob")][n as usize % 4].clone(),
+        2 => e.key = [None, Some("x".to_string()), Some("z".to_string())][n as usize % 3].clone(),
+        3 => {
+            e.kind = [
+                EventKind::Invoke,
+                EventKind::Ok,
+                EventKind::Fail,
+                EventKind::Info,
+            ][n as usize % 4]
+        }
+        4 => e.value = [Value::Nil, Value::Int(1), Value::Str("a".into())][n as usize % 3].clone(),
+        _ => {
+            h.events.remove(at);
+        }
+    }
+    h
+}
+
+/// The online check gives the offline check's answer: the same verdict, counts and error, and the same
+/// witness as a person reads it (the online one keeps only the prefix's last steps).
+fn assert_online_agrees<M: Model + Clone>(model: &M, h: &History) -> Result<(), TestCaseError> {
+    let options = CheckOptions::default();
+    let offline = check(h, model, &options);
+    let online = check_online(h, model, &options);
+    let (offline, online) = match (offline, online) {
+        (Err(a), Err(b)) => {
+            prop_assert_eq!(a.to_string(), b.to_string());
+            return Ok(());
+        }
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => {
+            prop_assert!(false, "offline {:?}\nonline {:?}\n{:?}", a, b, h);
+            unreachable!()
+        }
+    };
+    prop_assert_eq!(
+        offline.verdict,
+        online.verdict,
+        "{:?}\noffline {}\nonline {}",
+        h,
+        offline,
+        online
+    );
+    prop_assert_eq!(offline.operations, online.operations);
+    prop_assert_eq!(offline.unknown_operations, online.unknown_operations);
+    prop_assert_eq!(offline.dropped_operations, online.dropped_operations);
+    prop_assert_eq!(offline.keys, online.keys);
+    prop_assert_eq!(offline.keys_not_linearizable, online.keys_not_linearizable);
+    prop_assert_eq!(offline.checker_verdict(), online.checker_verdict());
+    if offline.verdict == Verdict::NotLinearizable && offline.keys == 1 {
+        // A failing key explores the same configurations both ways (what picks the reported key).
+        prop_assert_eq!(offline.explored_states, online.explored_states, "{:?}", h);
+    }
+    if let (Some(a), Some(b)) = (&offline.witness, &online.witness) {
+        prop_assert_eq!(a.to_string(), b.to_string(), "{:?}", h);
+        prop_assert_eq!(a.prefix_len(), b.prefix_len());
+        prop_assert_eq!(&a.prefix[a.prefix.len() - b.prefix.len()..], &b.prefix[..]);
+        prop_assert_eq!(&a.candidates, &b.candidates);
+    }
+    Ok(())
+}
+
 proptest! {
     // PROPTEST_CASES raises the count for a longer soak.
     #![proptest_config(ProptestConfig {
@@ -1139,6 +1280,29 @@ proptest! {
         let expected = ["x", "y"].iter().all(|k| brute_force(&KvModel, &translate(&KvModel, &whole(&h, k))));
         let report = check(&h, &KvModel, &CheckOptions::default()).expect("well formed");
         prop_assert_eq!(report.verdict == Verdict::Linearizable, expected, "{:?}\n{}", h, report);
+    }
+
+    #[test]
+    fn online_agrees_with_offline_on_registers(h in register_history(), edit in any::<Option<(u16, u8, u8)>>()) {
+        assert_online_agrees(&RegisterModel, &maybe_malformed(h, edit))?;
+    }
+
+    #[test]
+    fn online_agrees_with_offline_on_unknown_write_heavy_registers(h in synthetic_register()) {
+        assert_online_agrees(&RegisterModel, &h)?;
+    }
+
+    #[test]
+    fn online_agrees_with_offline_on_kv(h in kv_history(), edit in any::<Option<(u16, u8, u8)>>()) {
+        assert_online_agrees(&KvModel, &maybe_malformed(h, edit))?;
+    }
+
+    #[test]
+    fn online_agrees_with_offline_on_kv_with_cuts(h in kv_history_with_cuts()) {
+        assert_online_agrees(&KvModel, &h)?;
+        // And with one key: the same history, cut only where no operation at all is open.
+        let one = History { events: h.events.iter().map(|e| HistoryEvent { key: Some("x".into()), ..e.clone() }).collect() };
+        assert_online_agrees(&KvModel, &one)?;
     }
 
     #[test]

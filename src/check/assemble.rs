@@ -3,7 +3,7 @@
 //! liveness promises the scenario makes.
 
 use super::durable::DurableState;
-use super::linearizability::LinearizabilityChecker;
+use super::linearizability::OnlineLinearizabilityChecker;
 use super::liveness::{LeaderWithin, OpsCompleteWithin};
 use crate::contract::{Checker, Duration, Protocol};
 use crate::scenario::Scenario;
@@ -18,9 +18,10 @@ pub fn checkers_for<P: Protocol>(
     if !invariants.is_empty() {
         checkers.push(Box::new(DurableState::new(invariants)));
     }
-    // Every service that promises linearizability gets the same end-of-run history check.
+    // Every service that promises linearizability gets the same history check, fed as the history is
+    // recorded so that the run need not keep it.
     if let Some(model) = protocol.history_model() {
-        checkers.push(Box::new(LinearizabilityChecker::new(model)));
+        checkers.push(Box::new(OnlineLinearizabilityChecker::new(model)));
     }
     if let Some(liveness) = &scenario.liveness {
         if let Some(ms) = liveness.leader_within_ms {

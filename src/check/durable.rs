@@ -72,6 +72,10 @@ impl<A: Actor> DurableState<A> {
 }
 
 impl<A: Actor> Checker<A> for DurableState<A> {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         PROPERTY
     }

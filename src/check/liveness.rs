@@ -156,6 +156,10 @@ pub struct LeaderWithin {
 }
 
 impl<A: Actor> Checker<A> for LeaderWithin {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "leader_within"
     }

@@ -11,7 +11,7 @@
 //! [`Checker::properties`] and names the one a violation breaks in its [`Failure`].
 
 use crate::contract::actor::{Actor, Cluster, NodeId, Role};
-use crate::contract::history::History;
+use crate::contract::history::{History, HistoryEvent};
 use crate::contract::time::Time;
 use serde::Serialize;
 
@@ -62,7 +62,8 @@ pub struct RunEnd<'a, A: Actor> {
     /// Whether faults were still in force at the end (a partition never healed, a node still down, a
     /// slowed link, a drifting clock).
     pub faults_in_force: bool,
-    /// The clients' history.
+    /// The clients' history: complete when the run kept it, which it does for library runs by default
+    /// and whenever a checker [`Checker::needs_history`]; empty otherwise.
     pub history: &'a History,
     /// Every role change in the run, in order.
     pub roles: &'a [RoleChange],
@@ -141,5 +142,24 @@ pub trait Checker<A: Actor> {
     fn finish(&mut self, end: &RunEnd<'_, A>) -> Vec<(&'static str, Verdict)> {
         let _ = end;
         Vec::new()
+    }
+
+    /// Sees one event of the clients' history as it is recorded, in history order (the online
+    /// linearizability check consumes the history this way, so that the run need not keep it). An
+    /// `Err` is a safety violation: the run stops there (should the same event also fail in
+    /// [`Checker::observe`], that violation is the one reported). By default, nothing.
+    fn history(&mut self, event: &HistoryEvent) -> Result<(), Failure> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// Whether this checker reads the whole history at the end ([`RunEnd::history`]). A run that
+    /// nobody asked for the history (`distsim run` without `--history`) keeps it only when some
+    /// checker says so; otherwise [`RunEnd::history`] is empty, and the run's memory follows what is
+    /// live. By default `true`, so that a checker that reads the history can never be handed an empty
+    /// one by mistake; a checker that judges only states, notes or the history as it is recorded
+    /// ([`Checker::history`]) returns `false` to let long runs drop it.
+    fn needs_history(&self) -> bool {
+        true
     }
 }

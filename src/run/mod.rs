@@ -9,16 +9,15 @@ pub mod registry;
 pub mod replay;
 pub mod report;
 
+use crate::contract::History;
 use crate::contract::Verdict;
 use crate::contract::{Cluster, GroupSize};
-use crate::contract::{EventKind, History};
 use crate::contract::{Protocol, Setup};
 use crate::fault::Target;
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
 use crate::sim::world::{RunState, Violation, World};
 use crate::trace::{Line, TraceOutput, TraceWriter};
 use report::{CheckerVerdict, OperationCounts, Outcome, RunReport};
-use std::collections::BTreeMap;
 
 /// How to run.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +37,8 @@ pub struct RunOutput {
     pub trace_lines: Option<Vec<String>>,
     /// For [`TraceOutput::Compare`]: the lines compared and the first difference.
     pub compared: Option<(usize, Option<crate::trace::compare::Mismatch>)>,
-    /// The clients' history (export it with [`crate::check::history_format::write_edn`]).
+    /// The clients' history (export it with [`crate::check::history_format::write_edn`]): empty when
+    /// the run did not keep it (see [`run_keeping`]).
     pub history: History,
 }
 
@@ -248,7 +248,7 @@ pub fn validate(scenario: &Scenario, source: Option<&Source>) -> Result<(), Scen
 /// shrinking and `distsim::testing::sweep` take one, so they work for every protocol.
 #[derive(Clone, Copy)]
 pub struct Runner {
-    run: fn(&Scenario, Option<&Source>, &RunOptions) -> Result<RunOutput, RunError>,
+    run: fn(&Scenario, Option<&Source>, &RunOptions, bool) -> Result<RunOutput, RunError>,
     validate: fn(&Scenario, Option<&Source>) -> Result<(), ScenarioError>,
     /// The protocol's name, or `None` for "whatever the scenario names".
     name: Option<&'static str>,
@@ -258,7 +258,7 @@ impl Runner {
     /// The protocol the scenario names, from the registry.
     pub fn by_name() -> Runner {
         Runner {
-            run,
+            run: run_keeping,
             validate,
             name: None,
         }
@@ -267,20 +267,32 @@ impl Runner {
     /// Always protocol `P`, whatever the scenario's `"protocol"` says.
     pub fn of<P: Protocol>() -> Runner {
         Runner {
-            run: run_protocol::<P>,
+            run: run_protocol_keeping::<P>,
             validate: |scenario, source| prepare::<P>(scenario, source).map(|_| ()),
             name: Some(P::NAME),
         }
     }
 
-    /// Runs `scenario`.
+    /// Runs `scenario`, keeping the clients' history.
     pub fn run(
         &self,
         scenario: &Scenario,
         source: Option<&Source>,
         options: &RunOptions,
     ) -> Result<RunOutput, RunError> {
-        (self.run)(scenario, source, options)
+        (self.run)(scenario, source, options, true)
+    }
+
+    /// Runs `scenario`, keeping the clients' history only when `keep_history` or a checker needs it
+    /// (see [`run_keeping`]).
+    pub fn run_keeping(
+        &self,
+        scenario: &Scenario,
+        source: Option<&Source>,
+        options: &RunOptions,
+        keep_history: bool,
+    ) -> Result<RunOutput, RunError> {
+        (self.run)(scenario, source, options, keep_history)
     }
 
     /// Checks `scenario` completely without running it.
@@ -315,8 +327,25 @@ pub fn run(
     source: Option<&Source>,
     options: &RunOptions,
 ) -> Result<RunOutput, RunError> {
+    run_keeping(scenario, source, options, true)
+}
+
+/// [`run`], keeping the clients' whole history ([`RunOutput::history`]) only when `keep_history` or
+/// when one of the run's checkers needs it ([`crate::contract::Checker::needs_history`]); otherwise
+/// the history check is fed as events are recorded and the history is dropped, so that the run's
+/// memory follows what is live rather than its length. What is kept counts towards the scenario's
+/// `max_memory_mb`, so a run near its bound may stop earlier when it keeps its history. `distsim run`
+/// keeps it only for `--history`, and so do replays, sweeps and shrinking (which never read it).
+pub fn run_keeping(
+    scenario: &Scenario,
+    source: Option<&Source>,
+    options: &RunOptions,
+    keep_history: bool,
+) -> Result<RunOutput, RunError> {
     match registry::current().get(&scenario.protocol) {
-        Some(entry) => entry.runner.run(scenario, source, options),
+        Some(entry) => entry
+            .runner
+            .run_keeping(scenario, source, options, keep_history),
         None => Err(unknown_protocol(scenario, source).into()),
     }
 }
@@ -327,6 +356,16 @@ pub fn run_protocol<P: Protocol>(
     scenario: &Scenario,
     source: Option<&Source>,
     options: &RunOptions,
+) -> Result<RunOutput, RunError> {
+    run_protocol_keeping::<P>(scenario, source, options, true)
+}
+
+/// [`run_protocol`], keeping the history only when asked or needed (see [`run_keeping`]).
+pub fn run_protocol_keeping<P: Protocol>(
+    scenario: &Scenario,
+    source: Option<&Source>,
+    options: &RunOptions,
+    keep_history: bool,
 ) -> Result<RunOutput, RunError> {
     let (protocol, cluster) = prepare_with_cluster::<P>(scenario, source)?;
     let seed = options.seed.unwrap_or(scenario.seed);
@@ -346,7 +385,8 @@ pub fn run_protocol<P: Protocol>(
     let mut resolved = scenario.clone();
     resolved.seed = seed;
     let tracer = TraceWriter::open(&options.trace).map_err(trace_err)?;
-    let world = World::new(&resolved, seed, protocol, cluster, tracer);
+    let mut world = World::new(&resolved, seed, protocol, cluster, tracer);
+    world.keep_history(keep_history);
     let (state, tracer) = world.run();
     let (mut report, history) = build_report(&resolved, seed, state);
     let mut trace_lines = None;
@@ -422,23 +462,15 @@ fn build_report(scenario: &Scenario, seed: u64, state: RunState) -> (RunReport, 
         (None, None) => Outcome::Pass,
     };
 
-    let mut operations = OperationCounts::default();
-    let mut open = BTreeMap::new();
-    for ev in &state.history.events {
-        match ev.kind {
-            EventKind::Invoke => {
-                operations.invoked += 1;
-                open.insert(ev.process, ());
-            }
-            EventKind::Ok => operations.ok += 1,
-            EventKind::Fail => operations.fail += 1,
-            EventKind::Info => operations.info += 1,
-        }
-        if ev.kind != EventKind::Invoke {
-            open.remove(&ev.process);
-        }
-    }
-    operations.open = open.len() as u64;
+    // Counted as the events were recorded: the history itself may not have been kept.
+    let tally = &state.operations;
+    let operations = OperationCounts {
+        invoked: tally.invoked,
+        ok: tally.ok,
+        fail: tally.fail,
+        info: tally.info,
+        open: tally.open(),
+    };
 
     let report = RunReport {
         scenario: scenario.name.clone(),

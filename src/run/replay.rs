@@ -7,7 +7,7 @@
 //! - the file is intact but today's run writes something else: a [`Mismatch`] (exit code 1).
 
 use super::report::RunReport;
-use super::{RunError, RunOptions, run};
+use super::{RunError, RunOptions, run_keeping};
 use crate::scenario::Source;
 use crate::trace::TraceOutput;
 use crate::trace::reader::{damaged, read_trace};
@@ -55,7 +55,8 @@ pub fn replay(path: &Path) -> Result<Replay, RunError> {
         seed: Some(trace.header.seed),
         trace: TraceOutput::Compare(path.to_path_buf()),
     };
-    let out = run(&trace.header.scenario, Some(&source), &options)?;
+    // As `distsim run` without `--history` (what a run keeps counts towards its memory bound).
+    let out = run_keeping(&trace.header.scenario, Some(&source), &options, false)?;
     let (lines, mismatch) = out.compared.unwrap_or_default();
     if !trace.intact() {
         // Where the run first differs is where the file was changed (or the change's first effect).
@@ -178,21 +179,23 @@ pub fn check_determinism(
             source,
         })?
         .into_temp_path();
-    let first = runner.run(
+    let first = runner.run_keeping(
         scenario,
         source,
         &RunOptions {
             seed,
             trace: TraceOutput::File(scratch.to_path_buf()),
         },
+        false,
     )?;
-    let second = runner.run(
+    let second = runner.run_keeping(
         scenario,
         source,
         &RunOptions {
             seed,
             trace: TraceOutput::Compare(scratch.to_path_buf()),
         },
+        false,
     )?;
     let (lines, difference) = second.compared.unwrap_or((0, None));
     Ok(DeterminismCheck {

@@ -3,6 +3,12 @@
 //! everywhere). What a run records grows with its length (the clients' history, role changes, the
 //! timeline); everything else it holds is live state, bounded by the node count and the network's
 //! in-flight bound. The estimate is close to what the records take on a 64-bit machine.
+//!
+//! The history counts whether the run keeps it or only checks it as it is recorded (the online
+//! linearizability check holds just the operations still live): where a run stops must not depend on
+//! whether its caller asked for the history (`distsim run --history`), or a replay without the flag
+//! would diverge from the run with it. A run that needs more than `max_memory_mb` of history can
+//! raise the bound; only a kept history actually takes that memory.
 
 use crate::contract::{HistoryEvent, Value};
 

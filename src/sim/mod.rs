@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod clocks;
 pub mod memory;
+pub mod operations;
 pub mod queue;
 mod timers;
 pub mod world;

@@ -21,6 +21,7 @@ use crate::scenario::Scenario;
 use crate::sim::clock::LocalClock;
 use crate::sim::clocks::{self, ClockBug, Clocks, Stamp};
 use crate::sim::memory;
+use crate::sim::operations::OperationTally;
 use crate::sim::queue::EventQueue;
 use crate::sim::timers::{Popped, Timers};
 use crate::trace::{Counts, Line, TraceWriter};
@@ -103,8 +104,13 @@ pub struct RunState {
     pub timeline: Vec<TimelineEntry>,
     /// Notes by label.
     pub notes: BTreeMap<&'static str, u64>,
-    /// The clients' history.
+    /// The clients' history, when the run keeps it ([`RunState::history_kept`]).
     pub history: History,
+    /// Whether `history` holds every event recorded: true unless [`World::keep_history`] said not to
+    /// and no checker needs it.
+    pub history_kept: bool,
+    /// The clients' operations, counted as they were recorded (kept history or not).
+    pub operations: OperationTally,
     /// Every role change.
     pub roles: Vec<RoleChange>,
     /// When the last fault fired.
@@ -312,6 +318,8 @@ impl<'s, P: Protocol> World<'s, P> {
                 timeline: Vec::new(),
                 notes: BTreeMap::new(),
                 history: History::default(),
+                history_kept: true,
+                operations: OperationTally::default(),
                 roles: Vec::new(),
                 last_fault: None,
                 faults_in_force: false,
@@ -561,6 +569,18 @@ impl<'s, P: Protocol> World<'s, P> {
     /// Why the run ended, if it has.
     pub fn end_reason(&self) -> Option<EndReason> {
         self.ended
+    }
+
+    /// Whether to keep the clients' history for the end of the run ([`RunState::history`]). Worlds
+    /// keep it by default; with `false` it is kept only if a checker [`Checker::needs_history`], and
+    /// otherwise every event goes to the checkers as it is recorded and is then dropped, so that the
+    /// run's memory follows what is live. Call it before the first step.
+    pub fn keep_history(&mut self, keep: bool) {
+        debug_assert!(
+            self.state.history.events.is_empty(),
+            "called before the run"
+        );
+        self.state.history_kept = keep || self.checkers.iter().any(|c| c.needs_history());
     }
 
     /// Ends the run where it stands and judges it: end-of-run checkers, counts, the final state.
@@ -957,8 +977,37 @@ impl<'s, P: Protocol> World<'s, P> {
                         vc,
                     });
                 }
+                self.state.operations.add(&event);
+                for checker in &mut self.checkers {
+                    if let Err(failure) = checker.history(&event) {
+                        if self.state.violation.is_none() {
+                            let v = Violation {
+                                checker: failure.property.unwrap_or(checker.name()).to_string(),
+                                event_index: self.event_index,
+                                time_ns: self.now.0,
+                                node: Some(node),
+                                message: failure.message,
+                            };
+                            if let Some(tr) = &mut self.tracer {
+                                tr.line(&Trace::<P::Actor>::Violation {
+                                    e: v.event_index,
+                                    t: v.time_ns,
+                                    checker: &v.checker,
+                                    node: v.node,
+                                    message: &v.message,
+                                });
+                            }
+                            self.state.violation = Some(v);
+                        }
+                        break;
+                    }
+                }
+                // Counted towards `max_memory_mb` whether it is kept or not: whether the caller
+                // asked for the history (`run --history`) must never change where a run stops.
                 self.recorded_bytes += memory::history_event_bytes(&event);
-                self.state.history.events.push(event);
+                if self.state.history_kept {
+                    self.state.history.events.push(event);
+                }
             }
         }
     }

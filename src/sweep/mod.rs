@@ -255,7 +255,7 @@ fn run_seed(
         trace: TraceOutput::Off,
     };
     let out = runner
-        .run(&s, None, &options)
+        .run_keeping(&s, None, &options, false)
         .map_err(|source| SweepError::Run { seed, source })?;
     Ok(SeedResult::from_report(&out.report, &s))
 }
@@ -462,7 +462,7 @@ fn trace_seed(
         trace: TraceOutput::File(claim.path().to_path_buf()),
     };
     let out = runner
-        .run(&s, None, &options)
+        .run_keeping(&s, None, &options, false)
         .map_err(|source| SweepError::Run { seed, source })?;
     let again = SeedResult::from_report(&out.report, &s);
     if again.signature.as_deref() != Some(group.signature.as_str())

@@ -218,7 +218,10 @@ impl Search {
             seed: Some(self.seed),
             trace: TraceOutput::Off,
         };
-        let Ok(out) = self.runner.run(&candidate, Some(&source), &options) else {
+        let Ok(out) = self
+            .runner
+            .run_keeping(&candidate, Some(&source), &options, false)
+        else {
             return false;
         };
         self.events_total = self.events_total.saturating_add(out.report.counts.events);
@@ -449,13 +452,14 @@ pub fn shrink_with(
 ) -> Result<Shrunk, ShrinkError> {
     let mut original = scenario.clone();
     original.seed = seed;
-    let out = runner.run(
+    let out = runner.run_keeping(
         &original,
         None,
         &RunOptions {
             seed: Some(seed),
             trace: TraceOutput::Off,
         },
+        false,
     )?;
     let Some(v) = &out.report.violation else {
         return Err(ShrinkError::NoViolation {
@@ -538,13 +542,14 @@ pub fn write_minimal(
     let (scenario, source) = scenario::parse(text.as_bytes(), &json.display().to_string())
         .map_err(|e| WriteError::NotReproduced(e.to_string()))?;
     let out = Runner::by_name()
-        .run(
+        .run_keeping(
             &scenario,
             Some(&source),
             &RunOptions {
                 seed: Some(scenario.seed),
                 trace: TraceOutput::File(trace.to_path_buf()),
             },
+            false,
         )
         .map_err(|e| WriteError::NotReproduced(e.to_string()))?;
     let got = out.report.violation.as_ref().map(|v| v.checker.as_str());

@@ -38,6 +38,7 @@
 
 mod memo;
 pub mod models;
+pub mod online;
 mod partition;
 mod search;
 pub mod synth;
@@ -47,6 +48,7 @@ pub use crate::contract::model::{
     Completion, KvModel, KvOp, Model, RegisterModel, RegisterOp, Step,
 };
 pub use models::{BUILTIN_MODELS, ModelVisitor, with_model};
+pub use online::{OnlineChecker, OnlineLinearizabilityChecker, check_online};
 pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_register_history};
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
@@ -208,7 +210,7 @@ impl CheckReport {
                         format!(
                             "not linearizable: {key}{} cannot follow a linearizable prefix of {} operation(s) ending in state {}",
                             w.blocked,
-                            w.prefix.len(),
+                            w.prefix_len(),
                             w.state
                         )
                     }
@@ -491,15 +493,33 @@ fn search_parts<M: Model>(
     options: &CheckOptions,
     deadline: Option<wall_clock::Deadline>,
 ) -> Vec<SearchResult> {
-    let parallel = options.parallel && parts.len() > 1;
+    let sizes: Vec<usize> = parts.iter().map(|p| p.ops.len()).collect();
+    search_in_rounds(&sizes, operations, options, deadline, |k, budget| {
+        search::search(model, &part_ops(&parts[k]), budget)
+    })
+}
+
+/// Runs `search(k, budget)` for every part `k` (of `sizes[k]` operations, `operations` in all) in rounds
+/// of growing states budgets (see [`check`]); the results come in the parts' order.
+pub(crate) fn search_in_rounds<F>(
+    sizes: &[usize],
+    operations: usize,
+    options: &CheckOptions,
+    deadline: Option<wall_clock::Deadline>,
+    search: F,
+) -> Vec<SearchResult>
+where
+    F: Fn(usize, &Budget) -> SearchResult + Sync,
+{
+    let parallel = options.parallel && sizes.len() > 1;
     let bytes_max = options.budget_bytes_max;
     // A part's share of the memory budget while parts run side by side: in proportion to its operations,
     // so that the shares add up to the budget.
-    let share = |part: &partition::Part<'_, M::Op>| -> u64 {
+    let share = |k: usize| -> u64 {
         if !parallel {
             return bytes_max;
         }
-        let share = u128::from(bytes_max) * part.ops.len() as u128 / operations.max(1) as u128;
+        let share = u128::from(bytes_max) * sizes[k] as u128 / operations.max(1) as u128;
         share as u64
     };
     // A round's steps budget grows with its states budget.
@@ -508,14 +528,14 @@ fn search_parts<M: Model>(
             / u128::from(options.budget_states_max.max(1));
         u64::try_from(steps).unwrap_or(u64::MAX)
     };
-    let run = |part: &partition::Part<'_, M::Op>, states_max: u64, bytes_max: u64| {
+    let run = |k: usize, states_max: u64, bytes_max: u64| {
         let budget = Budget {
             states_max,
             steps_max: steps_for(states_max),
             bytes_max,
             deadline,
         };
-        search::search(model, &part_ops(part), &budget)
+        search(k, &budget)
     };
     let full = options.budget_states_max;
     let undecided = |r: &Option<SearchResult>| match r {
@@ -525,15 +545,15 @@ fn search_parts<M: Model>(
             Outcome::Unknown(Exhausted::States | Exhausted::Steps)
         ),
     };
-    let mut round_cap = if parts.len() > 1 {
+    let mut round_cap = if sizes.len() > 1 {
         ROUND_STATES_FIRST.min(full)
     } else {
         full
     };
     let mut last_cap = 0;
-    let mut results: Vec<Option<SearchResult>> = vec![None; parts.len()];
+    let mut results: Vec<Option<SearchResult>> = vec![None; sizes.len()];
     loop {
-        let pending: Vec<usize> = (0..parts.len())
+        let pending: Vec<usize> = (0..sizes.len())
             .filter(|&k| undecided(&results[k]))
             .collect();
         // The states budget is for the whole check: what the decided parts used is spent, and the rest
@@ -549,17 +569,16 @@ fn search_parts<M: Model>(
         if pending.is_empty() || states_max <= last_cap {
             break;
         }
-        let attempt = |&k: &usize| (k, run(&parts[k], states_max, share(&parts[k])));
+        let attempt = |&k: &usize| (k, run(k, states_max, share(k)));
         let round: Vec<(usize, SearchResult)> = if parallel {
             pending.par_iter().map(attempt).collect()
         } else {
             pending.iter().map(attempt).collect()
         };
         for (k, mut result) in round {
-            if result.outcome == Outcome::Unknown(Exhausted::Bytes) && share(&parts[k]) < bytes_max
-            {
+            if result.outcome == Outcome::Unknown(Exhausted::Bytes) && share(k) < bytes_max {
                 // Alone now, with the whole budget: the answer is the one a run alone would give.
-                result = run(&parts[k], states_max, bytes_max);
+                result = run(k, states_max, bytes_max);
             }
             results[k] = Some(result);
         }

@@ -108,6 +108,19 @@ pub(crate) struct DeadEnd {
     pub(crate) blocked: u32,
     /// Other operations that could have been placed next (begun before that return), in history order.
     pub(crate) candidates: Vec<u32>,
+    /// Which of the starting states the prefix starts from (an index into the search's `starts`).
+    pub(crate) start: u32,
+}
+
+/// One state a linearization of the whole part can end in (see [`search_ends`]).
+#[derive(Clone, Debug)]
+pub(crate) struct End<S> {
+    /// The state.
+    pub(crate) state: S,
+    /// The starting state the linearization began from (an index into `starts`).
+    pub(crate) start: u32,
+    /// The linearization that first reached it: the part's operations, in order.
+    pub(crate) path: Vec<u32>,
 }
 
 /// The search's answer for one part.
@@ -125,6 +138,8 @@ pub(crate) struct SearchResult {
     pub(crate) explored_states: u64,
     /// The most bytes the search held at once, counted from sizes.
     pub(crate) peak_bytes: u64,
+    /// The steps it took (candidates tried in the model).
+    pub(crate) steps: u64,
 }
 
 /// A multiply-rotate hasher (the Fx design) for model states: fast on the small keys states are made of.
@@ -430,13 +445,75 @@ pub(crate) fn search<M: Model>(
     ops: &[PartOp<'_, M::Op>],
     budget: &Budget,
 ) -> SearchResult {
+    search_core(model, ops, &[model.init()], false, None, budget)
+}
+
+/// Searches for a linearization of `ops` from any of the states `starts`, tried in order (an earlier one
+/// first, as a search over the history before them would reach them): what the online check does with
+/// the window left open at the end of a history. With `after_cut`, the starts are states that a search
+/// over the history before `ops` would have remembered (see [`search_ends`]).
+pub(crate) fn search_from<M: Model>(
+    model: &M,
+    ops: &[PartOp<'_, M::Op>],
+    starts: &[M::State],
+    after_cut: bool,
+    budget: &Budget,
+) -> SearchResult {
+    search_core(model, ops, starts, after_cut, None, budget)
+}
+
+/// Finds every state a linearization of `ops` from one of `starts` can end in, each once, in the order
+/// a depth-first search over the starts in order first reaches them. `ops` must all have completed
+/// (a window closed by a cut holds no operation of unknown outcome).
+///
+/// It is the same search with one change: where [`search`] stops at the first linearization, this one
+/// notes the state it ends in and backtracks. Each end state is noted once, since the configuration
+/// "everything placed, in this state" enters the memo the first time it is reached. Placing a
+/// read-only operation without alternatives keeps every end state reachable (moving a read to the
+/// front of a linearization changes no state the others see, so the end state stays). The outcome is
+/// [`Outcome::Linearizable`] when some state was found, with the deepest dead end otherwise.
+///
+/// With `after_cut` (the starts are the end states of an earlier window), each start enters the memo
+/// before the search leaves it, as the configuration "everything before the cut placed, in this state"
+/// would have in one search over the whole history: so a configuration of this window that it covers
+/// is pruned exactly as there, and the search, its dead ends and its witness are the same.
+pub(crate) fn search_ends<M: Model>(
+    model: &M,
+    ops: &[PartOp<'_, M::Op>],
+    starts: &[M::State],
+    after_cut: bool,
+    budget: &Budget,
+) -> (SearchResult, Vec<End<M::State>>) {
+    debug_assert!(ops.iter().all(|op| op.ret.is_some()));
+    let mut ends = Vec::new();
+    let result = search_core(model, ops, starts, after_cut, Some(&mut ends), budget);
+    (result, ends)
+}
+
+fn search_core<M: Model>(
+    model: &M,
+    ops: &[PartOp<'_, M::Op>],
+    starts: &[M::State],
+    after_cut: bool,
+    mut ends: Option<&mut Vec<End<M::State>>>,
+    budget: &Budget,
+) -> SearchResult {
+    assert!(!starts.is_empty(), "a search needs a state to start from");
     let mut completed_left = ops.iter().filter(|op| op.ret.is_some()).count();
     if completed_left == 0 {
-        // Nothing is known to have happened: the empty order explains everything.
+        // Nothing is known to have happened: the empty order explains everything, from every start.
+        if let Some(ends) = ends {
+            ends.extend(starts.iter().enumerate().map(|(k, s)| End {
+                state: s.clone(),
+                start: k as u32,
+                path: Vec::new(),
+            }));
+        }
         return SearchResult {
             outcome: Outcome::Linearizable,
             explored_states: 0,
             peak_bytes: 0,
+            steps: 0,
         };
     }
     // The memo indexes its entries with `u32`: a larger budget could not be honoured anyway.
@@ -453,6 +530,7 @@ pub(crate) fn search<M: Model>(
             outcome: Outcome::Unknown(Exhausted::Bytes),
             explored_states: 0,
             peak_bytes: 0,
+            steps: 0,
         };
     }
     let mut entries = Entries::build(ops);
@@ -499,8 +577,30 @@ pub(crate) fn search<M: Model>(
     let mut placed = Placed::new(ops);
     let mut sets = UnknownSets::new(placed.unknown.len());
     let mut memo: Memo<M::State> = Memo::new(!placed.unknown.is_empty());
-    let mut state = model.init();
+    let mut start = 0usize;
+    let mut state = starts[start].clone();
     let mut state_h = state_hash(&state);
+    // Remembers a start as explored (see `search_ends`); it was counted where it was reached.
+    let remember_start =
+        |memo: &mut Memo<M::State>, placed: &mut Placed, state: &M::State, h: u64| {
+            if !after_cut {
+                return;
+            }
+            let (hash, unknown_hash, unknown) =
+                (placed.hash, placed.unknown_hash, placed.unknown_id);
+            let (low, window) = placed.window();
+            let config = Config {
+                group_hash: hash ^ h,
+                unknown_hash,
+                low,
+                window,
+                unknown,
+                must_observe: false,
+                state,
+            };
+            memo.insert(&config, model.state_heap_bytes(state));
+        };
+    remember_start(&mut memo, &mut placed, &state, state_h);
     let mut must_observe = false;
     let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut stack_bytes = 0u64;
@@ -522,6 +622,7 @@ pub(crate) fn search<M: Model>(
                 outcome: Outcome::Unknown(Exhausted::Deadline),
                 explored_states,
                 peak_bytes,
+                steps,
             };
         }
 
@@ -549,7 +650,9 @@ pub(crate) fn search<M: Model>(
                         prefix: Vec::new(),
                         blocked: 0,
                         candidates: Vec::new(),
+                        start: 0,
                     });
+                    d.start = start as u32;
                     d.prefix.truncate(dead_agree);
                     d.prefix.extend(
                         stack[dead_agree..]
@@ -564,15 +667,37 @@ pub(crate) fn search<M: Model>(
             }
             Cursor::Backtrack => {
                 let Some(frame) = stack.pop() else {
+                    if start + 1 < starts.len() {
+                        // Everything from this start is explored: the next one, with the same memo (a
+                        // configuration's future does not depend on how it was reached).
+                        start += 1;
+                        state = starts[start].clone();
+                        state_h = state_hash(&state);
+                        must_observe = false;
+                        serial += 1;
+                        remember_start(&mut memo, &mut placed, &state, state_h);
+                        cursor = Cursor::Completed(entries.next[HEAD as usize]);
+                        continue;
+                    }
+                    if ends.as_ref().is_some_and(|e| !e.is_empty()) {
+                        return SearchResult {
+                            outcome: Outcome::Linearizable,
+                            explored_states,
+                            peak_bytes,
+                            steps,
+                        };
+                    }
                     let dead_end = dead_end.unwrap_or(DeadEnd {
                         prefix: Vec::new(),
                         blocked: 0,
                         candidates: Vec::new(),
+                        start: 0,
                     });
                     return SearchResult {
                         outcome: Outcome::NotLinearizable(dead_end),
                         explored_states,
                         peak_bytes,
+                        steps,
                     };
                 };
                 serial += 1;
@@ -647,6 +772,7 @@ pub(crate) fn search<M: Model>(
                 outcome: Outcome::Unknown(Exhausted::Steps),
                 explored_states,
                 peak_bytes,
+                steps,
             };
         }
         let forced = traits.read_only[i];
@@ -695,6 +821,7 @@ pub(crate) fn search<M: Model>(
                     outcome: Outcome::Unknown(Exhausted::States),
                     explored_states,
                     peak_bytes,
+                    steps,
                 };
             } else {
                 let state_heap = changed.as_ref().map_or(0, |s| model.state_heap_bytes(s));
@@ -714,6 +841,7 @@ pub(crate) fn search<M: Model>(
                         outcome: Outcome::Unknown(Exhausted::Bytes),
                         explored_states,
                         peak_bytes,
+                        steps,
                     };
                 }
                 peak_bytes = peak_bytes.max(bytes);
@@ -754,10 +882,21 @@ pub(crate) fn search<M: Model>(
         if ops[i].ret.is_some() {
             completed_left -= 1;
             if completed_left == 0 {
+                if let Some(ends) = ends.as_deref_mut() {
+                    // Note where this linearization ends and look for the others.
+                    ends.push(End {
+                        state: state.clone(),
+                        start: start as u32,
+                        path: stack.iter().map(|f| entries.op[f.node as usize]).collect(),
+                    });
+                    cursor = Cursor::Backtrack;
+                    continue;
+                }
                 return SearchResult {
                     outcome: Outcome::Linearizable,
                     explored_states,
                     peak_bytes,
+                    steps,
                 };
             }
         }

@@ -8,12 +8,12 @@
 
 use super::Prepared;
 use super::search::DeadEnd;
-use crate::contract::{EventKind, Func, History, Value};
+use crate::contract::{EventKind, Func, History, HistoryEvent, Value};
 use crate::contract::{Model, Step};
 use std::fmt;
 
 /// How many operations of the prefix the report prints (the last ones; the struct keeps them all).
-const PREFIX_SHOWN_MAX: usize = 10;
+pub(crate) const PREFIX_SHOWN_MAX: usize = 10;
 /// How many open operations the report prints.
 const CANDIDATES_SHOWN_MAX: usize = 10;
 
@@ -50,6 +50,17 @@ impl WitnessOp {
     ) -> Self {
         let inv = &history.events[invoke];
         let done = completion.map(|c| &history.events[c]);
+        Self::from_events(invoke, inv, completion, done)
+    }
+
+    /// The operation invoked by `inv` (event `invoke` of the history) and ended by `done` (event
+    /// `completion`), if it ended.
+    pub(crate) fn from_events(
+        invoke: usize,
+        inv: &HistoryEvent,
+        completion: Option<usize>,
+        done: Option<&HistoryEvent>,
+    ) -> Self {
         WitnessOp {
             process: inv.process,
             f: inv.f.clone(),
@@ -118,8 +129,13 @@ pub struct Witness {
     /// Whether the model accepts `blocked` right after the prefix (if so, every continuation from there
     /// failed later; if not, its answer is impossible in `state`).
     pub blocked_fits_state: bool,
-    /// The longest linearizable prefix the search found, in order.
+    /// The longest linearizable prefix the search found, in order: all of it from the offline check
+    /// ([`super::check`]); from the online one ([`super::OnlineChecker`]), its last steps only, after
+    /// `prefix_omitted` operations it no longer holds.
     pub prefix: Vec<WitnessStep>,
+    /// How many operations of the prefix come before `prefix` and are not kept (0 from the offline
+    /// check). The prefix is `prefix_omitted + prefix.len()` operations long.
+    pub prefix_omitted: usize,
     /// The model's state after the prefix.
     pub state: String,
     /// Other operations that had begun by then and were still unplaced: the search tried each of them next.
@@ -158,9 +174,17 @@ impl Witness {
             blocked: op_of(dead_end.blocked),
             blocked_fits_state,
             prefix,
+            prefix_omitted: 0,
             state: model.describe_state(&state),
             candidates: dead_end.candidates.iter().map(|&i| op_of(i)).collect(),
         }
+    }
+}
+
+impl Witness {
+    /// How many operations the longest linearizable prefix holds (kept or not).
+    pub fn prefix_len(&self) -> usize {
+        self.prefix_omitted + self.prefix.len()
     }
 }
 
@@ -189,13 +213,13 @@ impl fmt::Display for Witness {
         write!(
             f,
             "longest linearizable prefix: {} operation(s)",
-            self.prefix.len()
+            self.prefix_len()
         )?;
-        if shown < self.prefix.len() {
+        if shown < self.prefix_len() {
             write!(f, ", the last {shown}")?;
         }
         writeln!(f, " (=> state after each):")?;
-        if self.prefix.is_empty() {
+        if self.prefix_len() == 0 {
             writeln!(f, "    (none: from the initial state {})", self.state)?;
         }
         for step in &self.prefix[self.prefix.len() - shown..] {

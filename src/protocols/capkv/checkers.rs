@@ -35,6 +35,10 @@ pub struct ApConvergence {
 }
 
 impl Checker<CapActor> for ApConvergence {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "ap_convergence"
     }

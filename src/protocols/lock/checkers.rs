@@ -42,6 +42,10 @@ pub struct BeliefExclusion {
 }
 
 impl Checker<LockActor> for BeliefExclusion {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         BELIEF_EXCLUSION
     }
@@ -101,6 +105,10 @@ pub struct EffectExclusion {
 }
 
 impl Checker<LockActor> for EffectExclusion {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         EFFECT_EXCLUSION
     }

@@ -42,6 +42,10 @@ impl LockLiveness {
 }
 
 impl Checker<LockActor> for LockLiveness {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         LOCK_LIVENESS
     }

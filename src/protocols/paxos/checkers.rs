@@ -115,6 +115,10 @@ impl Agreement {
 }
 
 impl Checker<PaxosActor> for Agreement {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "agreement"
     }
@@ -165,6 +169,10 @@ pub struct SingleLiveness {
 }
 
 impl Checker<PaxosActor> for SingleLiveness {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "paxos_liveness"
     }

@@ -139,6 +139,10 @@ impl Safety {
 }
 
 impl Checker<PbftActor> for Safety {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "agreement"
     }

@@ -782,6 +782,10 @@ impl GhostLogs {
 }
 
 impl Checker<RaftActor> for GhostLogs {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     // Never shown: every failure names its property, and `properties` lists the three, so any
     // other name here changes nothing a run reports (cargo-mutants' "xyzzy" survives, equivalent).
     fn name(&self) -> &'static str {
@@ -817,6 +821,10 @@ impl ElectionSafety {
 }
 
 impl Checker<RaftActor> for ElectionSafety {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "election_safety"
     }
@@ -871,6 +879,10 @@ impl LeaderAppendOnly {
 }
 
 impl Checker<RaftActor> for LeaderAppendOnly {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "leader_append_only"
     }
@@ -1109,6 +1121,10 @@ impl StateMachineSafety {
 }
 
 impl Checker<RaftActor> for StateMachineSafety {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "state_machine_safety"
     }

@@ -55,6 +55,10 @@ impl RaftLiveness {
 }
 
 impl Checker<RaftActor> for RaftLiveness {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "raft_liveness"
     }

@@ -105,6 +105,10 @@ impl TwopcSafety {
 }
 
 impl Checker<TwopcActor> for TwopcSafety {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "twopc_safety"
     }
@@ -248,6 +252,10 @@ impl TwopcLiveness {
 }
 
 impl Checker<TwopcActor> for TwopcLiveness {
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "twopc_liveness"
     }
