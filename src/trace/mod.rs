@@ -14,13 +14,16 @@
 //! A trace holds virtual time only, never wall-clock time. Writing is streaming and buffered, to a
 //! temporary name that is renamed over the destination only once the run is complete.
 
+pub mod compact;
 pub mod compare;
 pub mod diff;
+pub mod expand;
 pub mod export;
 pub mod fingerprint;
 pub mod line;
 pub mod reader;
 pub mod scan;
+pub mod shape;
 pub mod writer;
 
 pub use line::{Counts, Line, TRACE_FORMAT};

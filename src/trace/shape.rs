@@ -1,0 +1,393 @@
+//! Object shapes: how a format-3 trace writes message, timer, note and history bodies without
+//! repeating their key names.
+//!
+//! A body is JSON. In a format-3 file every JSON object and array in a body is written one of three
+//! ways:
+//! - an **array** `[a, b]` is written `[0,a,b]` (a leading `0`), the empty array `[0]`;
+//! - an **object whose shape is known** is written `[n,v1,v2,...]`: `n` (1, 2, ...) numbers its
+//!   shape, the values follow in the shape's key order;
+//! - any other object is written as itself, `{"type":"vote","term":3}`, and, if it has keys,
+//!   **defines the next shape number**: its keys in order, plus, when its first value is a string of
+//!   at most [`TAG_BYTES_MAX`] bytes, that value (the shape's *tag*, which the later objects of the
+//!   shape then leave out: `{"type":"vote","term":3}` then `[1,4]` for `{"type":"vote","term":4}`).
+//!   Internally tagged enums put their variant name first, so each variant gets a shape of its own.
+//!
+//! Definitions are implicit, in the order a reader meets the objects (an object is defined after the
+//! values inside it), and stop once the book holds [`SHAPES_MAX`] shapes or
+//! [`SHAPE_BYTES_MAX`] bytes of signatures; objects of a new shape are then written as themselves.
+//! Strings, numbers, `true`, `false` and `null` are written as they are. Whitespace is dropped.
+//!
+//! A shape's *signature*, which the byte bound counts, is its key tokens as written (quotes
+//! included) one after another, then `=` and the tag's token if it has a tag. Both the writer and
+//! the reader hold at most the bounded book: memory does not grow with the run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// The most shapes a trace defines.
+pub const SHAPES_MAX: usize = 1024;
+/// The most bytes of shape signatures a trace defines.
+pub const SHAPE_BYTES_MAX: usize = 64 * 1024;
+/// The longest first string value (its JSON token, quotes included) folded into a shape as its tag.
+pub const TAG_BYTES_MAX: usize = 34;
+
+/// A body that does not decode: an unknown shape, a wrong number of values, an array without its
+/// leading `0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError {
+    /// The byte offset in the body where the problem is.
+    pub at: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (byte {} of the body)", self.message, self.at + 1)
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+fn skip_ws(src: &[u8], mut at: usize) -> usize {
+    while at < src.len() && matches!(src[at], b' ' | b'\t' | b'\n' | b'\r') {
+        at += 1;
+    }
+    at
+}
+
+/// The end of the string token starting at `at` (which is `"`).
+fn string_end(src: &[u8], at: usize) -> usize {
+    let mut i = at + 1;
+    while i < src.len() {
+        match src[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    src.len()
+}
+
+/// The end of the value starting at `at` (after whitespace).
+fn value_end(src: &[u8], at: usize) -> usize {
+    let at = skip_ws(src, at);
+    match src.get(at) {
+        Some(b'"') => string_end(src, at),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = at;
+            while i < src.len() {
+                match src[i] {
+                    b'"' => {
+                        i = string_end(src, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            src.len()
+        }
+        _ => {
+            let mut i = at;
+            while i < src.len() && !matches!(src[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\t' | b'\r')
+            {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// Whether a book of `count` shapes and `bytes` signature bytes takes one more of `sig_len` bytes.
+fn has_room(count: usize, bytes: usize, sig_len: usize) -> bool {
+    count < SHAPES_MAX && bytes + sig_len <= SHAPE_BYTES_MAX
+}
+
+/// The writer's shapes: signature to number.
+#[derive(Default)]
+pub struct ShapeWriter {
+    ids: BTreeMap<Box<[u8]>, u32>,
+    bytes: usize,
+    /// Reused: the signature being looked up.
+    sig: Vec<u8>,
+    /// Reused, as a stack: `(key start, key end, value start, value end)` of the objects under way.
+    fields: Vec<[usize; 4]>,
+}
+
+impl ShapeWriter {
+    /// Appends the format-3 form of `json` (compact JSON, as `serde_json` writes it) to `out`.
+    pub fn write(&mut self, json: &[u8], out: &mut Vec<u8>) {
+        self.value(json, 0, out);
+    }
+
+    /// Writes the value at `at`; returns where it ends.
+    fn value(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
+        let at = skip_ws(src, at);
+        match src.get(at) {
+            Some(b'{') => self.object(src, at, out),
+            Some(b'[') => {
+                out.extend_from_slice(b"[0");
+                let mut i = skip_ws(src, at + 1);
+                if src.get(i) == Some(&b']') {
+                    out.push(b']');
+                    return i + 1;
+                }
+                loop {
+                    out.push(b',');
+                    i = skip_ws(src, self.value(src, i, out));
+                    match src.get(i) {
+                        Some(b',') => i += 1,
+                        _ => {
+                            out.push(b']');
+                            return i + 1;
+                        }
+                    }
+                }
+            }
+            _ => {
+                let end = value_end(src, at);
+                out.extend_from_slice(&src[at..end]);
+                end
+            }
+        }
+    }
+
+    fn object(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
+        // First the members' places, then the shape, then the values.
+        let base = self.fields.len();
+        let mut i = skip_ws(src, at + 1);
+        let end = loop {
+            match src.get(i) {
+                Some(b'"') => {
+                    let key_end = string_end(src, i);
+                    let colon = skip_ws(src, key_end);
+                    let value_at = skip_ws(src, colon + 1);
+                    let value_stop = value_end(src, value_at);
+                    self.fields.push([i, key_end, value_at, value_stop]);
+                    i = skip_ws(src, value_stop);
+                    if src.get(i) == Some(&b',') {
+                        i = skip_ws(src, i + 1);
+                    }
+                }
+                _ => break i + 1,
+            }
+        };
+        if self.fields.len() == base {
+            out.extend_from_slice(b"{}");
+            return end;
+        }
+        self.sig.clear();
+        for f in &self.fields[base..] {
+            self.sig.extend_from_slice(&src[f[0]..f[1]]);
+        }
+        let first = self.fields[base];
+        let tagged = src[first[2]] == b'"' && first[3] - first[2] <= TAG_BYTES_MAX;
+        if tagged {
+            self.sig.push(b'=');
+            self.sig.extend_from_slice(&src[first[2]..first[3]]);
+        }
+        let count = self.fields.len() - base;
+        match self.ids.get(self.sig.as_slice()) {
+            Some(&id) => {
+                out.push(b'[');
+                out.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+                for k in usize::from(tagged)..count {
+                    out.push(b',');
+                    let f = self.fields[base + k];
+                    self.value(src, f[2], out);
+                }
+                out.push(b']');
+            }
+            None => {
+                let sig: Box<[u8]> = self.sig.as_slice().into();
+                out.push(b'{');
+                for k in 0..count {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    let f = self.fields[base + k];
+                    out.extend_from_slice(&src[f[0]..f[1]]);
+                    out.push(b':');
+                    self.value(src, f[2], out);
+                }
+                out.push(b'}');
+                if has_room(self.ids.len(), self.bytes, sig.len()) {
+                    self.bytes += sig.len();
+                    let id = self.ids.len() as u32 + 1;
+                    self.ids.insert(sig, id);
+                }
+            }
+        }
+        self.fields.truncate(base);
+        end
+    }
+}
+
+/// One shape, as the reader keeps it.
+struct Shape {
+    /// The key tokens, quotes included.
+    keys: Vec<Box<[u8]>>,
+    /// The tag's token, if the shape has one.
+    tag: Option<Box<[u8]>>,
+}
+
+/// The reader's shapes, by number.
+#[derive(Default)]
+pub struct ShapeReader {
+    /// Shared, so that a shaped object's keys stay readable while its values define more shapes.
+    shapes: Vec<Rc<Shape>>,
+    bytes: usize,
+}
+
+impl ShapeReader {
+    /// Appends the JSON that the format-3 body `body` stands for to `out`. `body` must be valid
+    /// JSON (the caller parsed its line); what is checked here is the shapes.
+    pub fn read(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        let end = self.value(body, 0, out)?;
+        let end = skip_ws(body, end);
+        if end < body.len() {
+            return Err(ShapeError {
+                at: end,
+                message: "text after the body".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, ShapeError> {
+        let at = skip_ws(src, at);
+        match src.get(at) {
+            Some(b'{') => self.object(src, at, out),
+            Some(b'[') => self.array(src, at, out),
+            Some(_) => {
+                let end = value_end(src, at);
+                out.extend_from_slice(&src[at..end]);
+                Ok(end)
+            }
+            None => Err(ShapeError {
+                at,
+                message: "a value is missing".into(),
+            }),
+        }
+    }
+
+    fn object(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, ShapeError> {
+        out.push(b'{');
+        let mut keys: Vec<Box<[u8]>> = Vec::new();
+        let mut tag: Option<Box<[u8]>> = None;
+        let mut i = skip_ws(src, at + 1);
+        while src.get(i) == Some(&b'"') {
+            let key_end = string_end(src, i);
+            if !keys.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(&src[i..key_end]);
+            out.push(b':');
+            let value_at = skip_ws(src, skip_ws(src, key_end) + 1);
+            let value_stop = self.value(src, value_at, out)?;
+            if keys.is_empty() && src[value_at] == b'"' && value_stop - value_at <= TAG_BYTES_MAX {
+                tag = Some(src[value_at..value_stop].into());
+            }
+            keys.push(src[i..key_end].into());
+            i = skip_ws(src, value_stop);
+            if src.get(i) == Some(&b',') {
+                i = skip_ws(src, i + 1);
+            }
+        }
+        out.push(b'}');
+        if !keys.is_empty() {
+            let sig_len = keys.iter().map(|k| k.len()).sum::<usize>()
+                + tag.as_ref().map_or(0, |t| 1 + t.len());
+            if has_room(self.shapes.len(), self.bytes, sig_len) {
+                self.bytes += sig_len;
+                self.shapes.push(Rc::new(Shape { keys, tag }));
+            }
+        }
+        Ok(i + 1)
+    }
+
+    fn array(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, ShapeError> {
+        let head = skip_ws(src, at + 1);
+        let mut i = head;
+        let mut number: u64 = 0;
+        while let Some(d) = src.get(i).filter(|d| d.is_ascii_digit()) {
+            number = number
+                .saturating_mul(10)
+                .saturating_add(u64::from(d - b'0'));
+            i += 1;
+        }
+        let mut i = skip_ws(src, i);
+        if i == head || !matches!(src.get(i), Some(b',' | b']')) {
+            return Err(ShapeError {
+                at: head,
+                message: "an array in a body starts with 0, a shaped object with its shape number"
+                    .into(),
+            });
+        }
+        if number == 0 {
+            out.push(b'[');
+            let mut first = true;
+            while src.get(i) == Some(&b',') {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                i = skip_ws(src, self.value(src, i + 1, out)?);
+            }
+            out.push(b']');
+            return Ok(i + 1);
+        }
+        let Some(shape) = usize::try_from(number - 1)
+            .ok()
+            .and_then(|k| self.shapes.get(k))
+            .cloned()
+        else {
+            return Err(ShapeError {
+                at: head,
+                message: format!(
+                    "shape {number} is not defined (the file defines {} so far)",
+                    self.shapes.len()
+                ),
+            });
+        };
+        let wrong = |more: bool| ShapeError {
+            at: head,
+            message: format!(
+                "shape {number} has {} keys, the object {} values",
+                shape.keys.len(),
+                if more { "more" } else { "fewer" }
+            ),
+        };
+        out.push(b'{');
+        for (k, key) in shape.keys.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            out.push(b':');
+            match (&shape.tag, k) {
+                (Some(tag), 0) => out.extend_from_slice(tag),
+                _ if src.get(i) == Some(&b',') => {
+                    i = skip_ws(src, self.value(src, i + 1, out)?);
+                }
+                _ => return Err(wrong(false)),
+            }
+        }
+        if src.get(i) != Some(&b']') {
+            return Err(wrong(true));
+        }
+        out.push(b'}');
+        Ok(i + 1)
+    }
+}
+
