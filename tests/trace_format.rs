@@ -1,5 +1,5 @@
 //! Trace format 3: a file's compact lines expand, byte for byte, into the format-2 lines of the same
-//! run (kept in memory); a Raft trace is less than half the size; a broadcast writes its body once
+//! run (kept in memory); a Raft trace is a third of the size; a broadcast writes its body once
 //! and reads it back whole; the fingerprint does not depend on the format.
 
 use distsim::run::{RunOptions, run};
@@ -108,7 +108,7 @@ fn compact_lines_expand_to_the_format_2_lines_of_the_same_run() {
 }
 
 #[test]
-fn a_raft_trace_takes_under_200_bytes_an_event_where_format_2_took_over_400() {
+fn a_raft_trace_takes_under_150_bytes_an_event_where_format_2_took_over_300() {
     let dir = scratch("size");
     let b = both(&scenario("raft_lossy_network.json"), &dir);
     let bytes = |lines: &[String]| lines.iter().map(|l| l.len() as u64 + 1).sum::<u64>();
@@ -116,9 +116,9 @@ fn a_raft_trace_takes_under_200_bytes_an_event_where_format_2_took_over_400() {
     let compact = bytes(&b.file[1..]) / b.events;
     let verbose = bytes(&b.memory[1..]) / b.events;
     assert!(b.events > 1000, "{} events", b.events);
-    eprintln!("format 3: {compact} bytes/event, format 2: {verbose}");
-    assert!(compact < 200, "format 3: {compact} bytes/event");
-    assert!(verbose > 400, "format 2: {verbose} bytes/event");
+    // 109 and 331 when this was written.
+    assert!(compact < 150, "format 3: {compact} bytes/event");
+    assert!(verbose > 300, "format 2: {verbose} bytes/event");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

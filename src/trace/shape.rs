@@ -60,12 +60,11 @@ fn skip_ws(src: &[u8], mut at: usize) -> usize {
 /// The end of the string token starting at `at` (which is `"`).
 fn string_end(src: &[u8], at: usize) -> usize {
     let mut i = at + 1;
-    while i < src.len() {
-        match src[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    while let Some(k) = memchr::memchr2(b'"', b'\\', &src[i.min(src.len())..]) {
+        if src[i + k] == b'"' {
+            return i + k + 1;
         }
+        i += k + 2;
     }
     src.len()
 }
@@ -116,11 +115,17 @@ fn has_room(count: usize, bytes: usize, sig_len: usize) -> bool {
 /// The writer's shapes: signature to number.
 #[derive(Default)]
 pub struct ShapeWriter {
-    ids: BTreeMap<Box<[u8]>, u32>,
+    /// Each shape's signature, by number minus one.
+    sigs: Vec<Box<[u8]>>,
+    /// Signature hash (XXH3) to number; on a collision, the later shape is found by a scan.
+    by_hash: BTreeMap<u64, u32>,
     bytes: usize,
     /// Reused: the signature being looked up.
     sig: Vec<u8>,
-    /// Reused, as a stack: `(key start, key end, value start, value end)` of the objects under way.
+    /// Reused: an object's values while it is rewritten with its keys.
+    values: Vec<u8>,
+    /// Reused, as a stack: for each member of the objects under way, its key's place in the source
+    /// and its value's place in the output.
     fields: Vec<[usize; 4]>,
 }
 
@@ -130,7 +135,18 @@ impl ShapeWriter {
         self.value(json, 0, out);
     }
 
-    /// Writes the value at `at`; returns where it ends.
+    /// The number of the shape with signature `self.sig`.
+    fn find(&self, hash: u64) -> Option<u32> {
+        let id = *self.by_hash.get(&hash)?;
+        if *self.sigs[id as usize - 1] == *self.sig {
+            return Some(id);
+        }
+        // A hash collision: rare enough for a scan.
+        (1..=self.sigs.len() as u32).find(|&n| *self.sigs[n as usize - 1] == *self.sig)
+    }
+
+    /// Writes the value at `at`; returns where it ends in `src`. One pass: an object's values are
+    /// written first, then its shape number is put in front of them (or its keys between them).
     fn value(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
         let at = skip_ws(src, at);
         match src.get(at) {
@@ -163,26 +179,26 @@ impl ShapeWriter {
     }
 
     fn object(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
-        // First the members' places, then the shape, then the values.
         let base = self.fields.len();
+        let start = out.len();
         let mut i = skip_ws(src, at + 1);
-        let end = loop {
-            match src.get(i) {
-                Some(b'"') => {
-                    let key_end = string_end(src, i);
-                    let colon = skip_ws(src, key_end);
-                    let value_at = skip_ws(src, colon + 1);
-                    let value_stop = value_end(src, value_at);
-                    self.fields.push([i, key_end, value_at, value_stop]);
-                    i = skip_ws(src, value_stop);
-                    if src.get(i) == Some(&b',') {
-                        i = skip_ws(src, i + 1);
-                    }
-                }
-                _ => break i + 1,
+        while src.get(i) == Some(&b'"') {
+            let key_end = string_end(src, i);
+            let value_at = skip_ws(src, skip_ws(src, key_end) + 1);
+            if self.fields.len() > base {
+                out.push(b',');
             }
-        };
-        if self.fields.len() == base {
+            let written = out.len();
+            let value_stop = self.value(src, value_at, out);
+            self.fields.push([i, key_end, written, out.len()]);
+            i = skip_ws(src, value_stop);
+            if src.get(i) == Some(&b',') {
+                i = skip_ws(src, i + 1);
+            }
+        }
+        let end = i + 1;
+        let count = self.fields.len() - base;
+        if count == 0 {
             out.extend_from_slice(b"{}");
             return end;
         }
@@ -190,41 +206,66 @@ impl ShapeWriter {
         for f in &self.fields[base..] {
             self.sig.extend_from_slice(&src[f[0]..f[1]]);
         }
+        // Strings are written as they are, so the first value's output is its source token.
         let first = self.fields[base];
-        let tagged = src[first[2]] == b'"' && first[3] - first[2] <= TAG_BYTES_MAX;
+        let tagged = out[first[2]] == b'"' && first[3] - first[2] <= TAG_BYTES_MAX;
         if tagged {
             self.sig.push(b'=');
-            self.sig.extend_from_slice(&src[first[2]..first[3]]);
+            self.sig.extend_from_slice(&out[first[2]..first[3]]);
         }
-        let count = self.fields.len() - base;
-        match self.ids.get(self.sig.as_slice()) {
-            Some(&id) => {
-                out.push(b'[');
-                out.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
-                for k in usize::from(tagged)..count {
-                    out.push(b',');
-                    let f = self.fields[base + k];
-                    self.value(src, f[2], out);
+        let hash = xxhash_rust::xxh3::xxh3_64(&self.sig);
+        match self.find(hash) {
+            Some(id) => {
+                // `v1,v2,...` becomes `[id,v1,v2,...]`, without the tag.
+                let mut head = [0u8; 16];
+                head[0] = b'[';
+                let mut number = itoa::Buffer::new();
+                let digits = number.format(id).as_bytes();
+                head[1..1 + digits.len()].copy_from_slice(digits);
+                let mut head_len = 1 + digits.len();
+                let cut = match (tagged, count) {
+                    (true, 1) => out.len(),
+                    (true, _) => self.fields[base + 1][2],
+                    (false, _) => start,
+                };
+                if cut < out.len() {
+                    head[head_len] = b',';
+                    head_len += 1;
                 }
+                // Replace `out[start..cut]` with the head, moving the values once.
+                let len = out.len();
+                if head_len > cut - start {
+                    let grow = head_len - (cut - start);
+                    out.resize(len + grow, 0);
+                    out.copy_within(cut..len, cut + grow);
+                } else {
+                    let shrink = (cut - start) - head_len;
+                    out.copy_within(cut..len, cut - shrink);
+                    out.truncate(len - shrink);
+                }
+                out[start..start + head_len].copy_from_slice(&head[..head_len]);
                 out.push(b']');
             }
             None => {
-                let sig: Box<[u8]> = self.sig.as_slice().into();
+                // Written as itself, keys and all: it defines the next shape.
+                self.values.clear();
+                self.values.extend_from_slice(&out[start..]);
+                out.truncate(start);
                 out.push(b'{');
-                for k in 0..count {
+                for (k, f) in self.fields[base..].iter().enumerate() {
                     if k > 0 {
                         out.push(b',');
                     }
-                    let f = self.fields[base + k];
                     out.extend_from_slice(&src[f[0]..f[1]]);
                     out.push(b':');
-                    self.value(src, f[2], out);
+                    out.extend_from_slice(&self.values[f[2] - start..f[3] - start]);
                 }
                 out.push(b'}');
-                if has_room(self.ids.len(), self.bytes, sig.len()) {
-                    self.bytes += sig.len();
-                    let id = self.ids.len() as u32 + 1;
-                    self.ids.insert(sig, id);
+                if has_room(self.sigs.len(), self.bytes, self.sig.len()) {
+                    self.bytes += self.sig.len();
+                    self.sigs.push(self.sig.as_slice().into());
+                    let id = self.sigs.len() as u32;
+                    self.by_hash.entry(hash).or_insert(id);
                 }
             }
         }
@@ -391,3 +432,95 @@ impl ShapeReader {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes each body with one writer, reads each back with one reader; returns the written forms.
+    fn round_trip(bodies: &[&str]) -> Vec<String> {
+        let (mut w, mut r) = (ShapeWriter::default(), ShapeReader::default());
+        bodies
+            .iter()
+            .map(|body| {
+                let mut written = Vec::new();
+                w.write(body.as_bytes(), &mut written);
+                let mut back = Vec::new();
+                r.read(&written, &mut back).unwrap();
+                assert_eq!(String::from_utf8(back).unwrap(), *body);
+                String::from_utf8(written).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_are_written_once_per_shape_and_tags_once_per_variant() {
+        let written = round_trip(&[
+            r#"{"type":"vote","term":3,"granted":true}"#,
+            r#"{"type":"vote","term":4,"granted":false}"#,
+            r#"{"type":"ack","term":4,"granted":false}"#,
+            r#"{"type":"ack","term":5,"granted":true}"#,
+        ]);
+        assert_eq!(
+            written,
+            [
+                r#"{"type":"vote","term":3,"granted":true}"#,
+                "[1,4,false]",
+                r#"{"type":"ack","term":4,"granted":false}"#,
+                "[2,5,true]",
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_objects_arrays_and_odd_strings_come_back_exactly() {
+        let written = round_trip(&[
+            r#"{"entries":[{"term":1,"op":{"f":"put","key":"k\"1]","value":"[1,{}]"}},{"term":1,"op":{"f":"put","key":"k2","value":null}}],"n":[],"m":{},"x":[[1,2],[]]}"#,
+            r#"{"entries":[{"term":2,"op":{"f":"get","key":"k2"}}],"n":[1.5e3,-2],"m":{},"x":[]}"#,
+            r#"{"entries":[{"term":2,"op":{"f":"put","key":"k","value":"v"}}],"n":[],"m":{},"x":[]}"#,
+            r#""just a string""#,
+            "42",
+            "null",
+            r#"{"only":"a tag that is far too long to be folded into its shape"}"#,
+            r#"{"only":"a tag that is far too long to be folded into its shape"}"#,
+        ]);
+        // The third body is all shapes: the entry, its op (tag `put`) and the outer object.
+        assert!(written[2].starts_with("[3,[0,[2,2,[1,"), "{}", written[2]);
+        assert_eq!(written[7], r#"[5,"a tag that is far too long to be folded into its shape"]"#);
+    }
+
+    #[test]
+    fn once_the_book_is_full_new_shapes_are_written_as_themselves() {
+        let bodies: Vec<String> = (0..SHAPES_MAX + 5)
+            .map(|i| format!(r#"{{"k{i}":1}}"#))
+            .collect();
+        let mut all: Vec<&str> = bodies.iter().map(String::as_str).collect();
+        all.extend(bodies.iter().map(String::as_str));
+        let written = round_trip(&all);
+        let n = bodies.len();
+        assert_eq!(written[n], "[1,1]");
+        assert_eq!(written[n + SHAPES_MAX - 1], format!("[{SHAPES_MAX},1]"));
+        assert_eq!(written[n + SHAPES_MAX], bodies[SHAPES_MAX], "past the bound");
+    }
+
+    #[test]
+    fn bad_shape_references_are_errors() {
+        let mut r = ShapeReader::default();
+        let mut out = Vec::new();
+        r.read(br#"{"a":1,"b":2}"#, &mut out).unwrap();
+        for (body, words) in [
+            ("[2,1,2]", "shape 2 is not defined"),
+            ("[1,1]", "fewer values"),
+            ("[1,1,2,3]", "more values"),
+            ("[]", "starts with 0"),
+            (r#"["x"]"#, "starts with 0"),
+            ("[1.5,1]", "starts with 0"),
+        ] {
+            let err = r.read(body.as_bytes(), &mut Vec::new()).unwrap_err();
+            assert!(err.message.contains(words), "{body}: {err}");
+        }
+        let mut out = Vec::new();
+        r.read(b"[1, 7 ,\t[0, 1 ]]", &mut out).unwrap();
+        assert_eq!(out, br#"{"a":7,"b":[1]}"#);
+    }
+}
