@@ -117,16 +117,23 @@ impl Expander {
     /// Expands the next line of the file (after the header), appending the format-2 line, without
     /// its `\n`, to `out`.
     pub fn expand(&mut self, line: &[u8], out: &mut Vec<u8>) -> Result<Expanded, ExpandError> {
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let c: Compact<'_> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            ExpandError {
-                field: if field == "." { String::new() } else { field },
-                column: inner.column().max(1),
-                message: format!("not a valid trace line: {inner}"),
+        // Parsed plainly; only a line that fails is parsed again to name the field.
+        let c = match Compact::deserialize(&mut serde_json::Deserializer::from_slice(line)) {
+            Ok(c) => c,
+            Err(first) => {
+                let mut de = serde_json::Deserializer::from_slice(line);
+                let (field, inner) = match serde_path_to_error::deserialize::<_, Compact<'_>>(&mut de)
+                {
+                    Err(e) => (e.path().to_string(), e.into_inner()),
+                    Ok(_) => (String::new(), first),
+                };
+                return Err(ExpandError {
+                    field: if field == "." { String::new() } else { field },
+                    column: inner.column().max(1),
+                    message: format!("not a valid trace line: {inner}"),
+                });
             }
-        })?;
+        };
         let Some(k) = c.k.as_deref() else {
             if c.kind.is_some() {
                 out.extend_from_slice(line);

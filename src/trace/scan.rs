@@ -570,6 +570,10 @@ impl<R: BufRead> TraceScan<R> {
 
     /// Parses the current line as `T`, naming the line, column and field on failure.
     fn parse<T: for<'de> Deserialize<'de>>(&self) -> Result<T, TraceReadError> {
+        // Parsed plainly first: tracking the path costs as much again, and only a failure needs it.
+        if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(&self.buf)) {
+            return Ok(value);
+        }
         let mut de = serde_json::Deserializer::from_slice(&self.buf);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let field = e.path().to_string();
