@@ -141,19 +141,130 @@ fn a_broadcast_writes_its_body_once_and_reads_it_back_whole() {
         .rev()
         .find(|&i| b.file[i].starts_with("{\"k\":\"s\"") && b.file[i].contains("\"b\":"))
         .unwrap();
-    assert!(
-        b.file[first..at].iter().all(|l| !l.contains("\"e\":")) || !b.file[at].contains("\"e\":"),
-        "the two sends belong to one event"
-    );
+    let json = |l: &str| serde_json::from_str::<serde_json::Value>(l).unwrap();
     let msg = |l: &str| {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let v = json(l);
         assert_eq!(v["kind"], "send");
         v["msg"].clone()
     };
     // The expanded lines are one off the file's (the header is not among them).
+    assert_eq!(
+        json(&b.expanded[first - 1])["e"],
+        json(&b.expanded[at - 1])["e"],
+        "the two sends belong to one event"
+    );
     let (one, two) = (msg(&b.expanded[first - 1]), msg(&b.expanded[at - 1]));
     assert_eq!(one, two);
     assert_eq!(two, msg(&b.memory[at]), "read back whole");
     assert!(one["type"].is_string() && one.as_object().unwrap().len() > 2, "{one}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn distsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_distsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_format_2_trace_is_still_replayed_viewed_diffed_exported_and_checked() {
+    let dir = scratch("format2");
+    let b = both(&scenario("raft_partition.json"), &dir);
+    // The lines kept in memory are a whole format-2 file, closing digest included.
+    let old = dir.join("old.jsonl");
+    std::fs::write(&old, b.memory.join("\n") + "\n").unwrap();
+    let new = dir.join("run.jsonl");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let replayed = distsim(&["replay", &s(&old)]);
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    assert_eq!(replayed.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("reproduced all"), "{stdout}");
+    // The same run in both formats draws the same page.
+    let (page_old, page_new) = (dir.join("old.html"), dir.join("new.html"));
+    for (trace, page) in [(&old, &page_old), (&new, &page_new)] {
+        let out = distsim(&["view", &s(trace), "--out", &s(page)]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    assert_eq!(
+        std::fs::read(&page_old).unwrap(),
+        std::fs::read(&page_new).unwrap()
+    );
+    // Diff sees the same events; only the header's format and the closing digest differ.
+    let diffed = distsim(&["diff", &s(&old), &s(&new)]);
+    let text = String::from_utf8_lossy(&diffed.stdout);
+    assert!(text.contains("format: 2 -> 3"), "{text}");
+    let at = format!("first divergence at line {}", b.memory.len());
+    assert!(text.contains(&at), "only the closing line differs: {text}");
+    let (mermaid_old, mermaid_new) = (dir.join("old.mmd"), dir.join("new.mmd"));
+    for (trace, out) in [(&old, &mermaid_old), (&new, &mermaid_new)] {
+        let o = distsim(&["export", &s(trace), "--mermaid", &s(out)]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+    }
+    assert_eq!(
+        std::fs::read(&mermaid_old).unwrap(),
+        std::fs::read(&mermaid_new).unwrap()
+    );
+    let checked = |trace: &Path| {
+        let o = distsim(&["check-history", &s(trace), "--model", "kv"]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        // Without the line that says how long the check took.
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with("checked in"))
+            .map(str::to_string)
+            .collect();
+        assert!(lines.iter().any(|l| l.starts_with("linearizable")), "{text}");
+        lines
+    };
+    assert_eq!(checked(&old), checked(&new));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_damaged_compact_line_is_named_by_file_line_and_column() {
+    let dir = scratch("damaged");
+    let b = both(&scenario("raft_lossy_network.json"), &dir);
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let view = |lines: &[String], name: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let out = distsim(&["view", &s(&path), "--out", &s(&dir.join("v.html"))]);
+        (path, out)
+    };
+    // A shaped body that names a shape never defined.
+    let at = b.file.iter().position(|l| l.contains("\"b\":[")).unwrap();
+    let mut lines = b.file.clone();
+    let cut = lines[at].find("\"b\":[").unwrap() + 5;
+    lines[at].insert_str(cut, "999");
+    let (path, out) = view(&lines, "shape.jsonl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:{}:", path.display(), at + 1)), "{stderr}");
+    assert!(stderr.contains("is not defined"), "{stderr}");
+    // The run's first send, leaving out its body: there is none to repeat.
+    let at = b
+        .file
+        .iter()
+        .position(|l| l.starts_with("{\"k\":\"s\""))
+        .unwrap();
+    let mut lines = b.file.clone();
+    let body = lines[at].find(",\"b\":").unwrap();
+    lines[at].truncate(body);
+    lines[at].push('}');
+    let (path, out) = view(&lines, "body.jsonl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:{}:", path.display(), at + 1)), "{stderr}");
+    assert!(stderr.contains("without a body"), "{stderr}");
+    // A field of the wrong type: its column.
+    let mut lines = b.file.clone();
+    lines[3] = r#"{"k":"d","e":"soon"}"#.to_string();
+    let (path, out) = view(&lines, "type.jsonl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:4:19:", path.display())), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
