@@ -272,7 +272,11 @@ impl CompactWriter {
     }
 
     /// `b`: a payload, with shapes.
-    fn body<B: Serialize + ?Sized>(&mut self, out: &mut Vec<u8>, body: &B) -> serde_json::Result<()> {
+    fn body<B: Serialize + ?Sized>(
+        &mut self,
+        out: &mut Vec<u8>,
+        body: &B,
+    ) -> serde_json::Result<()> {
         self.scratch.clear();
         serde_json::to_writer(&mut self.scratch, body)?;
         out.extend_from_slice(b",\"b\":");
@@ -282,7 +286,11 @@ impl CompactWriter {
 }
 
 /// `,"KEY":` and `value` as format 2 writes it.
-fn field<V: Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], value: &V) -> serde_json::Result<()> {
+fn field<V: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: &V,
+) -> serde_json::Result<()> {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(key);
     out.extend_from_slice(b"\":");

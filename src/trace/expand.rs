@@ -86,7 +86,11 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::
 }
 
 /// `value`, or the error that a `kind` line lacks `field`.
-fn need<'a>(value: Option<&'a RawValue>, field: &str, kind: &str) -> Result<&'a RawValue, ExpandError> {
+fn need<'a>(
+    value: Option<&'a RawValue>,
+    field: &str,
+    kind: &str,
+) -> Result<&'a RawValue, ExpandError> {
     value.ok_or_else(|| missing(field, kind))
 }
 
@@ -122,11 +126,11 @@ impl Expander {
             Ok(c) => c,
             Err(first) => {
                 let mut de = serde_json::Deserializer::from_slice(line);
-                let (field, inner) = match serde_path_to_error::deserialize::<_, Compact<'_>>(&mut de)
-                {
-                    Err(e) => (e.path().to_string(), e.into_inner()),
-                    Ok(_) => (String::new(), first),
-                };
+                let (field, inner) =
+                    match serde_path_to_error::deserialize::<_, Compact<'_>>(&mut de) {
+                        Err(e) => (e.path().to_string(), e.into_inner()),
+                        Ok(_) => (String::new(), first),
+                    };
                 return Err(ExpandError {
                     field: if field == "." { String::new() } else { field },
                     column: inner.column().max(1),

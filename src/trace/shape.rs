@@ -98,7 +98,8 @@ fn value_end(src: &[u8], at: usize) -> usize {
         }
         _ => {
             let mut i = at;
-            while i < src.len() && !matches!(src[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\t' | b'\r')
+            while i < src.len()
+                && !matches!(src[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\t' | b'\r')
             {
                 i += 1;
             }
@@ -432,7 +433,6 @@ impl ShapeReader {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,7 +486,10 @@ mod tests {
         ]);
         // The third body is all shapes: the entry, its op (tag `put`) and the outer object.
         assert!(written[2].starts_with("[3,[0,[2,2,[1,"), "{}", written[2]);
-        assert_eq!(written[7], r#"[5,"a tag that is far too long to be folded into its shape"]"#);
+        assert_eq!(
+            written[7],
+            r#"[5,"a tag that is far too long to be folded into its shape"]"#
+        );
     }
 
     #[test]
@@ -500,7 +503,11 @@ mod tests {
         let n = bodies.len();
         assert_eq!(written[n], "[1,1]");
         assert_eq!(written[n + SHAPES_MAX - 1], format!("[{SHAPES_MAX},1]"));
-        assert_eq!(written[n + SHAPES_MAX], bodies[SHAPES_MAX], "past the bound");
+        assert_eq!(
+            written[n + SHAPES_MAX],
+            bodies[SHAPES_MAX],
+            "past the bound"
+        );
     }
 
     #[test]

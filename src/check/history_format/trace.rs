@@ -7,7 +7,7 @@
 //! ```
 //!
 //! A format-3 trace (whose header says `"format":3`) is read through the trace
-//! [`Expander`](crate::trace::expand::Expander), which turns each compact line into the format-2 line
+//! [`Expander`], which turns each compact line into the format-2 line
 //! above.
 
 use super::HistoryError;
