@@ -31,6 +31,8 @@ pub const SHAPES_MAX: usize = 1024;
 pub const SHAPE_BYTES_MAX: usize = 64 * 1024;
 /// The longest first string value (its JSON token, quotes included) folded into a shape as its tag.
 pub const TAG_BYTES_MAX: usize = 34;
+/// The deepest nesting of arrays and objects a reader follows in a body.
+pub const DEPTH_MAX: usize = 128;
 
 /// A body that does not decode: an unknown shape, a wrong number of values, an array without its
 /// leading `0`.
@@ -295,7 +297,7 @@ impl ShapeReader {
     /// Appends the JSON that the format-3 body `body` stands for to `out`. `body` must be valid
     /// JSON (the caller parsed its line); what is checked here is the shapes.
     pub fn read(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<(), ShapeError> {
-        let end = self.value(body, 0, out)?;
+        let end = self.value(body, 0, out, 0)?;
         let end = skip_ws(body, end);
         if end < body.len() {
             return Err(ShapeError {
@@ -306,11 +308,23 @@ impl ShapeReader {
         Ok(())
     }
 
-    fn value(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, ShapeError> {
+    fn value(
+        &mut self,
+        src: &[u8],
+        at: usize,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Result<usize, ShapeError> {
         let at = skip_ws(src, at);
+        if depth >= DEPTH_MAX && matches!(src.get(at), Some(b'{' | b'[')) {
+            return Err(ShapeError {
+                at,
+                message: format!("nested more than {DEPTH_MAX} deep"),
+            });
+        }
         match src.get(at) {
-            Some(b'{') => self.object(src, at, out),
-            Some(b'[') => self.array(src, at, out),
+            Some(b'{') => self.object(src, at, out, depth + 1),
+            Some(b'[') => self.array(src, at, out, depth + 1),
             Some(_) => {
                 let end = value_end(src, at);
                 out.extend_from_slice(&src[at..end]);
@@ -323,7 +337,13 @@ impl ShapeReader {
         }
     }
 
-    fn object(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, ShapeError> {
+    fn object(
+        &mut self,
+        src: &[u8],
+        at: usize,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Result<usize, ShapeError> {
         out.push(b'{');
         let mut keys: Vec<Box<[u8]>> = Vec::new();
         let mut tag: Option<Box<[u8]>> = None;
@@ -336,7 +356,7 @@ impl ShapeReader {
             out.extend_from_slice(&src[i..key_end]);
             out.push(b':');
             let value_at = skip_ws(src, skip_ws(src, key_end) + 1);
-            let value_stop = self.value(src, value_at, out)?;
+            let value_stop = self.value(src, value_at, out, depth)?;
             if keys.is_empty() && src[value_at] == b'"' && value_stop - value_at <= TAG_BYTES_MAX {
                 tag = Some(src[value_at..value_stop].into());
             }
@@ -358,7 +378,13 @@ impl ShapeReader {
         Ok(i + 1)
     }
 
-    fn array(&mut self, src: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, ShapeError> {
+    fn array(
+        &mut self,
+        src: &[u8],
+        at: usize,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Result<usize, ShapeError> {
         let head = skip_ws(src, at + 1);
         let mut i = head;
         let mut number: u64 = 0;
@@ -384,7 +410,7 @@ impl ShapeReader {
                     out.push(b',');
                 }
                 first = false;
-                i = skip_ws(src, self.value(src, i + 1, out)?);
+                i = skip_ws(src, self.value(src, i + 1, out, depth)?);
             }
             out.push(b']');
             return Ok(i + 1);
@@ -420,7 +446,7 @@ impl ShapeReader {
             match (&shape.tag, k) {
                 (Some(tag), 0) => out.extend_from_slice(tag),
                 _ if src.get(i) == Some(&b',') => {
-                    i = skip_ws(src, self.value(src, i + 1, out)?);
+                    i = skip_ws(src, self.value(src, i + 1, out, depth)?);
                 }
                 _ => return Err(wrong(false)),
             }
@@ -529,5 +555,14 @@ mod tests {
         let mut out = Vec::new();
         r.read(b"[1, 7 ,\t[0, 1 ]]", &mut out).unwrap();
         assert_eq!(out, br#"{"a":7,"b":[1]}"#);
+        let deep = format!(
+            "{}1{}",
+            "[0,".repeat(DEPTH_MAX + 1),
+            "]".repeat(DEPTH_MAX + 1)
+        );
+        let err = r.read(deep.as_bytes(), &mut Vec::new()).unwrap_err();
+        assert!(err.message.contains("deep"), "{err}");
+        let fine = format!("{}1{}", "[0,".repeat(DEPTH_MAX), "]".repeat(DEPTH_MAX));
+        r.read(fine.as_bytes(), &mut Vec::new()).unwrap();
     }
 }
