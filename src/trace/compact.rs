@@ -40,7 +40,7 @@
 //!
 //! [`super::expand`] turns each line back into its format-2 line, byte for byte.
 
-use super::line::Line;
+use super::line::{HeaderLine, Line, TRACE_FORMAT};
 use super::shape::ShapeWriter;
 use serde::Serialize;
 
@@ -64,17 +64,29 @@ pub struct CompactWriter {
 }
 
 impl CompactWriter {
-    /// Appends `line` (not the header or the closing line) as one format-3 line, without its `\n`.
+    /// Appends `line` as one format-3 line, without its `\n`.
     pub fn write<M: Serialize, T: Serialize, N: Serialize>(
         &mut self,
         line: &Line<'_, M, T, N>,
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
         match line {
-            Line::Header { .. } | Line::End { .. } => {
-                // The same in both formats: the trace writer writes these two itself.
-                return serde_json::to_writer(&mut *out, line);
+            Line::Header {
+                distsim,
+                seed,
+                scenario,
+            } => {
+                let header = HeaderLine {
+                    kind: "header",
+                    format: TRACE_FORMAT,
+                    distsim,
+                    seed: *seed,
+                    scenario,
+                };
+                return serde_json::to_writer(&mut *out, &header);
             }
+            // As in format 2.
+            Line::End { .. } => return serde_json::to_writer(&mut *out, line),
             Line::Start { e, t, node, lc, vc } => {
                 self.begin(out, b"st", *e, Some(*t));
                 self.node(out, *node);

@@ -322,3 +322,71 @@ fn body_error(field: &str, e: &ShapeError) -> ExpandError {
         message: format!("not a valid trace line: `{field}`: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_all(lines: &[&str]) -> Vec<Result<String, ExpandError>> {
+        let mut x = Expander::default();
+        lines
+            .iter()
+            .map(|l| {
+                let mut out = Vec::new();
+                x.expand(l.as_bytes(), &mut out)
+                    .map(|_| String::from_utf8(out).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn left_out_fields_come_from_the_lines_before() {
+        let got = expand_all(&[
+            r#"{"k":"tm","e":4,"t":100,"n":2,"b":"tick"}"#,
+            r#"{"k":"s","o":0,"b":{"type":"ping","n":1}}"#,
+            r#"{"k":"s","o":1}"#,
+            r#"{"k":"x","y":"loss"}"#,
+            r#"{"k":"dup","i":0}"#,
+            r#"{"k":"d","e":5,"t":130,"n":0}"#,
+            r#"{"k":"n","b":[1,2]}"#,
+            r#"{"k":"h","e":6,"n":3,"b":{"time_ns":140,"type":"invoke"}}"#,
+            r#"{"k":"st","t":150}"#,
+            r#"{"k":"future_kind","e":7}"#,
+            r#"{"kind":"end","outcome":"pass"}"#,
+        ]);
+        let got: Vec<String> = got.into_iter().map(Result::unwrap).collect();
+        assert_eq!(
+            got,
+            [
+                r#"{"kind":"timer","e":4,"t":100,"node":2,"timer":"tick"}"#,
+                r#"{"kind":"send","e":4,"t":100,"id":0,"from":2,"to":0,"msg":{"type":"ping","n":1}}"#,
+                r#"{"kind":"send","e":4,"t":100,"id":1,"from":2,"to":1,"msg":{"type":"ping","n":1}}"#,
+                r#"{"kind":"drop","e":4,"t":100,"id":1,"from":2,"to":1,"reason":"loss"}"#,
+                r#"{"kind":"duplicate","e":4,"t":100,"id":0}"#,
+                r#"{"kind":"deliver","e":5,"t":130,"id":1,"from":2,"to":0}"#,
+                r#"{"kind":"note","e":5,"t":130,"node":0,"note":{"type":"ping","n":2}}"#,
+                r#"{"kind":"history","e":6,"node":3,"event":{"time_ns":140,"type":"invoke"}}"#,
+                r#"{"kind":"start","e":6,"t":150,"node":3}"#,
+                "",
+                r#"{"kind":"end","outcome":"pass"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_body_needs_a_send_of_the_same_event_before_it() {
+        let got = expand_all(&[
+            r#"{"k":"s","o":0,"b":null}"#,
+            r#"{"k":"s","o":1}"#,
+            r#"{"k":"s","e":1,"o":1}"#,
+        ]);
+        assert!(got[0].as_ref().unwrap().ends_with(r#""msg":null}"#));
+        assert!(got[1].as_ref().unwrap().ends_with(r#""msg":null}"#));
+        let err = got[2].as_ref().unwrap_err();
+        assert_eq!(err.field, "b");
+        let missing = expand_all(&[r#"{"k":"s","b":1}"#, r#"{"k":"x"}"#, r#"{"e":1}"#]);
+        assert_eq!(missing[0].as_ref().unwrap_err().field, "o");
+        assert_eq!(missing[1].as_ref().unwrap_err().field, "y");
+        assert_eq!(missing[2].as_ref().unwrap_err().field, "k");
+    }
+}

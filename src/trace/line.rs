@@ -17,6 +17,21 @@ pub const FORMAT_2: u32 = 2;
 /// The formats this build reads.
 pub const FORMATS_READ: [u32; 2] = [FORMAT_2, TRACE_FORMAT];
 
+/// The header line as a file holds it, in either format: `{"kind":"header","format":F,...}`.
+#[derive(Serialize)]
+pub struct HeaderLine<'a> {
+    /// Always `"header"`.
+    pub kind: &'static str,
+    /// The file's format.
+    pub format: u32,
+    /// The crate version that wrote it.
+    pub distsim: &'a str,
+    /// The seed actually used.
+    pub seed: u64,
+    /// The whole scenario, with defaults filled in.
+    pub scenario: &'a Scenario,
+}
+
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -54,7 +69,7 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Line<'a, M, T, N> {
-    /// The first line (written as `{"kind":"header","format":F,...}` with the file's format).
+    /// The first line (written as a [`HeaderLine`], with the file's format).
     #[serde(skip_serializing)]
     Header {
         /// The crate version that wrote it.

@@ -9,9 +9,8 @@
 use super::compact::CompactWriter;
 use super::compare::{Comparer, Mismatch};
 use super::fingerprint::Fingerprint;
-use super::line::{FORMAT_2, Line, TRACE_FORMAT};
+use super::line::{FORMAT_2, HeaderLine, Line, TRACE_FORMAT};
 use crate::output::OutputFile;
-use crate::scenario::Scenario;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
@@ -62,16 +61,6 @@ enum Encoding {
     Format2,
     /// Format 3 ([`TRACE_FORMAT`]).
     Compact(Box<CompactWriter>),
-}
-
-/// The header line, in either format.
-#[derive(Serialize)]
-struct HeaderLine<'a> {
-    kind: &'static str,
-    format: u32,
-    distsim: &'a str,
-    seed: u64,
-    scenario: &'a Scenario,
 }
 
 /// Writes one trace.
@@ -137,15 +126,12 @@ impl TraceWriter {
                     seed,
                     scenario,
                 },
-                encoding,
+                Encoding::Format2,
             ) => serde_json::to_writer(
                 &mut self.buf,
                 &HeaderLine {
                     kind: "header",
-                    format: match encoding {
-                        Encoding::Format2 => FORMAT_2,
-                        Encoding::Compact(_) => TRACE_FORMAT,
-                    },
+                    format: FORMAT_2,
                     distsim,
                     seed: *seed,
                     scenario,
