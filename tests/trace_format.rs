@@ -41,7 +41,8 @@ fn both(scenario: &Path, dir: &Path) -> Both {
     };
     let kept = run(&s, Some(&src), &to_memory).unwrap();
     assert_eq!(
-        filed.report.fingerprint, kept.report.fingerprint,
+        filed.report.fingerprint,
+        kept.report.fingerprint,
         "{}: the fingerprint is the run's, whatever the format",
         scenario.display()
     );
@@ -93,7 +94,11 @@ fn compact_lines_expand_to_the_format_2_lines_of_the_same_run() {
         assert!(b.file[0].contains("\"format\":3"), "{name}");
         // Every event line; the closing lines differ only in the digest of the lines before them.
         assert_eq!(b.expanded.len(), n - 1, "{name}");
-        for (i, (got, want)) in b.expanded[..n - 2].iter().zip(&b.memory[1..n - 1]).enumerate() {
+        for (i, (got, want)) in b.expanded[..n - 2]
+            .iter()
+            .zip(&b.memory[1..n - 1])
+            .enumerate()
+        {
             assert_eq!(got, want, "{name}: line {}", i + 2);
         }
         let end = |l: &str| {
@@ -131,11 +136,7 @@ fn a_broadcast_writes_its_body_once_and_reads_it_back_whole() {
         .file
         .iter()
         .enumerate()
-        .find(|(_, l)| {
-            l.starts_with("{\"k\":\"s\"")
-                && !l.contains("\"b\":")
-                && l.len() < 40
-        })
+        .find(|(_, l)| l.starts_with("{\"k\":\"s\"") && !l.contains("\"b\":") && l.len() < 40)
         .expect("a broadcast in a Raft run");
     let first = (1..at)
         .rev()
@@ -156,7 +157,10 @@ fn a_broadcast_writes_its_body_once_and_reads_it_back_whole() {
     let (one, two) = (msg(&b.expanded[first - 1]), msg(&b.expanded[at - 1]));
     assert_eq!(one, two);
     assert_eq!(two, msg(&b.memory[at]), "read back whole");
-    assert!(one["type"].is_string() && one.as_object().unwrap().len() > 2, "{one}");
+    assert!(
+        one["type"].is_string() && one.as_object().unwrap().len() > 2,
+        "{one}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -216,7 +220,10 @@ fn a_format_2_trace_is_still_replayed_viewed_diffed_exported_and_checked() {
             .filter(|l| !l.starts_with("checked in"))
             .map(str::to_string)
             .collect();
-        assert!(lines.iter().any(|l| l.starts_with("linearizable")), "{text}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("linearizable")),
+            "{text}"
+        );
         lines
     };
     assert_eq!(checked(&old), checked(&new));
@@ -242,7 +249,10 @@ fn a_damaged_compact_line_is_named_by_file_line_and_column() {
     let (path, out) = view(&lines, "shape.jsonl");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}:{}:", path.display(), at + 1)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:{}:", path.display(), at + 1)),
+        "{stderr}"
+    );
     assert!(stderr.contains("is not defined"), "{stderr}");
     // The run's first send, leaving out its body: there is none to repeat.
     let at = b
@@ -257,7 +267,10 @@ fn a_damaged_compact_line_is_named_by_file_line_and_column() {
     let (path, out) = view(&lines, "body.jsonl");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}:{}:", path.display(), at + 1)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:{}:", path.display(), at + 1)),
+        "{stderr}"
+    );
     assert!(stderr.contains("without a body"), "{stderr}");
     // A field of the wrong type: its column.
     let mut lines = b.file.clone();
@@ -265,6 +278,9 @@ fn a_damaged_compact_line_is_named_by_file_line_and_column() {
     let (path, out) = view(&lines, "type.jsonl");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}:4:19:", path.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4:19:", path.display())),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
