@@ -327,3 +327,44 @@ fn pre_vote_and_check_quorum_cut_needless_elections() {
         "plain {plain}, check_quorum alone {cq_alone}"
     );
 }
+
+fn snapshot_scenario() -> Value {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft_snapshot.json");
+    serde_json::from_slice(&std::fs::read(path).expect("shipped")).expect("json")
+}
+
+/// Log compaction (§7) on the shipped schedule: followers that fell behind a leader's snapshot
+/// install it and catch up, a restarted server restores its own, and every checker passes.
+#[test]
+fn followers_behind_a_snapshot_install_it_and_catch_up() {
+    for seed in 1..=3 {
+        let r = run(snapshot_scenario(), seed);
+        assert_eq!(r.outcome, Outcome::Pass, "{}", summary(&r));
+        let note = |k: &str| r.notes.get(k).copied().unwrap_or(0);
+        assert!(note("snapshot_taken") >= 5, "{}", summary(&r));
+        assert!(note("snapshot_installed") >= 1, "{}", summary(&r));
+        assert!(note("snapshot_restored") >= 1, "{}", summary(&r));
+    }
+}
+
+/// A follower that installs a leader's snapshot but keeps its own state machine applies the next
+/// entries to the wrong state: `state_machine_safety` compares its state with everyone's at the
+/// snapshot's index, on every seed tried.
+#[test]
+fn install_snapshot_keeps_state_is_caught() {
+    for seed in 1..=4 {
+        let mut scenario = snapshot_scenario();
+        scenario["mutants"] = json!(["raft.install_snapshot_keeps_state"]);
+        scenario["expect"] = json!({ "violation": "state_machine_safety" });
+        let r = run(scenario, seed);
+        let v = r.violation.as_ref().expect("caught");
+        assert_eq!(v.checker, "state_machine_safety", "{}", summary(&r));
+        assert!(
+            v.message.contains("key-value state differs"),
+            "{}",
+            summary(&r)
+        );
+        assert_eq!(r.outcome, Outcome::Pass, "{}", summary(&r));
+    }
+}

@@ -224,8 +224,9 @@ pub enum Effect<A: Actor> {
     },
     /// A protocol event for checkers and the trace.
     Note(A::Note),
-    /// A client history record.
-    Record(Record),
+    /// A client history record, boxed: records are rare next to sends and timers, and unboxed one
+    /// would make every effect of every event as large as a record.
+    Record(Box<Record>),
 }
 
 /// The context of one handler call: who and when the node is, its random stream and disk, and the
@@ -347,13 +348,13 @@ impl<'a, A: Actor> Ctx<'a, A> {
 
     /// Records that `process` invokes `f` on `key` with argument `value`.
     pub fn invoke(&mut self, process: u64, f: Func, key: Option<String>, value: Value) {
-        self.effects.push(Effect::Record(Record {
+        self.effects.push(Effect::Record(Box::new(Record {
             process,
             kind: EventKind::Invoke,
             f,
             key,
             value,
-        }));
+        })));
     }
 
     /// Records how `process`'s open operation ended (`Ok`, `Fail` or `Info`) and its result.
@@ -366,13 +367,13 @@ impl<'a, A: Actor> Ctx<'a, A> {
         value: Value,
     ) {
         debug_assert!(kind != EventKind::Invoke, "complete() takes an outcome");
-        self.effects.push(Effect::Record(Record {
+        self.effects.push(Effect::Record(Box::new(Record {
             process,
             kind,
             f,
             key,
             value,
-        }));
+        })));
     }
 
     /// The effects written so far (for harnesses that drive an actor by hand).

@@ -388,7 +388,9 @@ impl<'s, P: Protocol> World<'s, P> {
             // Bookkeeping pops (a timer that was cancelled, or pushed back and re-armed) are not
             // events: nothing happens, so they get no index and do not count towards the bound.
             if self.handle(event) {
-                self.judge_clocks();
+                if self.clocks.is_some() {
+                    self.judge_clocks();
+                }
                 self.event_index += 1;
                 if self.state.violation.is_some() {
                     return self.end(EndReason::Violation);
@@ -856,11 +858,12 @@ impl<'s, P: Protocol> World<'s, P> {
         }
         self.effects = effects;
 
-        let role = self.nodes[node as usize]
-            .actor
-            .as_ref()
-            .and_then(|a| a.role());
-        self.set_role(node, role);
+        let slot = &self.nodes[node as usize];
+        let role = slot.actor.as_ref().and_then(|a| a.role());
+        // Roles rarely change: compare here, so the common event pays no call.
+        if role != slot.role {
+            self.set_role(node, role);
+        }
 
         if self.checkers.is_empty() {
             self.notes.clear();
@@ -933,6 +936,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 self.notes.push(note);
             }
             Effect::Record(r) => {
+                let r = *r;
                 let event = HistoryEvent {
                     time_ns: self.now.0,
                     process: r.process,

@@ -20,9 +20,22 @@
 //! note, judging each property at its own point in the notes, and names the property a violation
 //! breaks. The ghost is kept whole past a violation (every note is applied).
 //!
+//! **Snapshots (§7).** A server's log may start with a snapshot: the ghost keeps it as O(1), its
+//! last index, term and the prefix hash there. `SnapshotTaken` must compact entries of the server's
+//! own ghost log that are committed; `SnapshotInstalled` must name a committed `(index, term)`, whose
+//! prefix hash the ghost takes from the committed chain (a kept suffix must sit on that same entry;
+//! a discarded log must not have held a committed entry past it). Everything the ghost records by
+//! index (first holders, contents, the committed chain, holder counts) is pruned at or below the
+//! *floor*, the lowest snapshot index over all servers: no server can append, truncate, commit or be
+//! asked to hold an entry there again, and a server's snapshot holds every committed entry up to
+//! its base. So the ghost's memory follows the live logs, not the length of the run (a server that
+//! never snapshots, say one down for the whole run, holds the floor down).
+//!
 //! Every checker costs, per event, time proportional to the notes of that event (plus a logarithm),
-//! except truncation, which is paid for by the appends it undoes.
+//! except truncation, which is paid for by the appends it undoes, and pruning, paid for by the
+//! records it drops.
 
+use super::kv::Kv;
 use super::liveness::RaftLiveness;
 use super::message::{Command, EntryId, Index, Term};
 use super::{RaftActor, RaftNote, RaftParams};
@@ -81,6 +94,69 @@ struct GhostEntry {
     in_own_term: bool,
 }
 
+/// One server's ghost log: what its snapshot replaced, as O(1) (the last index, its term and the
+/// prefix hash there), then one ghost entry per log entry after it.
+#[derive(Clone, Debug)]
+struct GhostLog {
+    /// The snapshot's last index (0: none).
+    base: Index,
+    /// Its term.
+    base_term: Term,
+    /// The prefix hash of the log up to `base`.
+    base_hash: u64,
+    /// The entries at `base + 1..`.
+    entries: Vec<GhostEntry>,
+}
+
+impl GhostLog {
+    fn new() -> GhostLog {
+        GhostLog {
+            base: 0,
+            base_term: 0,
+            base_hash: EMPTY_PREFIX,
+            entries: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> Index {
+        self.base + self.entries.len() as Index
+    }
+
+    fn last_term(&self) -> Term {
+        self.entries.last().map_or(self.base_term, |e| e.term)
+    }
+
+    fn last_hash(&self) -> u64 {
+        self.entries.last().map_or(self.base_hash, |e| e.hash)
+    }
+
+    /// The ghost entry at `index`, if it is past the snapshot and in the log.
+    fn get(&self, index: Index) -> Option<GhostEntry> {
+        let i = index.checked_sub(self.base)?.checked_sub(1)?;
+        self.entries.get(usize::try_from(i).ok()?).copied()
+    }
+
+    /// The prefix hash at `index`: the snapshot's at its base, an entry's above it.
+    fn hash_at(&self, index: Index) -> Option<u64> {
+        if index == self.base {
+            return Some(self.base_hash);
+        }
+        self.get(index).map(|g| g.hash)
+    }
+
+    /// Replaces the log up to `index` (at or past the base) with a snapshot whose prefix hashes to
+    /// `hash`; the entries after `index` stay.
+    fn compact_through(&mut self, index: Index, term: Term, hash: u64) {
+        let drop = usize::try_from(index.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .min(self.entries.len());
+        self.entries.drain(..drop);
+        self.base = index;
+        self.base_term = term;
+        self.base_hash = hash;
+    }
+}
+
 /// The servers' current terms after the event, for the ghost logs' "accepted in its own term".
 fn current_term(obs: &Observation<'_, RaftActor>) -> Term {
     obs.durable.server.current_term
@@ -97,14 +173,22 @@ fn keep_first(first: &mut Result<(), String>, next: Result<(), String>) {
 
 /// The ghost state of `log_matching`, `leader_completeness` and `commit_safety` (see the module
 /// docs), and the three verdicts on the last event.
+///
+/// Everything indexed by log index is kept only above the *floor*, the lowest snapshot index over
+/// all servers: at or below it every server's log is a snapshot of committed entries, so no server
+/// can append, truncate, commit or be asked to hold an entry there again.
 #[derive(Debug)]
 struct Ghost {
     /// Every server's log as the notes describe it.
-    logs: Vec<Vec<GhostEntry>>,
-    /// Log Matching's record of every `(index, term)` ever appended: the prefix hash and the first
-    /// server that held it. `seen[i - 1]` is the first term appended at index `i`, which is almost
-    /// always the only one; the other terms at an index (conflicting entries) are in `seen_more`.
+    logs: Vec<GhostLog>,
+    /// The lowest snapshot index over all servers; the records below are pruned up to it.
+    floor: Index,
+    /// Log Matching's record of every `(index, term)` appended above `seen_base`: the prefix hash
+    /// and the first server that held it. `seen[i - seen_base - 1]` is the first term appended at
+    /// index `i`, which is almost always the only one; the other terms at an index (conflicting
+    /// entries) are in `seen_more`.
     seen: Vec<(Term, u64, NodeId)>,
+    seen_base: Index,
     seen_more: BTreeMap<(Index, Term), (u64, NodeId)>,
     majority: u32,
     /// Uncommitted entries held in their own term, by (index, term, prefix hash): how many servers
@@ -113,23 +197,29 @@ struct Ghost {
     /// The command of the first entry seen at each `(index, term)`, read from that server's real log:
     /// every later entry at the same place must carry an equal command.
     contents: BTreeMap<(Index, Term), (Arc<Command>, NodeId)>,
-    /// The committed chain: `chain[i - 1]` is the committed entry at index `i` (term, prefix hash).
+    /// The committed chain above `chain_base`: `chain[i - chain_base - 1]` is the committed entry at
+    /// index `i` (term, prefix hash). Everything up to `chain_base` is committed too.
     chain: Vec<(Term, u64)>,
+    chain_base: Index,
     /// How the chain grew: the term each extension was committed in (the own term of the entry whose
-    /// majority committed it) and the chain's length after it. Terms never decrease along it.
+    /// majority committed it) and the chain's length after the last extension of that term. Terms
+    /// increase along it.
     commits: Vec<(Term, Index)>,
 }
 
 impl Ghost {
     fn new(cluster: Cluster) -> Ghost {
         Ghost {
-            logs: vec![Vec::new(); cluster.servers as usize],
+            logs: vec![GhostLog::new(); cluster.servers as usize],
+            floor: 0,
             seen: Vec::new(),
+            seen_base: 0,
             seen_more: BTreeMap::new(),
             contents: BTreeMap::new(),
             majority: cluster.majority(),
             holders: BTreeMap::new(),
             chain: Vec::new(),
+            chain_base: 0,
             commits: Vec::new(),
         }
     }
@@ -164,6 +254,23 @@ impl Ghost {
                     RaftNote::Appended { index, term, id } => {
                         self.appended(node, index, term, id, now_term)
                     }
+                    RaftNote::SnapshotTaken { index, term } => {
+                        let (matched, committed) = self.snapshot_taken(node, index, term);
+                        keep_first(&mut matching, matched);
+                        keep_first(&mut commit, committed);
+                        continue;
+                    }
+                    RaftNote::SnapshotInstalled {
+                        index,
+                        term,
+                        kept_suffix,
+                    } => {
+                        let (matched, committed) =
+                            self.snapshot_installed(node, index, term, kept_suffix);
+                        keep_first(&mut matching, matched);
+                        keep_first(&mut commit, committed);
+                        continue;
+                    }
                     RaftNote::Truncated { from_index } => {
                         let r = self.truncated(node, from_index);
                         (r.clone(), r)
@@ -183,26 +290,31 @@ impl Ghost {
     }
 
     fn len(&self, node: NodeId) -> Index {
-        self.logs[node as usize].len() as Index
+        self.logs[node as usize].len()
     }
 
     fn get(&self, node: NodeId, index: Index) -> Option<GhostEntry> {
-        let i = usize::try_from(index).ok()?.checked_sub(1)?;
-        self.logs[node as usize].get(i).copied()
+        self.logs[node as usize].get(index)
     }
 
     fn committed_len(&self) -> Index {
-        self.chain.len() as Index
+        self.chain_base + self.chain.len() as Index
     }
 
+    /// The committed entry at `index`, if it is above the pruned part of the chain.
     fn committed_at(&self, index: Index) -> Option<(Term, u64)> {
-        let i = usize::try_from(index).ok()?.checked_sub(1)?;
-        self.chain.get(i).copied()
+        let i = index.checked_sub(self.chain_base)?.checked_sub(1)?;
+        self.chain.get(usize::try_from(i).ok()?).copied()
     }
 
-    /// Whether `node`'s log holds the committed entry at `index`.
+    /// Whether `node`'s log holds the committed entry at `index`. Its snapshot holds every entry up
+    /// to its base, all of them committed (checked when the snapshot was taken or installed).
     fn holds_committed(&self, node: NodeId, index: Index) -> bool {
-        match (self.committed_at(index), self.get(node, index)) {
+        let log = &self.logs[node as usize];
+        if index <= log.base {
+            return index <= self.committed_len();
+        }
+        match (self.committed_at(index), log.get(index)) {
             (Some((_, c)), Some(g)) => c == g.hash,
             _ => false,
         }
@@ -226,20 +338,20 @@ impl Ghost {
         current_term: Term,
     ) -> (Result<(), String>, Result<(), String>) {
         let log = &mut self.logs[node as usize];
-        let len = log.len() as Index;
+        let len = log.len();
         if index != len + 1 {
             let e = format!(
                 "node {node} noted an append at index {index}, but its log has {len} entries"
             );
             return (Err(e.clone()), Err(e));
         }
-        let prev = log.last().map_or(EMPTY_PREFIX, |e| e.hash);
+        let prev = log.last_hash();
         let entry = GhostEntry {
             term,
             hash: prefix_hash(prev, term, id),
             in_own_term: current_term == term,
         };
-        log.push(entry);
+        log.entries.push(entry);
         (
             self.match_seen(node, index, entry),
             self.record_holder(node, index, entry),
@@ -249,7 +361,11 @@ impl Ghost {
     /// Log Matching: compares the entry `node` just appended at `index` with the first one of the
     /// same term seen there, or records it as that first one.
     fn match_seen(&mut self, node: NodeId, index: Index, entry: GhostEntry) -> Result<(), String> {
-        let (term, i) = (entry.term, (index - 1) as usize);
+        // Appends only happen past the appender's snapshot, hence above the floor and `seen_base`.
+        let Some(i) = index.checked_sub(self.seen_base + 1) else {
+            return Ok(());
+        };
+        let (term, i) = (entry.term, i as usize);
         let (hash, first) = match self.seen.get(i) {
             Some(&(t, h, n)) if t == term => (h, n),
             None => {
@@ -289,8 +405,10 @@ impl Ghost {
             return Ok(());
         }
         self.holders.remove(&key);
-        if let Some((t, h)) = self.committed_at(index) {
-            if h != e.hash {
+        if index <= self.committed_len() {
+            if let Some((t, h)) = self.committed_at(index)
+                && h != e.hash
+            {
                 return Err(format!(
                     "two different entries committed at index {index}: one of term {t}, and node {node}'s of term {term}"
                 ));
@@ -305,30 +423,38 @@ impl Ghost {
                 "entry {index} of term {term} is committed, but node {node}'s log under it differs from the committed entry at index {from}"
             ));
         }
+        // The chain reaches every server's snapshot (checked when it was taken or installed), so
+        // `from` is at or past node's base unless a snapshot was already reported uncommitted.
         let log = &self.logs[node as usize];
-        self.chain.extend(
-            log[from as usize..index as usize]
-                .iter()
-                .map(|g| (g.term, g.hash)),
-        );
+        if from < log.base {
+            return Err(format!(
+                "entry {index} of term {term} is committed, but node {node}'s snapshot through {} \
+                 reaches past the committed entries (up to {from})",
+                log.base
+            ));
+        }
+        let (lo, hi) = ((from - log.base) as usize, (index - log.base) as usize);
+        for (at, g) in (from + 1..).zip(&log.entries[lo..hi]) {
+            self.chain.push((g.term, g.hash));
+            // The holders of a committed entry no longer count (`holds_committed` answers first).
+            self.holders.remove(&(at, g.term, g.hash));
+        }
         // Log matching keeps a later commitment's term at or above an earlier one's: an entry of an
         // older term can only sit above the chain if the chain ends in that term or an older one.
         debug_assert!(self.commits.last().is_none_or(|(t, _)| *t <= term));
-        self.commits.push((term, index));
+        match self.commits.last_mut() {
+            // Only the last extension of each term is ever asked for (`committed_before_term`).
+            Some((t, len)) if *t == term => *len = index,
+            _ => self.commits.push((term, index)),
+        }
         Ok(())
     }
 
-    /// Applies a `Truncated` note: removes `from_index..` from the ghost log and from the holders.
-    fn truncated(&mut self, node: NodeId, from_index: Index) -> Result<(), String> {
-        let log = &mut self.logs[node as usize];
-        let len = log.len() as Index;
-        if from_index == 0 || from_index > len {
-            return Err(format!(
-                "node {node} noted a truncation from index {from_index}, but its log has {len} entries"
-            ));
-        }
-        let keep = (from_index - 1) as usize;
-        for (index, e) in (from_index..).zip(&log[keep..]) {
+    /// Removes `node`'s ghost entries from `from_index` on from the holders' counts.
+    fn release_holders(&mut self, node: NodeId, from_index: Index) {
+        let log = &self.logs[node as usize];
+        let keep = (from_index.saturating_sub(log.base + 1) as usize).min(log.entries.len());
+        for (index, e) in (log.base + 1 + keep as Index..).zip(&log.entries[keep..]) {
             if !e.in_own_term {
                 continue;
             }
@@ -340,7 +466,150 @@ impl Ghost {
                 }
             }
         }
-        log.truncate(keep);
+    }
+
+    /// Applies a `SnapshotTaken` note: the snapshot must replace entries of the server's own log,
+    /// all committed. Returns log matching's verdict and commit safety's.
+    fn snapshot_taken(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        term: Term,
+    ) -> (Result<(), String>, Result<(), String>) {
+        let log = &self.logs[node as usize];
+        let Some(g) = log.get(index).filter(|g| g.term == term) else {
+            return (
+                Err(format!(
+                    "node {node} noted a snapshot through index {index} of term {term}, but its log \
+                     after its last snapshot ({}) holds no such entry (it ends at {})",
+                    log.base,
+                    log.len()
+                )),
+                Ok(()),
+            );
+        };
+        let committed = if self.holds_committed(node, index) {
+            Ok(())
+        } else {
+            Err(format!(
+                "node {node} compacted its log through index {index} (term {term}) into a \
+                 snapshot, but that entry is not committed"
+            ))
+        };
+        // Applied even past a violation, so that the ghost keeps mirroring the log.
+        self.logs[node as usize].compact_through(index, term, g.hash);
+        self.raise_floor();
+        (Ok(()), committed)
+    }
+
+    /// Applies a `SnapshotInstalled` note: the snapshot must be of committed entries, past the
+    /// server's own snapshot; a kept suffix must follow the snapshot's entry in the server's log, and
+    /// a discarded log must not have held a committed entry past the snapshot. Returns log matching's
+    /// verdict and commit safety's.
+    fn snapshot_installed(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        term: Term,
+        kept_suffix: bool,
+    ) -> (Result<(), String>, Result<(), String>) {
+        let log = &self.logs[node as usize];
+        if index <= log.base {
+            return (
+                Err(format!(
+                    "node {node} installed a snapshot through index {index}, at or below its own \
+                     snapshot through {}",
+                    log.base
+                )),
+                Ok(()),
+            );
+        }
+        let (hash, mut committed) = match self.committed_at(index) {
+            Some((t, h)) if t == term => (h, Ok(())),
+            // Applied anyway (the ghost keeps mirroring the log), with the server's own prefix
+            // hash there if it has one.
+            _ => (
+                log.hash_at(index).unwrap_or(EMPTY_PREFIX),
+                Err(format!(
+                    "node {node} installed a snapshot through index {index} (term {term}), but \
+                     that entry is not committed"
+                )),
+            ),
+        };
+        if kept_suffix {
+            if log.get(index).map(|g| g.hash) != Some(hash) {
+                return (
+                    Err(format!(
+                        "node {node} installed a snapshot through index {index} and kept its log \
+                         after it, but its log up to {index} is not the snapshot's"
+                    )),
+                    Ok(()),
+                );
+            }
+        } else {
+            let (base, len) = (log.base, log.len());
+            if index < len && self.holds_committed(node, index + 1) {
+                keep_first(
+                    &mut committed,
+                    Err(format!(
+                        "node {node} installed a snapshot through index {index} and discarded its \
+                         log, with committed entry {} after it",
+                        index + 1
+                    )),
+                );
+            }
+            // The whole log goes, as in a truncation after the old snapshot.
+            self.release_holders(node, base + 1);
+            self.logs[node as usize].entries.clear();
+        }
+        self.logs[node as usize].compact_through(index, term, hash);
+        self.raise_floor();
+        (Ok(()), committed)
+    }
+
+    /// Raises the floor to the lowest snapshot index over all servers, and prunes every record at
+    /// or below it: no server can append, hold or be asked for an entry there again.
+    fn raise_floor(&mut self) {
+        let floor = self.logs.iter().map(|l| l.base).min().unwrap_or(0);
+        if floor <= self.floor {
+            return;
+        }
+        self.floor = floor;
+        let drop = |v_len: usize, base: Index| {
+            (usize::try_from(floor.saturating_sub(base)).unwrap_or(usize::MAX)).min(v_len)
+        };
+        let n = drop(self.seen.len(), self.seen_base);
+        self.seen.drain(..n);
+        self.seen_base += n as Index;
+        let n = drop(self.chain.len(), self.chain_base);
+        self.chain.drain(..n);
+        self.chain_base += n as Index;
+        self.seen_more = self.seen_more.split_off(&(floor + 1, 0));
+        self.contents = self.contents.split_off(&(floor + 1, 0));
+        self.holders = self.holders.split_off(&(floor + 1, 0, 0));
+        // Of the extensions at or below the floor, only the last can still answer a question (any
+        // index it gives is held by every server's snapshot).
+        let k = self.commits.partition_point(|(_, len)| *len <= floor);
+        if k > 1 {
+            self.commits.drain(..k - 1);
+        }
+    }
+
+    /// Applies a `Truncated` note: removes `from_index..` from the ghost log and from the holders.
+    fn truncated(&mut self, node: NodeId, from_index: Index) -> Result<(), String> {
+        let log = &self.logs[node as usize];
+        let len = log.len();
+        if from_index <= log.base || from_index > len {
+            return Err(format!(
+                "node {node} noted a truncation from index {from_index}, but its log holds entries \
+                 {}..={len} after its snapshot",
+                log.base + 1
+            ));
+        }
+        self.release_holders(node, from_index);
+        let log = &mut self.logs[node as usize];
+        let keep = (from_index - log.base - 1) as usize;
+        log.entries.truncate(keep);
         Ok(())
     }
 
@@ -348,13 +617,23 @@ impl Ghost {
     /// protocol that forgets a note cannot slip past the other checkers.
     fn check_log_end(&self, node: NodeId, obs: &Observation<'_, RaftActor>) -> Result<(), String> {
         let log = &obs.durable.server.log;
-        let len = self.len(node);
-        let ghost_last_term = self.logs[node as usize].last().map_or(0, |e| e.term);
+        let ghost = &self.logs[node as usize];
+        let (len, ghost_last_term) = (ghost.len(), ghost.last_term());
         if log.last_index() != len || log.last_term() != ghost_last_term {
             return Err(format!(
                 "node {node}'s log ends at index {} term {}, but its notes say index {len} term {ghost_last_term}",
                 log.last_index(),
                 log.last_term()
+            ));
+        }
+        if (log.snapshot_index(), log.snapshot_term()) != (ghost.base, ghost.base_term) {
+            return Err(format!(
+                "node {node}'s log starts after a snapshot through index {} term {}, but its notes \
+                 say index {} term {}",
+                log.snapshot_index(),
+                log.snapshot_term(),
+                ghost.base,
+                ghost.base_term
             ));
         }
         Ok(())
@@ -371,11 +650,10 @@ impl Ghost {
     ) -> Result<(), String> {
         let log = &obs.durable.server.log;
         let len = self.len(node).min(log.last_index());
-        let mut prev = match from.checked_sub(1) {
-            Some(0) | None => EMPTY_PREFIX,
-            Some(i) => self.get(node, i).map_or(EMPTY_PREFIX, |g| g.hash),
-        };
-        for index in from.max(1)..=len {
+        let ghost = &self.logs[node as usize];
+        let from = from.max(ghost.base + 1);
+        let mut prev = ghost.hash_at(from - 1).unwrap_or(EMPTY_PREFIX);
+        for index in from..=len {
             let (Some(real), Some(ghost)) = (log.entry(index), self.get(node, index)) else {
                 break;
             };
@@ -488,6 +766,21 @@ impl GhostLogs {
     }
 }
 
+impl GhostLogs {
+    /// How many records the ghost keeps (entries, seen, contents, holders, chain, commits): what its
+    /// memory grows with.
+    pub fn retained_records(&self) -> usize {
+        let g = &self.ghost;
+        g.logs.iter().map(|l| l.entries.len()).sum::<usize>()
+            + g.seen.len()
+            + g.seen_more.len()
+            + g.contents.len()
+            + g.holders.len()
+            + g.chain.len()
+            + g.commits.len()
+    }
+}
+
 impl Checker<RaftActor> for GhostLogs {
     // Never shown: every failure names its property, and `properties` lists the three, so any
     // other name here changes nothing a run reports (cargo-mutants' "xyzzy" survives, equivalent).
@@ -557,7 +850,9 @@ impl Checker<RaftActor> for ElectionSafety {
 ///
 /// Follows each server's leadership through its notes, in order (`BecameLeader` starts it;
 /// `SteppedDown`, `BecameCandidate` and a restart end it), and its log length; a `Truncated` while
-/// leading, or an `Appended` at or below the log's end while leading, is a violation.
+/// leading, an `Appended` at or below the log's end while leading, or a `SnapshotInstalled` while
+/// leading, is a violation. A snapshot the leader takes of its own log changes neither its length
+/// nor its entries. O(1) per server.
 #[derive(Clone, Debug)]
 pub struct LeaderAppendOnly {
     leading: Vec<Option<Term>>,
@@ -614,6 +909,21 @@ impl Checker<RaftActor> for LeaderAppendOnly {
                     }
                     self.len[n] = index;
                 }
+                // Taking a snapshot removes nothing from the log's content; installing one replaces
+                // the log, which a leader must never do.
+                RaftNote::SnapshotInstalled {
+                    index, kept_suffix, ..
+                } => {
+                    if let Some(term) = self.leading[n] {
+                        return Err(format!(
+                            "node {n}, leader of term {term}, replaced its log with a snapshot through index {index}"
+                        )
+                        .into());
+                    }
+                    if !kept_suffix {
+                        self.len[n] = index;
+                    }
+                }
                 _ => {}
             }
         }
@@ -628,20 +938,31 @@ impl Checker<RaftActor> for LeaderAppendOnly {
 /// indices in order from 1 after every (re)start.
 ///
 /// After an event in which a server applied entries, the checker digests that server's whole
-/// key-value state (its keys and values, read from the state machine itself, not from any note) and
+/// key-value state (its keys and values and its session table, read from the state machine itself,
+/// not from any note, see [`state_digest`]) and
 /// compares it with the digest the first server to reach the same applied index had: equal entries
 /// applied to diverging state machines (a bug in apply, in duplicate suppression, in a rebuild after a
 /// restart) show here. The digest costs time proportional to the store's size, once per applying
 /// event.
+///
+/// Snapshots (§7): a server's state machine after it installs a snapshot through `i`, or restores
+/// one at a restart, must be the one every server had after applying `i` (it then applies from
+/// `i + 1`); a snapshot it takes must be of what it has applied, and its contents (read from the
+/// disk) must be that same state. Records below the lowest snapshot index over all servers are
+/// pruned: no server applies, installs or restores there again.
 #[derive(Clone, Debug)]
 pub struct StateMachineSafety {
-    /// `applied[i - 1]`: the first entry applied at index `i`, and by whom. Every server applies from
-    /// 1 in order (checked first), so the indices applied anywhere are always `1..=applied.len()`.
+    /// `applied[i - applied_base - 1]`: the first entry applied at index `i`, and by whom. Every
+    /// server applies in order from its snapshot (checked first), so the indices applied anywhere
+    /// above the pruned ones are always `applied_base + 1..=applied_base + applied.len()`.
     applied: Vec<(Term, EntryId, NodeId)>,
+    applied_base: Index,
     /// By index `i`: the digest of the first state machine seen right after applying `i` (as the last
     /// entry of an event), and whose it was.
     digests: BTreeMap<Index, (u64, NodeId)>,
     next: Vec<Index>,
+    /// Each server's snapshot index (0: none); the records are pruned up to their minimum.
+    snapshot: Vec<Index>,
 }
 
 /// 64-bit FNV-1a over a state machine's keys and values, each followed by a separator byte that no
@@ -658,13 +979,31 @@ pub fn kv_digest<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
     h
 }
 
+/// The digest of a whole state machine: [`kv_digest`] of its map, then, in client order, each
+/// session's client id and last applied sequence number, each xored in as a whole 64-bit word and
+/// multiplied by the FNV prime (a word at a time rather than FNV-1a's byte at a time: this runs
+/// after every applying event, and only equality matters). The session table is part of what
+/// `apply` depends on (and of every snapshot), so two servers that agree on the map but not on
+/// which requests they applied differ here.
+pub fn state_digest(kv: &Kv) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = kv_digest(kv.entries());
+    for (client, seq) in kv.sessions() {
+        h = (h ^ u64::from(client)).wrapping_mul(PRIME);
+        h = (h ^ seq).wrapping_mul(PRIME);
+    }
+    h
+}
+
 impl StateMachineSafety {
     /// A fresh checker for `cluster`.
     pub fn new(cluster: Cluster) -> Self {
         StateMachineSafety {
             applied: Vec::new(),
+            applied_base: 0,
             digests: BTreeMap::new(),
             next: vec![1; cluster.servers as usize],
+            snapshot: vec![0; cluster.servers as usize],
         }
     }
 
@@ -678,18 +1017,113 @@ impl StateMachineSafety {
         let Some(server) = state.as_server() else {
             return Ok(());
         };
-        let digest = kv_digest(server.kv().entries());
+        let digest = state_digest(server.kv());
+        self.check_digest_of(node, index, digest, "key-value state")
+    }
+
+    /// Compares `digest`, `node`'s state (`what`) after applying `1..=index`, with the first one
+    /// seen there.
+    fn check_digest_of(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        digest: u64,
+        what: &str,
+    ) -> Result<(), String> {
+        if index <= self.applied_base {
+            return Ok(()); // pruned: no server can be there any more
+        }
         match self.digests.entry(index) {
             MapEntry::Vacant(v) => {
                 v.insert((digest, node));
                 Ok(())
             }
             MapEntry::Occupied(o) if o.get().0 != digest => Err(format!(
-                "after applying index {index}, node {node}'s key-value state differs from node {}'s",
+                "after applying index {index}, node {node}'s {what} differs from node {}'s",
                 o.get().1
             )),
             MapEntry::Occupied(_) => Ok(()),
         }
+    }
+
+    /// The first entry applied at `index`, if recorded (not pruned, applied somewhere).
+    fn applied_at(&self, index: Index) -> Option<(Term, EntryId, NodeId)> {
+        let i = index.checked_sub(self.applied_base)?.checked_sub(1)?;
+        self.applied.get(usize::try_from(i).ok()?).copied()
+    }
+
+    /// Records `node`'s new snapshot index and prunes what no server can reach again: everything
+    /// below the lowest snapshot index (the records *at* it are kept: the install or restore that
+    /// raised it is judged against them at the end of the event).
+    fn snapshot_at(&mut self, node: NodeId, index: Index) {
+        self.snapshot[node as usize] = index;
+        let floor = self
+            .snapshot
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(0)
+            .saturating_sub(1);
+        if floor <= self.applied_base {
+            return;
+        }
+        let n = usize::try_from(floor - self.applied_base)
+            .unwrap_or(usize::MAX)
+            .min(self.applied.len());
+        self.applied.drain(..n);
+        self.applied_base += n as Index;
+        self.digests = self.digests.split_off(&(self.applied_base + 1));
+    }
+
+    /// A snapshot `node` took through `index`: of applied entries only, with the state they give.
+    fn check_snapshot_taken(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        obs: &Observation<'_, RaftActor>,
+    ) -> Result<(), String> {
+        let applied = self.next[node as usize] - 1;
+        if index > applied {
+            return Err(format!(
+                "node {node} took a snapshot through index {index}, but has applied only up to {applied}"
+            ));
+        }
+        if let Some(snap) = &obs.durable.server.snapshot
+            && snap.last_index == index
+        {
+            let digest = state_digest(&snap.state);
+            self.check_digest_of(node, index, digest, "snapshot")?;
+        }
+        self.snapshot_at(node, index);
+        Ok(())
+    }
+
+    /// A snapshot `node` installed or restored through `index` (term `term`): it resumes applying
+    /// after it; its state machine is checked at the end of the event.
+    fn resume_from_snapshot(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        term: Term,
+    ) -> Result<(), String> {
+        if let Some((t, id, other)) = self.applied_at(index)
+            && t != term
+        {
+            return Err(format!(
+                "node {node} resumed from a snapshot through index {index} of term {term}, but node \
+                 {other} applied {id:?} of term {t} there"
+            ));
+        }
+        self.next[node as usize] = index + 1;
+        self.snapshot_at(node, index);
+        Ok(())
+    }
+}
+
+impl StateMachineSafety {
+    /// How many records it keeps (applied entries and digests): what its memory grows with.
+    pub fn retained_records(&self) -> usize {
+        self.applied.len() + self.digests.len()
     }
 }
 
@@ -707,6 +1141,14 @@ impl Checker<RaftActor> for StateMachineSafety {
         for note in obs.notes {
             match *note {
                 RaftNote::Started { .. } => self.next[node as usize] = 1,
+                RaftNote::SnapshotTaken { index, .. } => {
+                    self.check_snapshot_taken(node, index, obs)?;
+                }
+                RaftNote::SnapshotInstalled { index, term, .. }
+                | RaftNote::SnapshotRestored { index, term } => {
+                    self.resume_from_snapshot(node, index, term)?;
+                    last_applied = Some(index);
+                }
                 RaftNote::Applied { index, term, id } => {
                     let expected = self.next[node as usize];
                     if index != expected {
@@ -716,7 +1158,11 @@ impl Checker<RaftActor> for StateMachineSafety {
                     }
                     self.next[node as usize] = index + 1;
                     last_applied = Some(index);
-                    let i = (index - 1) as usize;
+                    // Applying happens past the server's snapshot, hence above the pruned records.
+                    let Some(i) = index.checked_sub(self.applied_base + 1) else {
+                        continue;
+                    };
+                    let i = i as usize;
                     match self.applied.get(i) {
                         Some(&(t, other_id, other)) if (t, other_id) != (term, id) => {
                             return Err(format!(

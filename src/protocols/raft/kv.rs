@@ -11,11 +11,12 @@
 
 use super::message::{KvOp, KvResult, Request};
 use crate::contract::NodeId;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The last request applied for one client, and its result.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 struct Session {
     last_seq: u64,
     result: KvResult,
@@ -35,8 +36,9 @@ pub enum SessionState {
 /// The key-value state machine with its session table.
 ///
 /// Keys and values are the `Arc<str>`s of the committed commands, shared with the log rather than
-/// copied (every server applies every entry).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// copied (every server applies every entry). It serialises (as a snapshot in an `InstallSnapshot`
+/// message) as its map and its session table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Kv {
     data: BTreeMap<Arc<str>, Arc<str>>,
     sessions: BTreeMap<NodeId, Session>,
@@ -56,6 +58,12 @@ impl Kv {
     /// Every key and its value, in key order (what `state_machine_safety` digests).
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.data.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    /// Every client's last applied sequence number, in client order (what `state_machine_safety`
+    /// digests beside the map).
+    pub fn sessions(&self) -> impl Iterator<Item = (NodeId, u64)> {
+        self.sessions.iter().map(|(c, s)| (*c, s.last_seq))
     }
 
     /// Puts `value` under `key` directly, bypassing the log: for tests that plant a diverged state

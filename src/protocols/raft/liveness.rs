@@ -11,8 +11,11 @@
 //! not judge a run that a violation cut short, that ends with a fault in force (a partition never
 //! healed, a server still down), or that ends less than the window after the heal.
 //!
-//! Per event it only records, from `Applied` and `Started` notes, each server's applied index in its
-//! current incarnation and when each index was first applied anywhere.
+//! Per event it only records, from `Applied`, `Started` and the snapshot notes, each server's applied
+//! index in its current incarnation (a snapshot installed or restored counts as applied up to its
+//! index), and when each index was first applied anywhere, as runs of indices first applied at one
+//! time. Only the runs that the end's cutoff can still fall in are kept: the end is at least the
+//! current time, so of the runs older than `liveness_catch_up_ms` only the latest matters.
 
 use super::RaftActor;
 use super::RaftNote;
@@ -20,6 +23,7 @@ use super::message::Index;
 use crate::contract::Cluster;
 use crate::contract::{Checker, Failure, Observation, RunEnd, Verdict};
 use crate::contract::{Duration, Time};
+use std::collections::VecDeque;
 
 /// "Every server catches up within the window after the last heal."
 #[derive(Clone, Debug)]
@@ -27,8 +31,9 @@ pub struct RaftLiveness {
     catch_up: Duration,
     /// Each server's last applied index since its last (re)start.
     applied: Vec<Index>,
-    /// `first_applied[i - 1]`: when index `i` was first applied by any server (non-decreasing).
-    first_applied: Vec<Time>,
+    /// When indices were first applied by any server: `(t, i)` says that the indices after the
+    /// previous run's, up to `i`, were first applied at `t` (both increasing along the deque).
+    first_applied: VecDeque<(Time, Index)>,
 }
 
 impl RaftLiveness {
@@ -37,8 +42,15 @@ impl RaftLiveness {
         RaftLiveness {
             catch_up,
             applied: vec![0; cluster.servers as usize],
-            first_applied: Vec::new(),
+            first_applied: VecDeque::new(),
         }
+    }
+}
+
+impl RaftLiveness {
+    /// How many runs of first-applied times it keeps: what its memory grows with.
+    pub fn retained_records(&self) -> usize {
+        self.first_applied.len()
     }
 }
 
@@ -54,13 +66,23 @@ impl Checker<RaftActor> for RaftLiveness {
         for note in obs.notes {
             match *note {
                 RaftNote::Started { .. } => *applied = 0,
+                RaftNote::SnapshotInstalled { index, .. }
+                | RaftNote::SnapshotRestored { index, .. } => *applied = index,
                 RaftNote::Applied { index, .. } => {
                     *applied = index;
-                    while (self.first_applied.len() as Index) < index {
-                        self.first_applied.push(obs.now);
+                    match self.first_applied.back_mut() {
+                        Some((_, last)) if *last >= index => {}
+                        Some((t, last)) if *t == obs.now => *last = index,
+                        _ => self.first_applied.push_back((obs.now, index)),
                     }
                 }
                 _ => {}
+            }
+        }
+        // A run followed by one at or before `now - window` can never hold the end's cutoff.
+        if let Some(old) = obs.now.0.checked_sub(self.catch_up.0) {
+            while self.first_applied.len() > 1 && self.first_applied[1].0.0 <= old {
+                self.first_applied.pop_front();
             }
         }
         Ok(())
@@ -87,11 +109,11 @@ impl RaftLiveness {
             ));
         }
         let cutoff = Time(end.now.0 - self.catch_up.0);
-        let due = self.first_applied.partition_point(|t| *t <= cutoff) as Index;
-        if due == 0 {
+        let runs = self.first_applied.partition_point(|(t, _)| *t <= cutoff);
+        let Some(&(due_at, due)) = runs.checked_sub(1).and_then(|k| self.first_applied.get(k))
+        else {
             return Verdict::Pass;
-        }
-        let due_at = self.first_applied[due as usize - 1];
+        };
         for (server, applied) in self.applied.iter().enumerate() {
             if *applied < due {
                 return Verdict::Fail(format!(

@@ -1,5 +1,5 @@
-//! The wire vocabulary of Raft: the two RPCs of the paper (RequestVote and AppendEntries, with their
-//! replies), the client request and reply, the log entry, and the timer tags.
+//! The wire vocabulary of Raft: the three RPCs of the paper (RequestVote, AppendEntries and
+//! InstallSnapshot, with their replies), the client request and reply, the log entry, and the timer tags.
 //!
 //! Indices are 1-based everywhere: index 0 is the empty-log sentinel whose term is 0, so
 //! `prev_log_index == 0` means "before the first entry" and always matches. Terms start at 0 (no
@@ -14,6 +14,7 @@
 //! not an allocation. Both serialise exactly as the owned `String` and `Command` would (serde's `rc`
 //! feature), so traces do not change. `Arc` rather than `Rc` keeps messages `Send`.
 
+use super::snapshot::Snapshot;
 use crate::contract::NodeId;
 pub use crate::contract::client::{ClientOutcome, KvOp, KvResult};
 use serde::Serialize;
@@ -173,6 +174,24 @@ pub enum Msg {
         seq: u64,
         /// What happened.
         outcome: ClientOutcome,
+    },
+    /// Leader to server (§7, Figure 13's InstallSnapshot RPC): the entries you need next are
+    /// compacted; here is my snapshot instead. The whole snapshot travels in one message (no
+    /// `offset`/`done` chunking), shared by every follower it is sent to.
+    InstallSnapshot {
+        /// The leader's term.
+        term: Term,
+        /// The snapshot: its last included index and term, and the state machine.
+        snapshot: Arc<Snapshot>,
+    },
+    /// Server to leader: the outcome of an InstallSnapshot.
+    InstallSnapshotReply {
+        /// The follower's current term, for the leader to update itself.
+        term: Term,
+        /// The snapshot's last index when the follower now holds it (installed, or already covered
+        /// by its commit index): its log matches the leader's up to there. 0 when the request was
+        /// refused for its stale term.
+        match_index: Index,
     },
 }
 

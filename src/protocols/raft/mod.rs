@@ -11,15 +11,23 @@
 //! machine; the leader answers the client. See `node.rs` for the rules in detail, `client.rs` for the
 //! workload, and `kv.rs` for the sessions that make retries exactly-once.
 //!
+//! Log compaction (§7, `snapshot.rs`): once a server's log holds more than
+//! `snapshot_log_entries_max` applied entries, it snapshots its state machine at its applied index
+//! and drops that prefix of its log; a leader sends a follower whose next entry it has compacted its
+//! snapshot (`InstallSnapshot`, in one message). The default threshold (10000) is past what any
+//! shipped scenario reaches; a long run keeps its memory flat with it.
+//!
 //! What the checkers promise (Figure 3 of the paper, plus one that ties commitment to the paper's
 //! definition; all judged from the checkers' own ghost records, see `checkers.rs`):
 //! - `election_safety`: at most one leader per term over the whole run;
 //! - `log_matching`: two logs with an entry of the same index and term are identical up to it;
 //! - `leader_append_only`: a leader never removes or overwrites entries during its term;
 //! - `leader_completeness`: a new leader holds every entry committed in earlier terms;
-//! - `commit_safety`: a server's commitIndex only covers committed entries, and no committed entry
-//!   is ever removed from a log;
-//! - `state_machine_safety`: no two servers apply different entries at the same index;
+//! - `commit_safety`: a server's commitIndex only covers committed entries, no committed entry
+//!   is ever removed from a log, and a snapshot (taken or installed) holds only committed entries;
+//! - `state_machine_safety`: no two servers apply different entries at the same index, and every
+//!   state machine (after applying, installing or restoring a snapshot) equals the others' at the
+//!   same index; snapshots hold only applied state;
 //! - `raft_liveness` (only when `liveness_catch_up_ms` is set): once the last fault has healed,
 //!   every server applies every entry applied anywhere `liveness_catch_up_ms` before the end.
 //!
@@ -37,6 +45,7 @@ pub mod log;
 pub mod message;
 pub mod mutants;
 pub mod node;
+pub mod snapshot;
 
 #[cfg(test)]
 mod tests;
@@ -94,7 +103,16 @@ pub struct RaftParams {
     /// long before the end of the run (the `raft_liveness` checker). Off unless set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_catch_up_ms: Option<u64>,
+    /// Log compaction (§7): a server snapshots its state machine and discards its log prefix once
+    /// its log holds more than this many applied entries past its last snapshot; `null` turns
+    /// compaction off. Default 10000, which no shipped scenario reaches (their logs stay below a few
+    /// thousand entries), so their traces are the same as without compaction, while a long run's
+    /// memory stays flat.
+    pub snapshot_log_entries_max: Option<u64>,
 }
+
+/// The default of [`RaftParams::snapshot_log_entries_max`].
+pub const SNAPSHOT_LOG_ENTRIES_MAX_DEFAULT: u64 = 10_000;
 
 impl Default for RaftParams {
     fn default() -> Self {
@@ -116,6 +134,7 @@ impl Default for RaftParams {
             attempt_timeout_ms: 300,
             op_deadline_ms: 5000,
             liveness_catch_up_ms: None,
+            snapshot_log_entries_max: Some(SNAPSHOT_LOG_ENTRIES_MAX_DEFAULT),
         }
     }
 }
@@ -193,6 +212,12 @@ impl RaftParams {
         if self.liveness_catch_up_ms == Some(0) {
             return err("liveness_catch_up_ms", "must be at least 1".into());
         }
+        if self.snapshot_log_entries_max == Some(0) {
+            return err(
+                "snapshot_log_entries_max",
+                "must be at least 1 (or null for no compaction)".into(),
+            );
+        }
         Ok(())
     }
 
@@ -206,6 +231,7 @@ impl RaftParams {
             leader_noop: self.leader_noop,
             check_quorum: self.check_quorum,
             pre_vote: self.pre_vote,
+            snapshot_log_entries_max: self.snapshot_log_entries_max,
             flags,
         }
     }
@@ -306,6 +332,33 @@ pub enum RaftNote {
         /// The path's name.
         path: &'static str,
     },
+    /// The server snapshotted its state machine at its applied index `index` and discarded its log
+    /// up to it (§7).
+    SnapshotTaken {
+        /// The snapshot's last included index.
+        index: Index,
+        /// The term of that entry.
+        term: Term,
+    },
+    /// The server installed a leader's snapshot through `index` (§7): its state machine is now the
+    /// snapshot's, its commit and applied indices `index`. `kept_suffix`: its log held the
+    /// snapshot's last entry, so it kept the entries after it; otherwise it discarded its whole log.
+    SnapshotInstalled {
+        /// The snapshot's last included index.
+        index: Index,
+        /// The term of that entry.
+        term: Term,
+        /// Whether the entries after `index` were kept.
+        kept_suffix: bool,
+    },
+    /// A restarting server found a snapshot on its disk and restored its state machine from it; it
+    /// then applies only the entries after `index` (noted right after `Started`).
+    SnapshotRestored {
+        /// The snapshot's last included index.
+        index: Index,
+        /// The term of that entry.
+        term: Term,
+    },
 }
 
 /// The protocol paths a run can take, as the report's note counts name them: the coverage test holds
@@ -354,6 +407,9 @@ impl NoteLabel for RaftNote {
             RaftNote::Applied { .. } => "applied",
             RaftNote::OpCompleted { .. } => "op_completed",
             RaftNote::Took { path } => path,
+            RaftNote::SnapshotTaken { .. } => "snapshot_taken",
+            RaftNote::SnapshotInstalled { .. } => "snapshot_installed",
+            RaftNote::SnapshotRestored { .. } => "snapshot_restored",
         }
     }
 }
@@ -528,6 +584,11 @@ impl Protocol for Raft {
             about: "how long a client tries one operation before giving up (outcome unknown), ms",
         },
         Param {
+            name: "snapshot_log_entries_max",
+            default: "10000",
+            about: "log compaction (§7): snapshot the state machine once the log holds more applied entries than this; null: never",
+        },
+        Param {
             name: "liveness_catch_up_ms",
             default: "null",
             about: "turns on raft_liveness: after the last fault, every server applies what any applied this long before the end, ms",
@@ -611,6 +672,11 @@ impl Protocol for Raft {
                 value: |d| d.server.voted_for.map(u64::from),
             },
             // A client never reuses a process id or a sequence number.
+            // §7: a snapshot only ever replaces a longer prefix (committed entries are never undone).
+            DurableInvariant::Monotonic {
+                name: "snapshot_index",
+                get: |d| Some(d.server.log.snapshot_index()),
+            },
             DurableInvariant::Monotonic {
                 name: "client generation",
                 get: |d| Some(d.client.generation),

@@ -9,6 +9,7 @@
 //! | `raft.count_duplicate_votes` | a candidate counts vote responses, not voters, so a duplicated reply counts twice | `election_safety` |
 //! | `raft.read_from_follower` | a follower answers `get` from its own state machine | the linearizability check of the history |
 //! | `raft.forget_term_on_restart` | currentTerm is kept in memory only: a restart boots in term 0 | `durable_state` (generic) |
+//! | `raft.install_snapshot_keeps_state` | a follower installing a leader's snapshot (§7) takes its index but keeps its own stale state machine | `state_machine_safety` |
 
 use crate::contract::Mutant;
 
@@ -38,6 +39,10 @@ pub const MUTANTS: &[Mutant] = &[
         name: "raft.forget_term_on_restart",
         about: "currentTerm is not durable: a restarted server boots in term 0",
     },
+    Mutant {
+        name: "raft.install_snapshot_keeps_state",
+        about: "a follower installing a snapshot (§7) keeps its own stale state machine instead of the snapshot's",
+    },
 ];
 
 /// Which mutants are switched on. All off is correct Raft.
@@ -55,6 +60,8 @@ pub struct Flags {
     pub read_from_follower: bool,
     /// `raft.forget_term_on_restart`.
     pub forget_term_on_restart: bool,
+    /// `raft.install_snapshot_keeps_state`.
+    pub install_snapshot_keeps_state: bool,
 }
 
 impl Flags {
@@ -73,6 +80,7 @@ impl Flags {
             3 => &mut self.count_duplicate_votes,
             4 => &mut self.read_from_follower,
             5 => &mut self.forget_term_on_restart,
+            6 => &mut self.install_snapshot_keeps_state,
             _ => return None,
         })
     }

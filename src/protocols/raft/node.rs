@@ -2,10 +2,12 @@
 //! with the client interaction of §8.
 //!
 //! State is split the way Figure 2 splits it:
-//! - persistent state on all servers ([`ServerDisk`]: currentTerm, votedFor, log) lives on the node's
-//!   disk, `ctx.durable_mut().server`, and is written before any message of the same handler leaves;
+//! - persistent state on all servers ([`ServerDisk`]: currentTerm, votedFor, log, and §7's snapshot)
+//!   lives on the node's disk, `ctx.durable_mut().server`, and is written before any message of the
+//!   same handler leaves;
 //! - volatile state on all servers (commitIndex, lastApplied, the key-value state machine) lives in
-//!   [`Node`] and is rebuilt after a restart by re-learning the commit index from the leader;
+//!   [`Node`] and is rebuilt after a restart from the snapshot, if any, and then by re-learning the
+//!   commit index from the leader;
 //! - volatile state per role ([`RoleState`]): the candidate's votes, the leader's nextIndex/matchIndex.
 //!
 //! The rules, and the invariants they keep:
@@ -31,6 +33,14 @@
 //!   retried request take effect at most once. A leader appends a no-op at the start of its term (on by
 //!   default) so that it commits its predecessors' entries promptly.
 //!
+//! - **Compaction (§7).** Past `snapshot_log_entries_max` applied entries, a server snapshots its
+//!   state machine at its applied index and drops that log prefix (only applied, so committed,
+//!   entries). A leader whose nextIndex for a follower is at or below its snapshot sends the whole
+//!   snapshot; the follower ignores one its commit index covers, else keeps the log after the
+//!   snapshot's last entry if it holds that entry, or discards its log, and takes the snapshot's state
+//!   machine. An AppendEntries that reaches below a follower's snapshot is matched from the
+//!   snapshot on (committed entries match every later leader's log).
+//!
 //! Every entry that enters the log, every truncation, commit-index advance and application is reported
 //! as a [`RaftNote`] so that the checkers can keep their ghost state without scanning logs.
 
@@ -40,21 +50,26 @@ use super::message::{
     ClientOutcome, Command, Entry, Index, KvOp, KvResult, Msg, RaftTimer, Request, Term,
 };
 use super::mutants::Flags;
+use super::snapshot::Snapshot;
 use super::{RaftActor, RaftNote};
 use crate::contract::Duration;
 use crate::contract::{Cluster, Ctx, NodeId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A server's disk: Figure 2's persistent state.
+/// A server's disk: Figure 2's persistent state, and §7's snapshot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerDisk {
     /// The latest term this server has seen (0 at first boot).
     pub current_term: Term,
     /// The candidate this server voted for in `current_term`, if any.
     pub voted_for: Option<NodeId>,
-    /// The log.
+    /// The log, after the prefix the snapshot replaced.
     pub log: Log,
+    /// The latest snapshot, if the server has taken or installed one: its last index and term are
+    /// the log's `snapshot_index` and `snapshot_term`. Shared with the InstallSnapshot messages that
+    /// carry it.
+    pub snapshot: Option<Arc<Snapshot>>,
 }
 
 /// A server's configuration, fixed for the run.
@@ -74,6 +89,9 @@ pub struct ServerConfig {
     pub pre_vote: bool,
     /// Whether a new leader appends a no-op entry (§8).
     pub leader_noop: bool,
+    /// Log compaction (§7): snapshot once the log holds more than this many applied entries past
+    /// the last snapshot; `None`: never.
+    pub snapshot_log_entries_max: Option<u64>,
     /// The planted bugs switched on.
     pub flags: Flags,
 }
@@ -233,7 +251,27 @@ impl Node {
         }
         let d = disk(ctx);
         let (term, last_index) = (d.current_term, d.log.last_index());
+        let snapshot = d.snapshot.clone();
         ctx.note(RaftNote::Started { term, last_index });
+        if let Some(snap) = snapshot {
+            // §7: the state machine restarts from the snapshot; only the entries after it are
+            // applied again (once the commit index is re-learned). The snapshot holds only applied,
+            // hence committed, entries.
+            debug_assert_eq!(
+                (snap.last_index, snap.last_term),
+                (
+                    disk(ctx).log.snapshot_index(),
+                    disk(ctx).log.snapshot_term()
+                )
+            );
+            self.kv = snap.state.clone();
+            self.commit_index = snap.last_index;
+            self.last_applied = snap.last_index;
+            ctx.note(RaftNote::SnapshotRestored {
+                index: snap.last_index,
+                term: snap.last_term,
+            });
+        }
         self.reset_election_timer(ctx);
     }
 
@@ -293,6 +331,14 @@ impl Node {
                 conflict_index,
                 conflict_term,
             ),
+            Msg::InstallSnapshot { term, snapshot } => {
+                self.on_install_snapshot(ctx, from, term, snapshot)
+            }
+            // The leader treats it as an AppendEntries success up to the snapshot (or, with 0, as a
+            // refusal of a stale-term request).
+            Msg::InstallSnapshotReply { term, match_index } => {
+                self.on_append_reply(ctx, from, term, match_index > 0, match_index, 0, None)
+            }
             Msg::ClientRequest(_) | Msg::ClientReply { .. } => {}
         }
     }
@@ -619,6 +665,17 @@ impl Node {
             next >= 1 && next <= d.log.last_index() + 1,
             "nextIndex {next}"
         );
+        if next <= d.log.snapshot_index() {
+            // §7: the entries the follower needs next are compacted; send the snapshot instead.
+            if let Some(snapshot) = &d.snapshot {
+                let msg = Msg::InstallSnapshot {
+                    term: d.current_term,
+                    snapshot: Arc::clone(snapshot),
+                };
+                ctx.send(peer, msg);
+            }
+            return;
+        }
         let prev_log_index = next - 1;
         let prev_log_term = d.log.term_at(prev_log_index).unwrap_or(0);
         let entries = match shared {
@@ -779,6 +836,7 @@ impl Node {
         self.reset_election_timer(ctx);
 
         let log = &disk(ctx).log;
+        let base = log.snapshot_index();
         if prev_log_index > log.last_index() {
             let hint = log.last_index() + 1;
             ctx.note(RaftNote::Took {
@@ -787,8 +845,10 @@ impl Node {
             ctx.send(leader, fail(hint, None));
             return;
         }
+        // Below the snapshot there is nothing to compare: those entries are committed, so they match
+        // this term's leader's (Leader Completeness), and the loop below skips them.
         let here = log.term_at(prev_log_index).unwrap_or(0);
-        if here != prev_log_term {
+        if prev_log_index >= base && here != prev_log_term {
             let hint = log.first_index_of_term_at(prev_log_index);
             ctx.note(RaftNote::Took {
                 path: super::APPEND_REJECTED_TERM_MISMATCH,
@@ -802,6 +862,9 @@ impl Node {
         let mut index = prev_log_index;
         for entry in entries.iter() {
             index += 1;
+            if index <= base {
+                continue; // in the snapshot, committed: the leader's entry is this one
+            }
             match disk(ctx).log.term_at(index) {
                 Some(t) if t == entry.term => continue,
                 Some(_) => {
@@ -815,7 +878,8 @@ impl Node {
             debug_assert_eq!(at, index);
             ctx.note(RaftNote::Appended { index, term: t, id });
         }
-        // Everything up to `index` now matches the leader's log.
+        // Everything up to `index` now matches the leader's log, and so does the snapshot.
+        let index = index.max(base);
         if leader_commit > self.commit_index {
             let new_commit = leader_commit.min(index);
             if new_commit > self.commit_index {
@@ -874,6 +938,89 @@ impl Node {
                 }
             }
         }
+        self.maybe_compact(ctx);
+    }
+
+    // ---- log compaction (§7) ----
+
+    /// Snapshots the state machine at the applied index and discards the log up to it, once the
+    /// log holds more than `snapshot_log_entries_max` applied entries past the last snapshot. Only
+    /// applied (hence committed) entries are ever compacted.
+    fn maybe_compact(&mut self, ctx: &mut RaftCtx<'_>) {
+        let Some(max) = self.cfg.snapshot_log_entries_max else {
+            return;
+        };
+        let d = disk(ctx);
+        let base = d.log.snapshot_index();
+        if self.last_applied.saturating_sub(base) <= max {
+            return;
+        }
+        let index = self.last_applied;
+        debug_assert!(index <= self.commit_index && index <= d.log.last_index());
+        let Some(term) = d.log.term_at(index) else {
+            return;
+        };
+        let snapshot = Arc::new(Snapshot {
+            last_index: index,
+            last_term: term,
+            state: self.kv.clone(),
+        });
+        let d = disk_mut(ctx);
+        d.log.compact_through(index);
+        d.snapshot = Some(snapshot);
+        ctx.note(RaftNote::SnapshotTaken { index, term });
+    }
+
+    /// Figure 13, receiver: install the leader's snapshot unless the commit index already covers
+    /// it. A log that holds the snapshot's last entry keeps the entries after it; any other log is
+    /// discarded whole. The state machine becomes the snapshot's.
+    fn on_install_snapshot(
+        &mut self,
+        ctx: &mut RaftCtx<'_>,
+        leader: NodeId,
+        term: Term,
+        snapshot: Arc<Snapshot>,
+    ) {
+        self.observe_term(ctx, term);
+        let current = disk(ctx).current_term;
+        let reply = |match_index| Msg::InstallSnapshotReply {
+            term: current,
+            match_index,
+        };
+        if term < current {
+            ctx.send(leader, reply(0)); // tells a deposed leader the newer term
+            return;
+        }
+        self.become_follower(ctx, Some(leader));
+        self.leader_contact = Some(ctx.now());
+        self.reset_election_timer(ctx);
+        let (index, last_term) = (snapshot.last_index, snapshot.last_term);
+        if index <= self.commit_index {
+            // Already covered (a duplicate, or a delayed one): the committed prefix matches the
+            // leader's log up to `index`; nothing to install.
+            ctx.send(leader, reply(index));
+            return;
+        }
+        let d = disk_mut(ctx);
+        let kept_suffix = d.log.term_at(index) == Some(last_term);
+        if kept_suffix {
+            d.log.compact_through(index);
+        } else {
+            d.log.reset_to_snapshot(index, last_term);
+        }
+        d.snapshot = Some(Arc::clone(&snapshot));
+        if !self.cfg.flags.install_snapshot_keeps_state {
+            self.kv = snapshot.state.clone();
+        }
+        // The mutant keeps its old state machine yet takes the snapshot's applied index.
+        self.commit_index = index;
+        self.last_applied = index;
+        ctx.note(RaftNote::SnapshotInstalled {
+            index,
+            term: last_term,
+            kept_suffix,
+        });
+        ctx.send(leader, reply(index));
     }
 
     fn on_client_request(&mut self, ctx: &mut RaftCtx<'_>, req: Request) {

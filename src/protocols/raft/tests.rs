@@ -158,7 +158,7 @@ impl Harness {
                     let _ = writeln!(transcript, "  {id}: {}", show_note(&n));
                     notes.push(n);
                 }
-                Effect::Record(r) => slot.records.push(r),
+                Effect::Record(r) => slot.records.push(*r),
             }
         }
         let obs = Observation {
@@ -354,6 +354,15 @@ fn show_msg(m: &Msg) -> String {
         } => format!("AppendReject t{term} hint={conflict_index} conflict_term={conflict_term:?}"),
         Msg::ClientRequest(r) => format!("Request #{} {:?}", r.seq, r.op),
         Msg::ClientReply { seq, outcome } => format!("Reply #{seq} {outcome:?}"),
+        Msg::InstallSnapshot { term, snapshot } => format!(
+            "InstallSnapshot t{term} last={}@t{} kv={:?}",
+            snapshot.last_index,
+            snapshot.last_term,
+            snapshot.state.entries().collect::<Vec<_>>()
+        ),
+        Msg::InstallSnapshotReply { term, match_index } => {
+            format!("InstallSnapshotReply t{term} match={match_index}")
+        }
     }
 }
 
@@ -1146,7 +1155,7 @@ fn records(effects: &[Effect<RaftActor>]) -> Vec<Record> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Record(r) => Some(r.clone()),
+            Effect::Record(r) => Some((**r).clone()),
             _ => None,
         })
         .collect()
@@ -1370,7 +1379,7 @@ fn protocol_surface() {
     assert_eq!(names.last(), Some(&"raft_liveness"));
     assert_eq!(proto.new_actor(0).role(), Some("follower"));
     assert_eq!(proto.new_actor(3).role(), None);
-    assert_eq!(Raft::MUTANTS.len(), 6);
+    assert_eq!(Raft::MUTANTS.len(), 7);
     let durable: Vec<&str> = proto
         .durable_invariants()
         .iter()
@@ -2027,6 +2036,30 @@ fn kv_digest_is_fnv_1a_over_keys_values_and_separators() {
         checkers::kv_digest(kv.iter().copied()),
         fnv1a(b"ab\xffc\xfed\xff\xfe")
     );
+    // The whole state's digest goes on over the sessions, a word at a time: client 9, seq 2.
+    let mut state = super::kv::Kv::new();
+    state.plant("ab", "c");
+    let map = fnv1a(b"ab\xffc\xfe");
+    assert_eq!(checkers::state_digest(&state), map);
+    state.apply(&Request {
+        client: 9,
+        seq: 2,
+        op: get("ab"),
+    });
+    let word = |h: u64, w: u64| (h ^ w).wrapping_mul(0x100_0000_01b3);
+    assert_eq!(checkers::state_digest(&state), word(word(map, 9), 2));
+    let mut other = super::kv::Kv::new();
+    other.plant("ab", "c");
+    other.apply(&Request {
+        client: 9,
+        seq: 3,
+        op: get("ab"),
+    });
+    assert_ne!(
+        checkers::state_digest(&state),
+        checkers::state_digest(&other),
+        "same map, different sessions"
+    );
 }
 
 #[test]
@@ -2111,12 +2144,16 @@ fn raft_liveness_checker() {
 // and restarts. Correct Raft must never trip a safety checker, and must make progress.
 
 fn soak(seed: u64, mutants: &[&str], steps: usize) -> Harness {
-    let mut h = Harness::new(
-        5,
-        0,
+    soak_with(
+        seed,
         serde_json::json!({"max_entries_per_append": 3}),
         mutants,
-    );
+        steps,
+    )
+}
+
+fn soak_with(seed: u64, params: serde_json::Value, mutants: &[&str], steps: usize) -> Harness {
+    let mut h = Harness::new(5, 0, params, mutants);
     let mut r = Rng::stream(seed, "soak");
     let mut seq = 0;
     for _ in 0..steps {
@@ -2233,4 +2270,363 @@ fn soak_finds_the_safety_mutants() {
             "{mutant}: {signature} never fired"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log compaction (§7).
+
+/// Three servers compacting past 3 applied entries; node 2 misses five client requests.
+fn lagging_behind_a_snapshot(mutants: &[&str]) -> Harness {
+    let mut h = Harness::new(
+        3,
+        0,
+        serde_json::json!({"snapshot_log_entries_max": 3}),
+        mutants,
+    );
+    h.elect(0);
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    h.request(0, 9, 1, put("a", "old"));
+    h.deliver_all();
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    for seq in 2..=6 {
+        h.request(0, 9, seq, put("a", &format!("v{seq}")));
+        h.deliver_where(|_, to, _| to != 2);
+    }
+    h
+}
+
+#[test]
+fn a_follower_behind_the_leaders_snapshot_installs_it() {
+    let mut h = lagging_behind_a_snapshot(&[]);
+    // The leader has applied 7 entries; it compacted through 4, its applied index once more than 3
+    // applied entries sat in its log. Node 2 holds 1..=2 and needs 3: compacted.
+    assert_eq!(h.disk(0).log.snapshot_index(), 4);
+    assert_eq!(h.disk(0).log.last_index(), 7);
+    assert_eq!(h.disk(2).log.last_index(), 2);
+    h.take_transcript();
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    assert_eq!(
+        h.take_transcript(),
+        "\
+fire 0 Heartbeat
+0->1 Append t1 prev=7@t1 [] commit=7
+  1: Committed { index: 7 }
+  1: applied 7@t1 (9, 6)
+0->2 InstallSnapshot t1 last=4@t1 kv=[(\"a\", \"v3\")]
+  2: SnapshotInstalled { index: 4, term: 1, kept_suffix: false }
+1->0 AppendOk t1 match=7
+2->0 InstallSnapshotReply t1 match=4
+0->2 Append t1 prev=4@t1 [t1 c9#4, t1 c9#5, t1 c9#6] commit=7
+  2: appended 5@t1 (9, 4)
+  2: appended 6@t1 (9, 5)
+  2: appended 7@t1 (9, 6)
+  2: Committed { index: 7 }
+  2: applied 5@t1 (9, 4)
+  2: applied 6@t1 (9, 5)
+  2: applied 7@t1 (9, 6)
+2->0 AppendOk t1 match=7
+"
+    );
+    assert_eq!(h.server(2).kv().get("a").map(|v| &**v), Some("v6"));
+    assert_eq!(h.server(2).last_applied(), 7);
+    assert_eq!(h.disk(2).snapshot.as_ref().map(|s| s.last_index), Some(4));
+    // Replication carries on from the snapshot.
+    h.request(0, 9, 7, put("a", "v7"));
+    h.deliver_all();
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    assert_eq!(h.server(2).last_applied(), 8);
+    assert_eq!(h.server(2).kv().get("a").map(|v| &**v), Some("v7"));
+    h.assert_clean();
+}
+
+#[test]
+fn install_snapshot_keeps_state_is_caught_by_state_machine_safety() {
+    let mut h = lagging_behind_a_snapshot(&["raft.install_snapshot_keeps_state"]);
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    assert_eq!(
+        h.names().first(),
+        Some(&"state_machine_safety"),
+        "{}",
+        h.transcript
+    );
+    assert!(
+        h.violations[0]
+            .1
+            .contains("after applying index 4, node 2's key-value state differs"),
+        "{:?}",
+        h.violations
+    );
+}
+
+#[test]
+fn a_restarted_server_restores_its_snapshot_and_replays_the_rest() {
+    let mut h = Harness::new(
+        3,
+        0,
+        serde_json::json!({"snapshot_log_entries_max": 2}),
+        &[],
+    );
+    h.elect(0);
+    for seq in 1..=4 {
+        h.request(0, 9, seq, put("k", &seq.to_string()));
+        h.deliver_all();
+    }
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    // Follower 1 applied 1..=5 and compacted through 4 (more than 2 applied entries past 0, then
+    // past 3): its disk holds the snapshot and the rest of the log.
+    let base = h.disk(1).log.snapshot_index();
+    assert!(base >= 3, "snapshot through {base}");
+    let kv_before = h.server(1).kv().clone();
+    h.crash(1);
+    h.take_transcript();
+    h.start(1);
+    let t = h.take_transcript();
+    assert!(
+        t.contains(&format!("1: SnapshotRestored {{ index: {base}, term: 1 }}")),
+        "{t}"
+    );
+    assert_eq!(h.server(1).last_applied(), base);
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    assert_eq!(h.server(1).last_applied(), 5);
+    assert_eq!(h.server(1).kv(), &kv_before);
+    h.assert_clean();
+}
+
+#[test]
+fn a_stale_or_duplicated_install_changes_nothing() {
+    let mut h = lagging_behind_a_snapshot(&[]);
+    h.fire(0, RaftTimer::Heartbeat);
+    let install = h
+        .queue
+        .iter()
+        .find(|(_, to, _)| *to == 2)
+        .cloned()
+        .expect("an InstallSnapshot");
+    h.deliver_all();
+    h.request(0, 9, 7, put("a", "v7"));
+    h.deliver_all();
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    let log_before = h.disk(2).log.clone();
+    h.take_transcript();
+    h.handle(2, Input::Msg(install.0, install.2));
+    assert_eq!(h.disk(2).log, log_before);
+    assert_eq!(h.server(2).last_applied(), 8);
+    assert!(!h.take_transcript().contains("SnapshotInstalled"));
+    h.assert_clean();
+}
+
+#[test]
+fn a_follower_holding_the_snapshots_last_entry_keeps_its_suffix() {
+    let mut h = Harness::servers(3);
+    h.elect(0);
+    h.request(0, 9, 1, put("a", "1"));
+    h.deliver_all();
+    // Node 1 gets 3 and 4 but learns a commit index of 2 only; 3 is committed (nodes 0 and 1 hold
+    // it in its term), 4 is not.
+    h.request(0, 9, 2, put("a", "2"));
+    h.request(0, 9, 3, put("a", "3"));
+    h.deliver_where(|_, to, m| to == 1 && matches!(m, Msg::AppendEntries { .. }));
+    assert_eq!(h.disk(1).log.last_index(), 4);
+    assert_eq!(h.server(1).commit_index(), 2);
+    // What a leader that compacted through 3 sends: the state after applying 1..=3.
+    let mut state = super::kv::Kv::new();
+    for (seq, v) in [(1, "1"), (2, "2")] {
+        state.apply(&Request {
+            client: 9,
+            seq,
+            op: put("a", v),
+        });
+    }
+    let snapshot = std::sync::Arc::new(super::snapshot::Snapshot {
+        last_index: 3,
+        last_term: 1,
+        state,
+    });
+    h.take_transcript();
+    h.handle(1, Input::Msg(0, Msg::InstallSnapshot { term: 1, snapshot }));
+    let t = h.take_transcript();
+    assert!(
+        t.contains("SnapshotInstalled { index: 3, term: 1, kept_suffix: true }"),
+        "{t}"
+    );
+    assert_eq!(h.disk(1).log.snapshot_index(), 3);
+    assert_eq!(h.disk(1).log.last_index(), 4);
+    assert_eq!(h.server(1).kv().get("a").map(|v| &**v), Some("2"));
+    h.assert_clean();
+}
+
+#[test]
+fn soak_with_snapshots_is_safe_and_the_ghosts_stay_small() {
+    let params = serde_json::json!({"max_entries_per_append": 3, "snapshot_log_entries_max": 4});
+    let mut installed = 0;
+    for seed in 0..12 {
+        let h = soak_with(seed, params.clone(), &[], 4_000);
+        assert!(h.violations.is_empty(), "seed {seed}: {:?}", h.violations);
+        installed += h.transcript.matches("SnapshotInstalled").count();
+    }
+    assert!(installed > 0, "no soak installed a snapshot");
+}
+
+#[test]
+fn soak_finds_install_snapshot_keeps_state() {
+    let params = serde_json::json!({"max_entries_per_append": 3, "snapshot_log_entries_max": 4});
+    let found: Vec<Vec<&'static str>> = (0..20)
+        .map(|seed| {
+            soak_with(
+                seed,
+                params.clone(),
+                &["raft.install_snapshot_keeps_state"],
+                4_000,
+            )
+            .names()
+        })
+        .filter(|names| !names.is_empty())
+        .collect();
+    assert!(!found.is_empty(), "no seed found it");
+    assert!(
+        found.iter().all(|names| names[0] == "state_machine_safety"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn snapshot_checkers_on_hand_made_notes() {
+    let taken = |index, term| RaftNote::SnapshotTaken { index, term };
+    let installed = |index, term, kept_suffix| RaftNote::SnapshotInstalled {
+        index,
+        term,
+        kept_suffix,
+    };
+    // A snapshot of an entry no majority holds is caught as commit safety.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0)])
+        .expect("ok");
+    f.disks[0].server.log.compact_through(1);
+    let e = f
+        .feed_one(&mut c, 0, 1, &[taken(1, 1)])
+        .expect_err("uncommitted");
+    assert_eq!(e.property, Some("commit_safety"), "{}", e.message);
+    assert!(e.message.contains("not committed"), "{}", e.message);
+
+    // Committed, then compacted: fine; the same snapshot installed elsewhere is fine too, and one
+    // through an index no majority committed is not.
+    let mut c = checkers::GhostLogs::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[LEADER(1), app(1, 1, 0, 0), app(2, 1, 9, 1)])
+        .expect("ok");
+    f.feed(&mut c, 1, 1, &[app(1, 1, 0, 0), app(2, 1, 9, 1)])
+        .expect("ok");
+    f.disks[0].server.log.compact_through(2);
+    f.feed(&mut c, 0, 1, &[taken(2, 1)]).expect("committed");
+    f.disks[2].server.log.reset_to_snapshot(2, 1);
+    f.feed(&mut c, 2, 1, &[installed(2, 1, false)])
+        .expect("committed");
+    f.feed(&mut c, 0, 1, &[app(3, 1, 9, 2)]).expect("ok");
+    f.disks[2]
+        .server
+        .log
+        .append(Entry::new(1, Command::Noop { leader: 0 }));
+    let e = f
+        .feed_one(&mut c, 2, 1, &[app(3, 1, 0, 0)])
+        .expect_err("differs from node 0's entry 3");
+    assert_eq!(e.property, Some("log_matching"), "{}", e.message);
+    let mut f2 = Feed::new(3);
+    let mut c2 = checkers::GhostLogs::new(Cluster::new(3, 0));
+    f2.feed(&mut c2, 0, 1, &[LEADER(1), app(1, 1, 0, 0)])
+        .expect("ok");
+    f2.disks[1].server.log.reset_to_snapshot(1, 1);
+    let e = f2
+        .feed_one(&mut c2, 1, 1, &[installed(1, 1, false)])
+        .expect_err("not committed");
+    assert_eq!(e.property, Some("commit_safety"), "{}", e.message);
+
+    // A leader never installs a snapshot.
+    let mut c = checkers::LeaderAppendOnly::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[LEADER(1)]).expect("ok");
+    let e = f
+        .feed(&mut c, 0, 1, &[installed(5, 1, false)])
+        .expect_err("a leader replaced its log");
+    assert!(e.contains("replaced its log with a snapshot"), "{e}");
+
+    // State machine safety: a snapshot past the applied index is caught.
+    let mut c = checkers::StateMachineSafety::new(Cluster::new(3, 0));
+    let mut f = Feed::new(3);
+    f.feed(&mut c, 0, 1, &[applied(1, 1, 0, 0)]).expect("ok");
+    let e = f
+        .feed(&mut c, 0, 1, &[taken(2, 1)])
+        .expect_err("not applied");
+    assert!(e.contains("has applied only up to 1"), "{e}");
+}
+
+#[test]
+fn the_ghosts_are_pruned_below_every_servers_snapshot() {
+    // A long run with compaction: the checkers' records stay near the compaction threshold, not the
+    // length of the log.
+    let mut h = Harness::new(
+        3,
+        0,
+        serde_json::json!({"snapshot_log_entries_max": 10}),
+        &[],
+    );
+    let cluster = Cluster::new(3, 0);
+    let (ghost, c1) = shared(checkers::GhostLogs::new(cluster));
+    let (machines, c2) = shared(checkers::StateMachineSafety::new(cluster));
+    let (live, c3) = shared(super::liveness::RaftLiveness::new(
+        cluster,
+        crate::contract::Duration::from_millis(5),
+    ));
+    h.checkers.extend([c1, c2, c3]);
+    h.elect(0);
+    for seq in 1..=300 {
+        h.request(0, 9, seq, put("k", &seq.to_string()));
+        h.deliver_all();
+    }
+    h.fire(0, RaftTimer::Heartbeat);
+    h.deliver_all();
+    h.assert_clean();
+    assert!(h.disk(2).log.snapshot_index() > 280);
+    let ghost = ghost.borrow().retained_records();
+    let machines = machines.borrow().retained_records();
+    let live = live.borrow().retained_records();
+    assert!(ghost < 150, "the ghost logs keep {ghost} records");
+    assert!(
+        machines < 40,
+        "state machine safety keeps {machines} records"
+    );
+    assert!(live < 10, "raft_liveness keeps {live} records");
+}
+
+/// A checker the test keeps a handle on (the harness owns its checkers as trait objects).
+struct Shared<C>(std::rc::Rc<std::cell::RefCell<C>>);
+
+impl<C: Checker<RaftActor>> Checker<RaftActor> for Shared<C> {
+    fn name(&self) -> &'static str {
+        self.0.borrow().name()
+    }
+    fn properties(&self) -> Vec<&'static str> {
+        self.0.borrow().properties()
+    }
+    fn observe(&mut self, obs: &Observation<'_, RaftActor>) -> Result<(), Failure> {
+        self.0.borrow_mut().observe(obs)
+    }
+}
+
+fn shared<C: Checker<RaftActor> + 'static>(
+    c: C,
+) -> (
+    std::rc::Rc<std::cell::RefCell<C>>,
+    Box<dyn Checker<RaftActor>>,
+) {
+    let rc = std::rc::Rc::new(std::cell::RefCell::new(c));
+    (rc.clone(), Box::new(Shared(rc)))
 }

@@ -25,7 +25,7 @@ pub fn encode<S: Serialize + ?Sized>(value: &S, out: &mut Vec<u8>) -> Result<(),
 
 /// A `Serialize` implementation reported an error of its own.
 #[derive(Debug)]
-pub struct Error(String);
+pub struct Error(Box<str>);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -37,7 +37,9 @@ impl std::error::Error for Error {}
 
 impl ser::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string())
+        // A boxed str keeps `Result<(), Error>` to two words, returned in registers: every field of
+        // every line returns one.
+        Error(msg.to_string().into_boxed_str())
     }
 }
 
