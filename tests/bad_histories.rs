@@ -127,14 +127,16 @@ fn a_distsim_trace_is_read_as_its_history() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("linearizable (kv model)"), "{stdout}");
-    // The trace's history lines, as distsim JSONL, give the same operations.
-    let text = std::fs::read_to_string(&trace).unwrap();
-    let events: Vec<String> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["kind"] == "history")
-        .map(|v| v["event"].to_string())
-        .collect();
+    // The trace's history lines (expanded from format 3), as distsim JSONL, give the same
+    // operations.
+    let mut scan = distsim::trace::scan::TraceScan::open(&trace).unwrap();
+    let mut events: Vec<String> = Vec::new();
+    while let Some(line) = scan.next_raw().unwrap() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["kind"] == "history" {
+            events.push(v["event"].to_string());
+        }
+    }
     assert!(events.len() > 100);
     std::fs::write(&history, events.join("\n")).unwrap();
     let direct = check_history(&[history.to_str().unwrap(), "--model", "kv"]);

@@ -331,7 +331,6 @@ impl<'s, P: Protocol> World<'s, P> {
         };
         if let Some(t) = &mut world.tracer {
             t.line(&Trace::<P::Actor>::Header {
-                format: crate::trace::TRACE_FORMAT,
                 distsim: env!("CARGO_PKG_VERSION"),
                 seed,
                 scenario,

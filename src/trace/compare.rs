@@ -91,6 +91,10 @@ impl Mismatch {
 /// Reads a trace file while the run writes, comparing each line.
 pub struct Comparer {
     file: LineReader<BufReader<File>>,
+    /// The file's first line, read ahead at opening to learn its format.
+    first: Option<Vec<u8>>,
+    /// The format its header names, if it names one.
+    format: Option<u32>,
     lines: usize,
     mismatch: Option<Mismatch>,
     /// The last lines that matched, for context (at most [`CONTEXT_LINES`]; buffers reused).
@@ -105,16 +109,34 @@ impl Comparer {
     /// Opens the file to compare with.
     pub fn open(path: &Path) -> Result<Comparer, ReadError> {
         let file = crate::input::open(path)?;
+        let mut file = LineReader::new(
+            BufReader::with_capacity(1 << 16, file),
+            TRACE_LINE_BYTES_MAX,
+            "trace files",
+        );
+        let first = file.next_line()?.map(|(l, _)| l.to_vec());
+        #[derive(serde::Deserialize)]
+        struct FormatProbe {
+            format: Option<u32>,
+        }
+        let format = first
+            .as_deref()
+            .and_then(|l| serde_json::from_slice::<FormatProbe>(l).ok())
+            .and_then(|p| p.format);
         Ok(Comparer {
-            file: LineReader::new(
-                BufReader::with_capacity(1 << 16, file),
-                TRACE_LINE_BYTES_MAX,
-                "trace files",
-            ),
+            file,
+            first,
+            format,
             lines: 0,
             mismatch: None,
             recent: VecDeque::with_capacity(CONTEXT_LINES),
         })
+    }
+
+    /// The trace format the file's header names (`None` if it names none): the run writes its
+    /// lines in that format to compare them.
+    pub fn format(&self) -> Option<u32> {
+        self.format
     }
 
     /// Compares the run's next line (without its `\n`) with the file's; false once they differ.
@@ -127,7 +149,11 @@ impl Comparer {
             return Ok(false);
         }
         self.lines += 1;
-        let want = self.file.next_line()?.map(|(l, _)| l);
+        let first = self.first.take();
+        let want = match &first {
+            Some(l) => Some(l.as_slice()),
+            None => self.file.next_line()?.map(|(l, _)| l),
+        };
         if want != Some(got) {
             let expected = want.map_or_else(|| "<end of file>".into(), excerpt);
             let mut expected_after = Vec::with_capacity(CONTEXT_LINES);
@@ -173,9 +199,10 @@ impl Comparer {
     /// Ends the comparison: a file with more lines than the run differs at the first extra one.
     /// Returns the lines compared and the first difference.
     pub fn finish(mut self) -> Result<(usize, Option<Mismatch>), ReadError> {
-        let extra = match self.mismatch {
-            None => self.file.next_line()?.map(|(l, _)| excerpt(l)),
-            Some(_) => None,
+        let extra = match (&self.mismatch, self.first.take()) {
+            (None, Some(first)) => Some(excerpt(&first)),
+            (None, None) => self.file.next_line()?.map(|(l, _)| excerpt(l)),
+            (Some(_), _) => None,
         };
         if let Some(extra) = extra {
             let mut expected_after = Vec::new();

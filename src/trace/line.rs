@@ -5,8 +5,32 @@ use crate::net::DropReason;
 use crate::scenario::{FaultSpec, Scenario};
 use serde::{Deserialize, Serialize};
 
-/// The trace format version, bumped on any change of a line's shape.
-pub const TRACE_FORMAT: u32 = 2;
+/// The trace format version a trace file is written in, bumped on any change of a line's shape.
+/// Format 3 is compact (see [`super::compact`]).
+pub const TRACE_FORMAT: u32 = 3;
+
+/// Format 2: one self-contained line per [`Line`], as its derived `Serialize` writes it. Format-3
+/// files are read by expanding each line into this form ([`super::expand`]); traces kept in memory
+/// ([`super::TraceOutput::Memory`]) are in it, and format-2 files are still read and replayed.
+pub const FORMAT_2: u32 = 2;
+
+/// The formats this build reads.
+pub const FORMATS_READ: [u32; 2] = [FORMAT_2, TRACE_FORMAT];
+
+/// The header line as a file holds it, in either format: `{"kind":"header","format":F,...}`.
+#[derive(Serialize)]
+pub struct HeaderLine<'a> {
+    /// Always `"header"`.
+    pub kind: &'static str,
+    /// The file's format.
+    pub format: u32,
+    /// The crate version that wrote it.
+    pub distsim: &'a str,
+    /// The seed actually used.
+    pub seed: u64,
+    /// The whole scenario, with defaults filled in.
+    pub scenario: &'a Scenario,
+}
 
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,14 +63,15 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// One trace line. `M`, `T`, `N` are the protocol's message, timer and note types.
+/// One trace line. `M`, `T`, `N` are the protocol's message, timer and note types. The derived
+/// `Serialize` is the format-2 line (the header excepted, which the writer writes with its format
+/// number); [`super::compact`] writes format 3.
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Line<'a, M, T, N> {
-    /// The first line.
+    /// The first line (written as a [`HeaderLine`], with the file's format).
+    #[serde(skip_serializing)]
     Header {
-        /// [`TRACE_FORMAT`].
-        format: u32,
         /// The crate version that wrote it.
         distsim: &'a str,
         /// The seed actually used (the scenario's, or `--seed`).

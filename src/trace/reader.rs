@@ -4,7 +4,7 @@
 //! the re-run as it goes ([`super::compare`]).
 
 use super::compare::TRACE_LINE_BYTES_MAX;
-use super::line::TRACE_FORMAT;
+use super::line::FORMATS_READ;
 use crate::input::{LineReader, ReadError};
 use crate::scenario::{Scenario, ScenarioError};
 use serde::Deserialize;
@@ -173,6 +173,12 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
+/// The formats read, in words: `2 and 3`.
+pub fn supported() -> String {
+    let names: Vec<String> = FORMATS_READ.iter().map(u32::to_string).collect();
+    names.join(" and ")
+}
+
 /// Parses and validates the header line; the format is checked first, so a trace of another format
 /// version is named as such rather than as a malformed header.
 fn read_header(file: &str, text: &str) -> Result<Header, TraceReadError> {
@@ -195,7 +201,10 @@ fn read_header(file: &str, text: &str) -> Result<Header, TraceReadError> {
             )
         });
     }
-    if probe.format != Some(serde_json::Value::from(TRACE_FORMAT)) {
+    if !FORMATS_READ
+        .iter()
+        .any(|f| probe.format == Some(serde_json::Value::from(*f)))
+    {
         let seen = probe
             .format
             .map_or_else(|| "missing".to_string(), |f| f.to_string());
@@ -205,8 +214,9 @@ fn read_header(file: &str, text: &str) -> Result<Header, TraceReadError> {
                 file,
                 1,
                 format!(
-                    "format {} not supported (this build reads {TRACE_FORMAT})",
-                    crate::text::excerpt(&seen, 40)
+                    "format {} not supported (this build reads {})",
+                    crate::text::excerpt(&seen, 40),
+                    supported()
                 ),
             )
         });

@@ -7,7 +7,13 @@
 //! Byzantine tampering) still draws. What it does insist on is what the views need: every line is a
 //! JSON object with a `kind`, the first line is the header, and the fields a known kind relies on
 //! (`t`, `from`, `to`, ...) are present with the right type. Anything else is a located error.
+//!
+//! Formats 1 and 2 are read as they are. A format-3 file is read through an [`Expander`], which turns
+//! each compact line into its format-2 line: [`TraceScan::next_raw`] returns that expanded line, and
+//! line numbers stay those of the file. Later formats are refused.
 
+use super::expand::{Expanded, Expander};
+use super::line::TRACE_FORMAT;
 use super::reader::TraceReadError;
 
 /// The largest trace file the views read.
@@ -432,7 +438,14 @@ pub struct TraceScan<R> {
     header: TraceHeader,
     line_no: usize,
     bytes_read: u64,
+    /// The line as the file holds it.
+    raw: Vec<u8>,
+    /// The line in format 2 (the raw line itself for formats 1 and 2).
     buf: Vec<u8>,
+    /// For a format-3 file.
+    expander: Option<Box<Expander>>,
+    /// Whether the current line is a compact line of a kind this build does not know.
+    unknown: bool,
 }
 
 impl TraceScan<BufReader<File>> {
@@ -460,7 +473,10 @@ impl<R: BufRead> TraceScan<R> {
             },
             line_no: 0,
             bytes_read: 0,
+            raw: Vec::with_capacity(1024),
             buf: Vec::with_capacity(1024),
+            expander: None,
+            unknown: false,
         };
         if !scan.next_line()? {
             return Err(located(
@@ -484,14 +500,20 @@ impl<R: BufRead> TraceScan<R> {
             ));
         }
         scan.header = scan.parse::<TraceHeader>()?;
-        if scan.header.format == 0 {
+        if scan.header.format == 0 || scan.header.format > TRACE_FORMAT {
             return Err(located(
                 file,
                 1,
                 1,
                 "format",
-                "format must be 1 or more".into(),
+                format!(
+                    "format {} not supported (this build reads 1 to {TRACE_FORMAT})",
+                    scan.header.format
+                ),
             ));
+        }
+        if scan.header.format == TRACE_FORMAT {
+            scan.expander = Some(Box::default());
         }
         Ok(scan)
     }
@@ -532,6 +554,9 @@ impl<R: BufRead> TraceScan<R> {
 
     /// The line last returned by [`TraceScan::next_raw`], parsed as an event.
     pub fn current_event(&self) -> Result<TraceEvent, TraceReadError> {
+        if self.unknown {
+            return Ok(TraceEvent::Other);
+        }
         self.parse::<RawLine>()?.into_event().map_err(|field| {
             located(
                 &self.file,
@@ -545,6 +570,10 @@ impl<R: BufRead> TraceScan<R> {
 
     /// Parses the current line as `T`, naming the line, column and field on failure.
     fn parse<T: for<'de> Deserialize<'de>>(&self) -> Result<T, TraceReadError> {
+        // Parsed plainly first: tracking the path costs as much again, and only a failure needs it.
+        if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(&self.buf)) {
+            return Ok(value);
+        }
         let mut de = serde_json::Deserializer::from_slice(&self.buf);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let field = e.path().to_string();
@@ -560,14 +589,37 @@ impl<R: BufRead> TraceScan<R> {
         })
     }
 
-    /// Reads the next non-empty line into `buf`; false at the end of the file.
+    /// Reads the next non-empty line into `raw`, and its format-2 form into `buf`; false at the end of
+    /// the file.
     fn next_line(&mut self) -> Result<bool, TraceReadError> {
+        if !self.next_physical_line()? {
+            return Ok(false);
+        }
+        self.unknown = false;
+        match &mut self.expander {
+            None => std::mem::swap(&mut self.raw, &mut self.buf),
+            Some(expander) => {
+                self.buf.clear();
+                let expanded = expander.expand(&self.raw, &mut self.buf).map_err(|e| {
+                    located(&self.file, self.line_no, e.column, &e.field, e.message)
+                })?;
+                if expanded == Expanded::Unknown {
+                    self.unknown = true;
+                    self.buf.clone_from(&self.raw);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads the next non-empty line into `raw`; false at the end of the file.
+    fn next_physical_line(&mut self) -> Result<bool, TraceReadError> {
         loop {
-            self.buf.clear();
+            self.raw.clear();
             let limit = LINE_BYTES_MAX as u64 + 1;
             let n = (&mut self.reader)
                 .take(limit)
-                .read_until(b'\n', &mut self.buf)
+                .read_until(b'\n', &mut self.raw)
                 .map_err(|e| {
                     located(
                         &self.file,
@@ -591,12 +643,12 @@ impl<R: BufRead> TraceScan<R> {
                     format!("trace larger than {TRACE_BYTES_MAX} bytes: refused"),
                 ));
             }
-            if self.buf.last() == Some(&b'\n') {
-                self.buf.pop();
-                if self.buf.last() == Some(&b'\r') {
-                    self.buf.pop();
+            if self.raw.last() == Some(&b'\n') {
+                self.raw.pop();
+                if self.raw.last() == Some(&b'\r') {
+                    self.raw.pop();
                 }
-            } else if self.buf.len() > LINE_BYTES_MAX {
+            } else if self.raw.len() > LINE_BYTES_MAX {
                 return Err(located(
                     &self.file,
                     self.line_no,
@@ -605,7 +657,7 @@ impl<R: BufRead> TraceScan<R> {
                     format!("line longer than {LINE_BYTES_MAX} bytes: refused"),
                 ));
             }
-            if !self.buf.iter().all(u8::is_ascii_whitespace) {
+            if !self.raw.iter().all(u8::is_ascii_whitespace) {
                 return Ok(true);
             }
         }

@@ -1,13 +1,15 @@
 //! Streaming trace writer: adds each line to the run's [`Fingerprint`]; unless only the fingerprint
-//! is wanted, also serialises the line to JSON once into a reused buffer, hashes it with SHA-256 and
-//! (when writing a file) appends it to an [`OutputFile`], which replaces the destination only when the run
+//! is wanted, also serialises the line to JSON once into a reused buffer (a file in format 3,
+//! [`super::compact`]; lines kept in memory in format 2), hashes it with SHA-256 and (when writing a
+//! file) appends it to an [`OutputFile`], which replaces the destination only when the run
 //! completes (see [`crate::output`] for devices, symlinks and signals). A failed run never truncates or
 //! clobbers an existing file. A writer can also compare each line with a trace file as it goes
 //! ([`TraceOutput::Compare`]), which is how a replay runs in constant memory.
 
+use super::compact::CompactWriter;
 use super::compare::{Comparer, Mismatch};
 use super::fingerprint::Fingerprint;
-use super::line::Line;
+use super::line::{FORMAT_2, HeaderLine, Line, TRACE_FORMAT};
 use crate::output::OutputFile;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -22,12 +24,13 @@ pub enum TraceOutput {
     Off,
     /// Only the run's [`Fingerprint`] is computed: no line is written as JSON.
     Digest,
-    /// Kept in memory, line by line (for replay comparison and tests).
+    /// Kept in memory, line by line, in format 2 (each line self-contained; for tests and the
+    /// harness).
     Memory,
-    /// Written to this file.
+    /// Written to this file, in format 3 ([`TRACE_FORMAT`]).
     File(PathBuf),
-    /// Compared, line by line, with this trace file; the writer asks the run to stop at the first
-    /// difference ([`TraceWriter::wants_stop`]).
+    /// Compared, line by line, with this trace file, in the file's format (2 or 3); the writer asks
+    /// the run to stop at the first difference ([`TraceWriter::wants_stop`]).
     Compare(PathBuf),
 }
 
@@ -52,11 +55,20 @@ pub struct Finished {
     pub compared: Option<(usize, Option<Mismatch>)>,
 }
 
+/// How lines become JSON.
+enum Encoding {
+    /// Format 2: each [`Line`] as its derived `Serialize` writes it.
+    Format2,
+    /// Format 3 ([`TRACE_FORMAT`]).
+    Compact(Box<CompactWriter>),
+}
+
 /// Writes one trace.
 pub struct TraceWriter {
     fingerprint: Fingerprint,
     hasher: Sha256,
     buf: Vec<u8>,
+    encoding: Encoding,
     sink: Sink,
     error: Option<io::Error>,
 }
@@ -73,10 +85,21 @@ impl TraceWriter {
                 Sink::Compare(Box::new(Comparer::open(file).map_err(io::Error::other)?))
             }
         };
+        let format = match &sink {
+            Sink::Compare(c) => c.format().unwrap_or(TRACE_FORMAT),
+            Sink::Memory(_) => FORMAT_2,
+            Sink::Digest | Sink::File(_) => TRACE_FORMAT,
+        };
+        let encoding = if format == FORMAT_2 {
+            Encoding::Format2
+        } else {
+            Encoding::Compact(Box::default())
+        };
         Ok(Some(TraceWriter {
             fingerprint: Fingerprint::default(),
             hasher: Sha256::new(),
             buf: Vec::with_capacity(512),
+            encoding,
             sink,
             error: None,
         }))
@@ -96,7 +119,28 @@ impl TraceWriter {
             return;
         }
         self.buf.clear();
-        if let Err(e) = serde_json::to_writer(&mut self.buf, value) {
+        let written = match (value, &mut self.encoding) {
+            (
+                Line::Header {
+                    distsim,
+                    seed,
+                    scenario,
+                },
+                Encoding::Format2,
+            ) => serde_json::to_writer(
+                &mut self.buf,
+                &HeaderLine {
+                    kind: "header",
+                    format: FORMAT_2,
+                    distsim,
+                    seed: *seed,
+                    scenario,
+                },
+            ),
+            (_, Encoding::Format2) => serde_json::to_writer(&mut self.buf, value),
+            (_, Encoding::Compact(compact)) => compact.write(value, &mut self.buf),
+        };
+        if let Err(e) = written {
             self.error = Some(io::Error::other(e));
             return;
         }

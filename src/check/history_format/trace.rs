@@ -5,11 +5,17 @@
 //! ```text
 //! {"kind":"history","e":8,"node":7,"event":{"time_ns":28224124,"process":7,"type":"invoke","f":"get","key":"k2","value":null}}
 //! ```
+//!
+//! A format-3 trace (whose header says `"format":3`) is read through the trace
+//! [`Expander`], which turns each compact line into the format-2 line
+//! above.
 
 use super::HistoryError;
 use crate::contract::{History, HistoryEvent};
 use crate::input::{LineReader, ReadError};
 use crate::trace::compare::TRACE_LINE_BYTES_MAX;
+use crate::trace::expand::{Expanded, Expander};
+use crate::trace::line::TRACE_FORMAT;
 use serde::Deserialize;
 use std::io::BufRead;
 
@@ -28,6 +34,8 @@ pub(crate) fn read(reader: impl BufRead) -> Result<(History, Vec<u64>, u64), His
     let mut places = Vec::new();
     let mut skipped = 0;
     let mut line_no = 0;
+    let mut expander: Option<Expander> = None;
+    let mut expanded = Vec::new();
     loop {
         let next = lines.next_line().map_err(|e| {
             let line = match &e {
@@ -45,6 +53,34 @@ pub(crate) fn read(reader: impl BufRead) -> Result<(History, Vec<u64>, u64), His
         let text = text.strip_suffix('\r').unwrap_or(text);
         if text.trim().is_empty() {
             continue;
+        }
+        let text = match &mut expander {
+            Some(x) if line_no > 1 => {
+                expanded.clear();
+                match x.expand(text.as_bytes(), &mut expanded) {
+                    Ok(Expanded::Event | Expanded::Verbatim) => {}
+                    Ok(Expanded::Unknown) => {
+                        skipped += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        let field = (!e.field.is_empty()).then_some(e.field.as_str());
+                        return Err(HistoryError::parse(
+                            line_no,
+                            e.column as u64,
+                            field,
+                            e.message,
+                        ));
+                    }
+                }
+                // Expansion joins slices of a valid line with ASCII.
+                std::str::from_utf8(&expanded)
+                    .map_err(|_| HistoryError::parse(line_no, 1, None, "not UTF-8 text"))?
+            }
+            _ => text,
+        };
+        if line_no == 1 && header_format(text) == Some(TRACE_FORMAT) {
+            expander = Some(Expander::default());
         }
         match parse_line(text, line_no)? {
             Some(event) => {
@@ -86,6 +122,15 @@ fn parse_line(line: &str, line_no: u64) -> Result<Option<HistoryEvent>, HistoryE
         )),
         _ => Ok(None),
     }
+}
+
+/// The format a header line names.
+fn header_format(line: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct FormatProbe {
+        format: Option<u32>,
+    }
+    serde_json::from_str::<FormatProbe>(line).ok()?.format
 }
 
 /// Whether `first_line` is a distsim trace header.

@@ -4,7 +4,7 @@
 //!
 //! Definition, so that other tools can recompute it: each trace line before the closing one, in
 //! order, is encoded ([`Line::encode_binary`]: a byte for its kind, its event index, time and ids as
-//! 8-byte little-endian words, then its payload (message, timer, note, fault, history event) in the
+//! 8-byte little-endian words (the header: the word 2, once its format number, then the seed), then its payload (message, timer, note, fault, history event) in the
 //! field-by-field binary [`encoding`]), followed by the encoding's length as 8 little-endian bytes;
 //! all of it is fed to XXH3-128 as one stream (the length keeps line boundaries in the hash). Every
 //! field of every line takes part, so two runs with the same fingerprint took the same events in
@@ -22,6 +22,10 @@ use xxhash_rust::xxh3::Xxh3;
 /// Lines are encoded into one buffer and hashed a block at a time: XXH3 costs a few hundred
 /// instructions per call, which would double a small event's cost if paid per line.
 const BATCH_BYTES: usize = 64 * 1024;
+
+/// The word a header's encoding starts with: the trace format when fingerprints were defined (2),
+/// fixed since, so that a run's fingerprint names the run and not the file format it is written in.
+const HEADER_FORMAT_WORD: u64 = 2;
 
 /// Accumulates a run's fingerprint line by line.
 pub struct Fingerprint {
@@ -53,12 +57,11 @@ impl<M: Serialize, T: Serialize, N: Serialize> Line<'_, M, T, N> {
         };
         match self {
             Line::Header {
-                format,
                 distsim,
                 seed,
                 scenario,
             } => {
-                words(out, 0, &[u64::from(*format), *seed]);
+                words(out, 0, &[HEADER_FORMAT_WORD, *seed]);
                 encoding::encode(distsim, out)?;
                 encoding::encode(scenario, out)?;
             }
