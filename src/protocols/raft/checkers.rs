@@ -195,8 +195,12 @@ struct Ghost {
     /// hold them now.
     holders: BTreeMap<(Index, Term, u64), u32>,
     /// The command of the first entry seen at each `(index, term)`, read from that server's real log:
-    /// every later entry at the same place must carry an equal command.
-    contents: BTreeMap<(Index, Term), (Arc<Command>, NodeId)>,
+    /// every later entry at the same place must carry an equal command. `contents[i - contents_base
+    /// - 1]` holds the first term seen at index `i` (nearly every index only ever has one);
+    /// `contents_more` the other terms, as `seen` and `seen_more` do.
+    contents: Vec<Option<(Term, Arc<Command>, NodeId)>>,
+    contents_base: Index,
+    contents_more: BTreeMap<(Index, Term), (Arc<Command>, NodeId)>,
     /// The committed chain above `chain_base`: `chain[i - chain_base - 1]` is the committed entry at
     /// index `i` (term, prefix hash). Everything up to `chain_base` is committed too.
     chain: Vec<(Term, u64)>,
@@ -215,7 +219,9 @@ impl Ghost {
             seen: Vec::new(),
             seen_base: 0,
             seen_more: BTreeMap::new(),
-            contents: BTreeMap::new(),
+            contents: Vec::new(),
+            contents_base: 0,
+            contents_more: BTreeMap::new(),
             majority: cluster.majority(),
             holders: BTreeMap::new(),
             chain: Vec::new(),
@@ -585,7 +591,11 @@ impl Ghost {
         self.chain.drain(..n);
         self.chain_base += n as Index;
         self.seen_more = self.seen_more.split_off(&(floor + 1, 0));
-        self.contents = self.contents.split_off(&(floor + 1, 0));
+        let n = drop(self.contents.len(), self.contents_base);
+        self.contents.drain(..n);
+        // Either the drained part reached the floor, or the vector is empty: both start there now.
+        self.contents_base = floor;
+        self.contents_more = self.contents_more.split_off(&(floor + 1, 0));
         self.holders = self.holders.split_off(&(floor + 1, 0, 0));
         // Of the extensions at or below the floor, only the last can still answer a question (any
         // index it gives is held by every server's snapshot).
@@ -667,20 +677,39 @@ impl Ghost {
                 ));
             }
             prev = hash;
-            match self.contents.entry((index, real.term)) {
-                MapEntry::Vacant(v) => {
-                    v.insert((Arc::clone(&real.command), node));
+            // Entries at or below the floor are never checked (`from` is above every snapshot).
+            let Some(slot) = index.checked_sub(self.contents_base + 1) else {
+                continue;
+            };
+            let slot = usize::try_from(slot).unwrap_or(usize::MAX);
+            if slot >= self.contents.len() {
+                // Indices arrive nearly in order: this grows by the entries of one event.
+                self.contents.resize(slot + 1, None);
+            }
+            let first = match &self.contents[slot] {
+                None => {
+                    self.contents[slot] = Some((real.term, Arc::clone(&real.command), node));
+                    continue;
                 }
-                MapEntry::Occupied(o) => {
-                    let (first, other) = o.get();
-                    if !Arc::ptr_eq(first, &real.command) && **first != *real.command {
-                        return Err(format!(
-                            "nodes {other} and {node} both hold an entry at index {index} of term \
-                             {}, with different commands",
-                            real.term
-                        ));
+                Some((term, first, other)) if *term == real.term => (first, *other),
+                Some(_) => match self.contents_more.entry((index, real.term)) {
+                    MapEntry::Vacant(v) => {
+                        v.insert((Arc::clone(&real.command), node));
+                        continue;
                     }
-                }
+                    MapEntry::Occupied(o) => {
+                        let (first, other) = o.into_mut();
+                        (&*first, *other)
+                    }
+                },
+            };
+            let (first, other) = first;
+            if !Arc::ptr_eq(first, &real.command) && **first != *real.command {
+                return Err(format!(
+                    "nodes {other} and {node} both hold an entry at index {index} of term {}, \
+                     with different commands",
+                    real.term
+                ));
             }
         }
         Ok(())
@@ -774,7 +803,8 @@ impl GhostLogs {
         g.logs.iter().map(|l| l.entries.len()).sum::<usize>()
             + g.seen.len()
             + g.seen_more.len()
-            + g.contents.len()
+            + g.contents.iter().filter(|c| c.is_some()).count()
+            + g.contents_more.len()
             + g.holders.len()
             + g.chain.len()
             + g.commits.len()
