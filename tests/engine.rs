@@ -379,3 +379,89 @@ fn replay_resends_old_messages_and_delay_holds_them_until_honest() {
     assert_eq!(tampered(&lines, "forge"), 16);
     assert_eq!(out.report.counts.messages_tampered, 16);
 }
+
+/// A server whose role flips on every 1 ms tick: a run that keeps changing role.
+struct Flapper {
+    leading: bool,
+}
+
+impl Actor for Flapper {
+    type Msg = ();
+    type Timer = ();
+    type Durable = ();
+    type Note = Note;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer((), Duration::from_millis(1));
+    }
+
+    fn on_msg(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: ()) {}
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: ()) {
+        self.leading = !self.leading;
+        ctx.set_timer((), Duration::from_millis(1));
+    }
+
+    fn role(&self) -> Role {
+        self.leading.then_some("leader")
+    }
+}
+
+struct FlapProtocol;
+
+impl Protocol for FlapProtocol {
+    type Actor = Flapper;
+    type Model = NoModel;
+    const NAME: &'static str = "flap";
+    const ABOUT: &'static str = "a server that changes role every millisecond";
+    const MUTANTS: &'static [Mutant] = &[];
+    const ROLES: &'static [&'static str] = &["leader"];
+    fn setup(_: &Setup<'_>) -> Result<Self, String> {
+        Ok(FlapProtocol)
+    }
+    fn new_actor(&self, _id: NodeId) -> Flapper {
+        Flapper { leading: false }
+    }
+    fn checkers(&self) -> Vec<Box<dyn Checker<Flapper>>> {
+        Vec::new()
+    }
+}
+
+#[test]
+fn a_long_run_keeps_the_first_timeline_entries_and_counts_the_rest() {
+    use distsim::sim::world::TIMELINE_ENTRIES_MAX;
+    let text =
+        r#"{"name": "flap", "protocol": "flap", "seed": 1, "nodes": 1, "max_time_ms": 3000}"#;
+    let (scenario, source) = distsim::scenario::parse(text.as_bytes(), "flap.json").unwrap();
+    let options = RunOptions {
+        seed: None,
+        trace: TraceOutput::Memory,
+    };
+    let out = run_protocol::<FlapProtocol>(&scenario, Some(&source), &options).unwrap();
+    let role_lines = out
+        .trace_lines
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(r#""kind":"role""#))
+        .count();
+    let report = &out.report;
+    assert!(role_lines > 2 * TIMELINE_ENTRIES_MAX, "{role_lines}");
+    assert_eq!(report.timeline.len(), TIMELINE_ENTRIES_MAX);
+    assert_eq!(
+        report.timeline.len() as u64 + report.timeline_omitted,
+        role_lines as u64,
+        "every role change is kept or counted"
+    );
+    assert_eq!(
+        report.timeline[0].what, "node 0 is leader",
+        "the first ones are kept"
+    );
+    let text = report.render_text(5);
+    assert!(
+        text.contains(&format!("... {} more", role_lines - 5)),
+        "{text}"
+    );
+    let json = serde_json::to_value(report).unwrap();
+    assert_eq!(json["timeline_omitted"], report.timeline_omitted);
+}

@@ -491,6 +491,7 @@ fn build_report(scenario: &Scenario, seed: u64, state: RunState) -> (RunReport, 
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         timeline: state.timeline,
+        timeline_omitted: state.timeline_omitted,
         fingerprint: None,
         trace_sha256: None,
     };

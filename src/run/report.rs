@@ -95,8 +95,12 @@ pub struct RunReport {
     pub operations: OperationCounts,
     /// Protocol notes by kind.
     pub notes: BTreeMap<String, u64>,
-    /// Faults and role changes, in order.
+    /// Faults and role changes, in order: the first
+    /// [`TIMELINE_ENTRIES_MAX`](crate::sim::world::TIMELINE_ENTRIES_MAX).
     pub timeline: Vec<TimelineEntry>,
+    /// Timeline entries past those, counted only (the trace has them all); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeline_omitted: u64,
     /// The run's fingerprint ([`crate::trace::fingerprint`]; absent when tracing was off): two runs
     /// with the same fingerprint took the same events.
     pub fingerprint: Option<String>,
@@ -161,12 +165,9 @@ impl RunReport {
                     entry.what
                 );
             }
-            if shown < self.timeline.len() {
-                let _ = writeln!(
-                    s,
-                    "  ... {} more (see --json or the trace)",
-                    self.timeline.len() - shown
-                );
+            let more = (self.timeline.len() - shown) as u64 + self.timeline_omitted;
+            if more > 0 {
+                let _ = writeln!(s, "  ... {more} more (see --json or the trace)");
             }
         }
         let _ = writeln!(s, "checkers");
@@ -202,4 +203,8 @@ impl RunReport {
         let _ = writeln!(s, "outcome   {}", self.outcome.as_str().to_uppercase());
         s
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

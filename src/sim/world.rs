@@ -81,6 +81,12 @@ pub struct Violation {
     pub message: String,
 }
 
+/// The most timeline entries a run keeps: the first ones, which set the scene; the rest are counted
+/// ([`RunState::timeline_omitted`]) and are all in the trace. Without a bound, a long run whose
+/// servers keep changing role (a lossy network, an idle cluster re-electing) would grow its report
+/// with its length.
+pub const TIMELINE_ENTRIES_MAX: usize = 1_000;
+
 /// One line of a run's timeline: a fault, or a role change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimelineEntry {
@@ -102,6 +108,8 @@ pub struct RunState {
     pub counts: Counts,
     /// Faults and role changes in order.
     pub timeline: Vec<TimelineEntry>,
+    /// Timeline entries past [`TIMELINE_ENTRIES_MAX`], counted and not kept.
+    pub timeline_omitted: u64,
     /// Notes by label.
     pub notes: BTreeMap<&'static str, u64>,
     /// The clients' history, when the run keeps it ([`RunState::history_kept`]).
@@ -316,6 +324,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 violation: None,
                 counts: Counts::default(),
                 timeline: Vec::new(),
+                timeline_omitted: 0,
                 notes: BTreeMap::new(),
                 history: History::default(),
                 history_kept: true,
@@ -1209,11 +1218,7 @@ impl<'s, P: Protocol> World<'s, P> {
                 (None, true) => format!("node {node} has no role"),
                 (None, false) => format!("node {node} is down"),
             };
-            self.recorded_bytes += memory::timeline_entry_bytes(&what);
-            self.state.timeline.push(TimelineEntry {
-                time_ns: self.now.0,
-                what,
-            });
+            self.push_timeline(what);
         }
         if let Some(tr) = &mut self.tracer {
             let (lc, vc) = clocks::of(&self.clocks, node);
@@ -1228,6 +1233,19 @@ impl<'s, P: Protocol> World<'s, P> {
         }
     }
 
+    /// Adds a timeline entry now, or counts it once the timeline is full.
+    fn push_timeline(&mut self, what: String) {
+        if self.state.timeline.len() >= TIMELINE_ENTRIES_MAX {
+            self.state.timeline_omitted += 1;
+            return;
+        }
+        self.recorded_bytes += memory::timeline_entry_bytes(&what);
+        self.state.timeline.push(TimelineEntry {
+            time_ns: self.now.0,
+            what,
+        });
+    }
+
     fn fault(&mut self, index: usize) {
         let scenario = self.scenario;
         self.apply_fault(&scenario.faults[index]);
@@ -1240,10 +1258,7 @@ impl<'s, P: Protocol> World<'s, P> {
         let planned = fault::plan(&spec.action, self);
         self.state.counts.faults += 1;
         self.state.last_fault = Some(self.now);
-        self.state.timeline.push(TimelineEntry {
-            time_ns: self.now.0,
-            what: planned.effect.clone(),
-        });
+        self.push_timeline(planned.effect.clone());
         if let Some(tr) = &mut self.tracer {
             tr.line(&Trace::<P::Actor>::Fault {
                 e: self.event_index,
