@@ -774,22 +774,14 @@ impl<'s, P: Protocol> World<'s, P> {
         if self.state.violation.is_some() {
             return;
         }
-        if let Some(tr) = &mut self.tracer {
-            tr.line(&Trace::<P::Actor>::Violation {
-                e: self.event_index,
-                t: self.now.0,
-                checker: crate::check::clocks::PROPERTY,
-                node: Some(node),
-                message: &message,
-            });
-        }
-        self.state.violation = Some(Violation {
+        let v = Violation {
             checker: crate::check::clocks::PROPERTY.to_string(),
             event_index: self.event_index,
             time_ns: self.now.0,
             node: Some(node),
             message,
-        });
+        };
+        self.state.violation = Some(Self::traced(&mut self.tracer, v));
     }
 
     /// Plants a bug in the clock rules (tests only: it shows `clocks_consistent` catches it). False
@@ -918,21 +910,27 @@ impl<'s, P: Protocol> World<'s, P> {
                         node: Some(node),
                         message: failure.message,
                     };
-                    if let Some(tr) = &mut self.tracer {
-                        tr.line(&Trace::<P::Actor>::Violation {
-                            e: v.event_index,
-                            t: v.time_ns,
-                            checker: &v.checker,
-                            node: v.node,
-                            message: &v.message,
-                        });
-                    }
-                    self.state.violation = Some(v);
+                    self.state.violation = Some(Self::traced(&mut self.tracer, v));
                     break;
                 }
             }
         }
         self.notes.clear();
+    }
+
+    /// Writes a checker's violation to the trace and hands it back for the run to keep. Takes the
+    /// tracer alone, so it can be called while the checkers and the observed node are borrowed.
+    fn traced(tracer: &mut Option<TraceWriter>, v: Violation) -> Violation {
+        if let Some(tr) = tracer {
+            tr.line(&Trace::<P::Actor>::Violation {
+                e: v.event_index,
+                t: v.time_ns,
+                checker: &v.checker,
+                node: v.node,
+                message: &v.message,
+            });
+        }
+        v
     }
 
     fn apply(&mut self, node: NodeId, effect: Effect<P::Actor>) {
@@ -996,16 +994,7 @@ impl<'s, P: Protocol> World<'s, P> {
                                 node: Some(node),
                                 message: failure.message,
                             };
-                            if let Some(tr) = &mut self.tracer {
-                                tr.line(&Trace::<P::Actor>::Violation {
-                                    e: v.event_index,
-                                    t: v.time_ns,
-                                    checker: &v.checker,
-                                    node: v.node,
-                                    message: &v.message,
-                                });
-                            }
-                            self.state.violation = Some(v);
+                            self.state.violation = Some(Self::traced(&mut self.tracer, v));
                         }
                         break;
                     }
