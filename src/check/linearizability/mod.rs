@@ -425,30 +425,7 @@ pub fn check<M: Model>(
                     verdict = Verdict::Unknown;
                 }
                 if unknown_reason.is_none() {
-                    let place = match &part.key {
-                        Some(key) => format!("key {key:?} ({} operations)", part.ops.len()),
-                        None => format!("{} operations", part.ops.len()),
-                    };
-                    unknown_reason = Some(match why {
-                        Exhausted::States => {
-                            format!(
-                                "the budget of {} explored states ran out on {place}",
-                                options.budget_states_max
-                            )
-                        }
-                        Exhausted::Steps => format!(
-                            "the budget of {} steps ran out on {place}",
-                            options.budget_steps_max
-                        ),
-                        Exhausted::Bytes => format!(
-                            "the memory budget of {} bytes ran out on {place}",
-                            options.budget_bytes_max
-                        ),
-                        Exhausted::Deadline => format!(
-                            "the time budget of {:?} ran out on {place}",
-                            options.budget_time_max.unwrap_or_default()
-                        ),
-                    });
+                    unknown_reason = Some(exhausted(options, *why, &part.key, part.ops.len()));
                 }
             }
         }
@@ -712,5 +689,36 @@ impl<A: Actor, M: Model> Checker<A> for LinearizabilityChecker<M> {
             }
         };
         vec![("linearizability", verdict)]
+    }
+}
+
+/// Why a key's search stopped, in words (the same from the offline and the online check).
+pub(crate) fn exhausted(
+    options: &CheckOptions,
+    why: Exhausted,
+    key: &Option<String>,
+    ops: usize,
+) -> String {
+    let place = match key {
+        Some(key) => format!("key {key:?} ({ops} operations)"),
+        None => format!("{ops} operations"),
+    };
+    match why {
+        Exhausted::States => format!(
+            "the budget of {} explored states ran out on {place}",
+            options.budget_states_max
+        ),
+        Exhausted::Steps => format!(
+            "the budget of {} steps ran out on {place}",
+            options.budget_steps_max
+        ),
+        Exhausted::Bytes => format!(
+            "the memory budget of {} bytes ran out on {place}",
+            options.budget_bytes_max
+        ),
+        Exhausted::Deadline => format!(
+            "the time budget of {:?} ran out on {place}",
+            options.budget_time_max.unwrap_or_default()
+        ),
     }
 }

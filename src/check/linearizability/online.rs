@@ -47,10 +47,11 @@
 //! whole history, spent window by window; each search may hold `budget_bytes_max`; a key may carry
 //! [`CARRIED_STATES_MAX`] states at most. Running out makes that key `unknown`, never an abort.
 
-use super::search::{self, Budget, DeadEnd, End, Exhausted, Outcome, PartOp, SearchResult};
+use super::search::{self, Budget, DeadEnd, End, Outcome, PartOp, SearchResult};
 use super::witness::{PREFIX_SHOWN_MAX, Witness, WitnessOp, WitnessStep};
 use super::{
-    CheckOptions, CheckReport, ROUND_GROWTH, ROUND_STATES_FIRST, Verdict, invalid, search_in_rounds,
+    CheckOptions, CheckReport, ROUND_GROWTH, ROUND_STATES_FIRST, Verdict, exhausted, invalid,
+    search_in_rounds,
 };
 use crate::check::history_format::HistoryError;
 use crate::contract::{Actor, Checker, Failure, Observation, RunEnd};
@@ -603,32 +604,6 @@ fn place(key: &Option<String>) -> String {
     match key {
         Some(key) => format!("key {key:?}"),
         None => "the history".to_string(),
-    }
-}
-
-/// Why a key's search stopped, in the offline check's words.
-fn exhausted(options: &CheckOptions, why: Exhausted, key: &Option<String>, ops: usize) -> String {
-    let place = match key {
-        Some(key) => format!("key {key:?} ({ops} operations)"),
-        None => format!("{ops} operations"),
-    };
-    match why {
-        Exhausted::States => format!(
-            "the budget of {} explored states ran out on {place}",
-            options.budget_states_max
-        ),
-        Exhausted::Steps => format!(
-            "the budget of {} steps ran out on {place}",
-            options.budget_steps_max
-        ),
-        Exhausted::Bytes => format!(
-            "the memory budget of {} bytes ran out on {place}",
-            options.budget_bytes_max
-        ),
-        Exhausted::Deadline => format!(
-            "the time budget of {:?} ran out on {place}",
-            options.budget_time_max.unwrap_or_default()
-        ),
     }
 }
 
