@@ -192,17 +192,24 @@ impl<M: Model> OnlineChecker<M> {
         self.keys.values().map(|k| k.window.len()).sum()
     }
 
-    fn key_of(&self, event: &HistoryEvent) -> Option<String> {
+    /// The part `event` belongs to: its key, or `None` for a model whose keys are not independent.
+    fn key_of<'e>(&self, event: &'e HistoryEvent) -> &'e Option<String> {
+        const WHOLE: &Option<String> = &None;
         if self.model.independent_keys() {
-            event.key.clone()
+            &event.key
         } else {
-            None
+            WHOLE
         }
     }
 
-    fn key_state(&mut self, key: Option<String>) -> &mut KeyState<M::State, M::Op> {
+    /// The state of `key`'s part, created on its first operation (the only time the key is copied:
+    /// this runs for every history event).
+    fn key_state(&mut self, key: &Option<String>) -> &mut KeyState<M::State, M::Op> {
+        if self.keys.contains_key(key) {
+            return self.keys.get_mut(key).expect("just found");
+        }
         let init = || self.model.init();
-        self.keys.entry(key).or_insert_with(|| KeyState {
+        self.keys.entry(key.clone()).or_insert_with(|| KeyState {
             window: Vec::new(),
             open: 0,
             uncut: false,
@@ -287,9 +294,9 @@ impl<M: Model> OnlineChecker<M> {
             ));
             return;
         }
-        let key = self.key_of(inv);
-        self.take(invoke, Some((i, event)), key.clone());
-        let ks = self.key_state(key.clone());
+        let key = self.key_of(inv).clone();
+        self.take(invoke, Some((i, event)), &key);
+        let ks = self.key_state(&key);
         ks.open -= 1;
         if ks.open == 0 && !ks.uncut && !ks.window.is_empty() {
             self.close_window(&key);
@@ -301,7 +308,7 @@ impl<M: Model> OnlineChecker<M> {
         &mut self,
         invoke: OpenInvoke,
         done: Option<(usize, &HistoryEvent)>,
-        key: Option<String>,
+        key: &Option<String>,
     ) {
         let how = match done {
             Some((_, e)) if e.kind == EventKind::Ok => Completion::Ok(e),
@@ -442,8 +449,8 @@ impl<M: Model> OnlineChecker<M> {
         let mut leftovers: Vec<OpenInvoke> = std::mem::take(&mut self.open).into_values().collect();
         leftovers.sort_unstable_by_key(|o| o.index);
         for invoke in leftovers {
-            let key = self.key_of(&invoke.event);
-            self.take(invoke, None, key);
+            let key = self.key_of(&invoke.event).clone();
+            self.take(invoke, None, &key);
         }
         if let Some((at, message)) = self.model_error.take() {
             return Err(invalid(at, None, message));
