@@ -53,7 +53,7 @@ pub use synth::{SyntheticKv, SyntheticRegister, synthetic_kv_history, synthetic_
 pub use witness::{Witness, WitnessOp, WitnessStep};
 
 use crate::check::history_format::{self, Format, HistoryError, ParsedHistory};
-use crate::contract::{Actor, EventKind, History};
+use crate::contract::{Actor, EventKind, History, HistoryEvent};
 use crate::contract::{Checker, Failure, Observation, RunEnd};
 use crate::wall_clock::{self, Stopwatch};
 use rayon::prelude::*;
@@ -293,6 +293,65 @@ fn invalid(event_index: usize, field: Option<&str>, message: String) -> HistoryE
     }
 }
 
+/// Event `i` invokes while its process's operation invoked at event `earlier` is still open.
+pub(crate) fn invoked_again(i: usize, event: &HistoryEvent, earlier: usize) -> HistoryError {
+    invalid(
+        i,
+        Some("process"),
+        format!(
+            "process {} invokes again while its operation invoked at event {} is still open",
+            event.process,
+            earlier + 1
+        ),
+    )
+}
+
+/// Event `i` completes an operation its process never invoked.
+pub(crate) fn never_invoked(i: usize, event: &HistoryEvent) -> HistoryError {
+    invalid(
+        i,
+        Some("process"),
+        format!(
+            "process {} completes an operation it never invoked",
+            event.process
+        ),
+    )
+}
+
+/// Why completion `i` cannot end the operation `inv` invoked at event `invoke`, if it cannot: a
+/// different function, or a different key.
+pub(crate) fn mismatched(
+    i: usize,
+    event: &HistoryEvent,
+    inv: &HistoryEvent,
+    invoke: usize,
+) -> Option<HistoryError> {
+    if inv.f != event.f {
+        return Some(invalid(
+            i,
+            Some("f"),
+            format!(
+                "completes {:?} but process {} invoked {:?} at event {}",
+                event.f,
+                event.process,
+                inv.f,
+                invoke + 1
+            ),
+        ));
+    }
+    if event.key.is_some() && event.key != inv.key {
+        return Some(invalid(
+            i,
+            Some("key"),
+            format!(
+                "key {:?} differs from the invoke's {:?}",
+                event.key, inv.key
+            ),
+        ));
+    }
+    None
+}
+
 /// The operations a history holds, in invoke order, and how many were dropped.
 type PreparedOps<O> = (Vec<Prepared<O>>, usize);
 
@@ -305,52 +364,16 @@ fn prepare<M: Model>(model: &M, history: &History) -> Result<PreparedOps<M::Op>,
     for (i, event) in events.iter().enumerate() {
         if event.kind == EventKind::Invoke {
             if let Some(&earlier) = open.get(&event.process) {
-                return Err(invalid(
-                    i,
-                    Some("process"),
-                    format!(
-                        "process {} invokes again while its operation invoked at event {} is still open",
-                        event.process,
-                        earlier + 1
-                    ),
-                ));
+                return Err(invoked_again(i, event, earlier));
             }
             open.insert(event.process, i);
             continue;
         }
         let Some(invoke) = open.remove(&event.process) else {
-            return Err(invalid(
-                i,
-                Some("process"),
-                format!(
-                    "process {} completes an operation it never invoked",
-                    event.process
-                ),
-            ));
+            return Err(never_invoked(i, event));
         };
-        let inv = &events[invoke];
-        if inv.f != event.f {
-            return Err(invalid(
-                i,
-                Some("f"),
-                format!(
-                    "completes {:?} but process {} invoked {:?} at event {}",
-                    event.f,
-                    event.process,
-                    inv.f,
-                    invoke + 1
-                ),
-            ));
-        }
-        if event.key.is_some() && event.key != inv.key {
-            return Err(invalid(
-                i,
-                Some("key"),
-                format!(
-                    "key {:?} differs from the invoke's {:?}",
-                    event.key, inv.key
-                ),
-            ));
+        if let Some(err) = mismatched(i, event, &events[invoke], invoke) {
+            return Err(err);
         }
         pairs.push((invoke, Some(i)));
     }

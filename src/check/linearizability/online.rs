@@ -51,7 +51,7 @@ use super::search::{self, Budget, DeadEnd, End, Outcome, PartOp, SearchResult};
 use super::witness::{PREFIX_SHOWN_MAX, Witness, WitnessOp, WitnessStep};
 use super::{
     CheckOptions, CheckReport, ROUND_GROWTH, ROUND_STATES_FIRST, Verdict, exhausted, invalid,
-    search_in_rounds,
+    invoked_again, mismatched, never_invoked, search_in_rounds,
 };
 use crate::check::history_format::HistoryError;
 use crate::contract::{Actor, Checker, Failure, Observation, RunEnd};
@@ -235,15 +235,7 @@ impl<M: Model> OnlineChecker<M> {
         }
         if event.kind == EventKind::Invoke {
             if let Some(earlier) = self.open.get(&event.process) {
-                self.pairing_error = Some(invalid(
-                    i,
-                    Some("process"),
-                    format!(
-                        "process {} invokes again while its operation invoked at event {} is still open",
-                        event.process,
-                        earlier.index + 1
-                    ),
-                ));
+                self.pairing_error = Some(invoked_again(i, event, earlier.index));
                 return;
             }
             let key = self.key_of(event);
@@ -258,40 +250,12 @@ impl<M: Model> OnlineChecker<M> {
             return;
         }
         let Some(invoke) = self.open.remove(&event.process) else {
-            self.pairing_error = Some(invalid(
-                i,
-                Some("process"),
-                format!(
-                    "process {} completes an operation it never invoked",
-                    event.process
-                ),
-            ));
+            self.pairing_error = Some(never_invoked(i, event));
             return;
         };
         let inv = &invoke.event;
-        if inv.f != event.f {
-            self.pairing_error = Some(invalid(
-                i,
-                Some("f"),
-                format!(
-                    "completes {:?} but process {} invoked {:?} at event {}",
-                    event.f,
-                    event.process,
-                    inv.f,
-                    invoke.index + 1
-                ),
-            ));
-            return;
-        }
-        if event.key.is_some() && event.key != inv.key {
-            self.pairing_error = Some(invalid(
-                i,
-                Some("key"),
-                format!(
-                    "key {:?} differs from the invoke's {:?}",
-                    event.key, inv.key
-                ),
-            ));
+        if let Some(err) = mismatched(i, event, inv, invoke.index) {
+            self.pairing_error = Some(err);
             return;
         }
         let key = self.key_of(inv).clone();
