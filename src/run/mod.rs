@@ -17,7 +17,7 @@ use crate::fault::Target;
 use crate::scenario::{Scenario, ScenarioError, Seg, Source};
 use crate::sim::world::{RunState, Violation, World};
 use crate::trace::{Line, TraceOutput, TraceWriter};
-use report::{CheckerVerdict, OperationCounts, Outcome, RunReport};
+use report::{CheckerVerdict, Outcome, RunReport};
 
 /// How to run.
 #[derive(Clone, Debug, Default)]
@@ -463,14 +463,7 @@ fn build_report(scenario: &Scenario, seed: u64, state: RunState) -> (RunReport, 
     };
 
     // Counted as the events were recorded: the history itself may not have been kept.
-    let tally = &state.operations;
-    let operations = OperationCounts {
-        invoked: tally.invoked,
-        ok: tally.ok,
-        fail: tally.fail,
-        info: tally.info,
-        open: tally.open(),
-    };
+    let operations = state.operations.counts();
 
     let report = RunReport {
         scenario: scenario.name.clone(),

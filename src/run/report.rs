@@ -3,6 +3,7 @@
 
 use crate::contract::Time;
 use crate::contract::Verdict;
+pub use crate::sim::operations::OperationCounts;
 use crate::sim::world::{EndReason, TimelineEntry, Violation};
 use crate::trace::Counts;
 use serde::Serialize;
@@ -49,21 +50,6 @@ pub struct CheckerVerdict {
     /// Its verdict.
     #[serde(flatten)]
     pub verdict: Verdict,
-}
-
-/// Client operations by how they ended.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct OperationCounts {
-    /// Invoked.
-    pub invoked: u64,
-    /// Took effect, result known.
-    pub ok: u64,
-    /// Definitely did not take effect.
-    pub fail: u64,
-    /// Outcome unknown (timed out).
-    pub info: u64,
-    /// Still open at the end.
-    pub open: u64,
 }
 
 /// Everything a run reports.

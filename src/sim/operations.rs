@@ -2,11 +2,12 @@
 //! whether or not it keeps the history itself.
 
 use crate::contract::{EventKind, HistoryEvent};
+use serde::Serialize;
 use std::collections::BTreeSet;
 
-/// Operations by how they ended, and the processes with one open now.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OperationTally {
+/// Client operations by how they ended (a run's report shows them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OperationCounts {
     /// Invoked.
     pub invoked: u64,
     /// Took effect, result known.
@@ -15,6 +16,15 @@ pub struct OperationTally {
     pub fail: u64,
     /// Outcome unknown (timed out).
     pub info: u64,
+    /// Still open at the end.
+    pub open: u64,
+}
+
+/// The counts so far, and the processes with an operation open now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperationTally {
+    /// Every count but `open`, which the set below gives.
+    counts: OperationCounts,
     /// The processes with an operation open: at most one each, so this follows what is live.
     open: BTreeSet<u64>,
 }
@@ -22,22 +32,26 @@ pub struct OperationTally {
 impl OperationTally {
     /// Counts one event.
     pub fn add(&mut self, event: &HistoryEvent) {
+        let c = &mut self.counts;
         match event.kind {
             EventKind::Invoke => {
-                self.invoked += 1;
+                c.invoked += 1;
                 self.open.insert(event.process);
                 return;
             }
-            EventKind::Ok => self.ok += 1,
-            EventKind::Fail => self.fail += 1,
-            EventKind::Info => self.info += 1,
+            EventKind::Ok => c.ok += 1,
+            EventKind::Fail => c.fail += 1,
+            EventKind::Info => c.info += 1,
         }
         self.open.remove(&event.process);
     }
 
-    /// Operations open now (at the end of a run: never completed).
-    pub fn open(&self) -> u64 {
-        self.open.len() as u64
+    /// The counts now; `open` is the operations not completed yet (at the end of a run: never).
+    pub fn counts(&self) -> OperationCounts {
+        OperationCounts {
+            open: self.open.len() as u64,
+            ..self.counts.clone()
+        }
     }
 }
 
@@ -71,6 +85,7 @@ mod tests {
         ] {
             t.add(&event(p, k));
         }
-        assert_eq!((t.invoked, t.ok, t.fail, t.info, t.open()), (4, 1, 1, 1, 1));
+        let c = t.counts();
+        assert_eq!((c.invoked, c.ok, c.fail, c.info, c.open), (4, 1, 1, 1, 1));
     }
 }
