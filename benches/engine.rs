@@ -157,21 +157,10 @@ fn bench_scenario(name: &str) -> std::path::PathBuf {
 
 /// Runs the real `distsim` binary as a user would and returns the events it reports (from `--json`).
 fn cli(args: &[&str]) -> u64 {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_distsim"))
-        .args(args)
-        .arg("--json")
-        .output()
-        .expect("the distsim binary runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
-    report["counts"]["events"].as_u64().expect("counts.events")
+    cli_with_peak_kib(args).0
 }
 
-/// Runs the real `distsim` binary like [`cli`] and returns the events it reports with the peak
+/// Runs the real `distsim` binary with `--json` and returns the events it reports with the peak
 /// resident set of that one process, in KiB (Linux reports KiB): `wait4` on its pid, rather than
 /// `RUSAGE_CHILDREN`, which is the largest of every child the bench ever had (criterion's plotting
 /// helpers included). It is an upper bound: a child spawned with a shared address space until it
